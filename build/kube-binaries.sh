@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver, kube-controller-manager and kubeadm v1.20.2 from Debian's `kubernetes`
+# source package (bookworm) into a cache outside the repository, and installs etcd from Debian.
+# Reused when the cache already holds all three binaries. See ../shared/reference/real-kubernetes.md.
+#
+# Usage: build/kube-binaries.sh            -> prints the cache directory on its last line
+# Env:   PACKETCLUSTER_KUBE_CACHE (default: $HOME/.cache/packetcluster/kube-1.20.2)
+set -euo pipefail
+
+cache="${PACKETCLUSTER_KUBE_CACHE:-$HOME/.cache/packetcluster/kube-1.20.2}"
+bins=(kube-apiserver kube-controller-manager kubeadm)
+
+have_all() { for b in "${bins[@]}"; do [ -x "$cache/$b" ] || return 1; done; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# etcd is needed at run time whether or not the build is cached.
+ensure_packages etcd-server
+
+if have_all; then
+  echo "kube binaries: cached in $cache" >&2
+  echo "$cache"
+  exit 0
+fi
+
+ensure_packages golang-go rsync jq golang-github-modern-go-reflect2-dev dpkg-dev
+
+src_list=/etc/apt/sources.list.d/zz-packetcluster-src.sources
+if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    | as_root tee "$src_list" >/dev/null
+  as_root apt-get update -qq
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/packetcluster-kube-build.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+echo "kube binaries: downloading Debian source package kubernetes" >&2
+apt-get source --download-only kubernetes >/dev/null 2>&1
+tarball="$(ls kubernetes_*.orig.tar.gz | head -n1)"
+tar xzf "$tarball"
+tree="$work/kubernetes-1.20.2"
+[ -d "$tree" ] || { echo "expected kubernetes-1.20.2 in $tarball" >&2; exit 1; }
+
+# The vendored reflect2 1.0.1 crashes on Go >= 1.18 (SIGSEGV on the first CR encode); Debian's 1.0.2 works.
+rm -rf "$tree/vendor/github.com/modern-go/reflect2"
+cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 "$tree/vendor/github.com/modern-go/reflect2"
+
+export GOPATH="$work/gopath" GOCACHE="$work/gocache" CGO_ENABLED=0 HOME="$work/home"
+mkdir -p "$GOPATH/src/k8s.io" "$HOME"
+ln -s "$tree" "$GOPATH/src/k8s.io/kubernetes"
+cd "$GOPATH/src/k8s.io/kubernetes"
+echo "kube binaries: building (about 8 minutes on 2 cores)" >&2
+make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubeadm" >"$work/make.log" 2>&1 || { tail -n 40 "$work/make.log" >&2; exit 1; }
+
+mkdir -p "$cache.partial"
+for b in "${bins[@]}"; do cp "_output/local/bin/linux/amd64/$b" "$cache.partial/$b"; done
+rm -rf "$cache"; mv "$cache.partial" "$cache"
+echo "kube binaries: built into $cache" >&2
+echo "$cache"

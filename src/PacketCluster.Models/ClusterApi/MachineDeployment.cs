@@ -1,0 +1,44 @@
+namespace PacketCluster.Models.ClusterApi;
+
+/// <summary>cluster.k8s.io/v1alpha1 MachineDeployment.</summary>
+public sealed class MachineDeployment : ResourceObject
+{
+    public MachineDeployment() { ApiVersion = ClusterApiVersion; Kind = "MachineDeployment"; }
+    public MachineDeploymentSpec Spec { get; set; } = new();
+    public MachineDeploymentStatus? Status { get; set; }
+}
+
+public sealed class MachineDeploymentSpec
+{
+    public int? Replicas { get; set; }
+    public LabelSelector? Selector { get; set; }
+    public MachineTemplateSpec? Template { get; set; }
+    public MachineDeploymentStrategy? Strategy { get; set; }
+    public int? MinReadySeconds { get; set; }
+    public int? RevisionHistoryLimit { get; set; }
+    public bool? Paused { get; set; }
+    public int? ProgressDeadlineSeconds { get; set; }
+}
+
+public sealed class MachineDeploymentStrategy
+{
+    public string? Type { get; set; }
+    public MachineRollingUpdateDeployment? RollingUpdate { get; set; }
+}
+
+/// <summary>maxSurge / maxUnavailable are IntOrString in Kubernetes; kept as their text.</summary>
+public sealed class MachineRollingUpdateDeployment
+{
+    public string? MaxUnavailable { get; set; }
+    public string? MaxSurge { get; set; }
+}
+
+public sealed class MachineDeploymentStatus
+{
+    public long? ObservedGeneration { get; set; }
+    public int? Replicas { get; set; }
+    public int? UpdatedReplicas { get; set; }
+    public int? ReadyReplicas { get; set; }
+    public int? AvailableReplicas { get; set; }
+    public int? UnavailableReplicas { get; set; }
+}

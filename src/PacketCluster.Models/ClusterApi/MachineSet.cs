@@ -1,0 +1,35 @@
+namespace PacketCluster.Models.ClusterApi;
+
+/// <summary>cluster.k8s.io/v1alpha1 MachineSet.</summary>
+public sealed class MachineSet : ResourceObject
+{
+    public MachineSet() { ApiVersion = ClusterApiVersion; Kind = "MachineSet"; }
+    public MachineSetSpec Spec { get; set; } = new();
+    public MachineSetStatus? Status { get; set; }
+}
+
+public sealed class MachineSetSpec
+{
+    public int? Replicas { get; set; }
+    public int? MinReadySeconds { get; set; }
+    public string? DeletePolicy { get; set; }
+    public LabelSelector? Selector { get; set; }
+    public MachineTemplateSpec? Template { get; set; }
+}
+
+public sealed class MachineTemplateSpec
+{
+    public ObjectMeta? Metadata { get; set; }
+    public MachineSpec? Spec { get; set; }
+}
+
+public sealed class MachineSetStatus
+{
+    public int Replicas { get; set; }
+    public int? FullyLabeledReplicas { get; set; }
+    public int? ReadyReplicas { get; set; }
+    public int? AvailableReplicas { get; set; }
+    public long? ObservedGeneration { get; set; }
+    public string? ErrorReason { get; set; }
+    public string? ErrorMessage { get; set; }
+}

@@ -1,0 +1,15 @@
+namespace PacketCluster.Models;
+
+/// <summary>One entry of the machine-config catalogue: an image and Kubernetes versions a userdata template serves.</summary>
+public sealed class MachineConfigInfo
+{
+    public string Image { get; set; } = string.Empty;
+    public string Kubelet { get; set; } = string.Empty;
+    /// <summary>Set for the control-plane entry; empty for a worker entry.</summary>
+    public string? ControlPlane { get; set; }
+    public string? ContainerRuntime { get; set; }
+    public string Role => string.IsNullOrEmpty(ControlPlane) ? "worker" : "control-plane";
+    /// <summary>The userdata format: cloud-config or shell script.</summary>
+    public string Format { get; set; } = string.Empty;
+    public override string ToString() => $"{Image}/{Kubelet}/{Role}";
+}
