@@ -1,0 +1,30 @@
+@{
+    RootModule           = 'PacketCluster.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5d0f3c2e-8a51-4c1b-9f5e-2b7a6c4d1e90'
+    Author               = 'PacketCluster contributors'
+    CompanyName          = 'PacketCluster'
+    Copyright            = '(c) PacketCluster contributors. Apache License 2.0.'
+    Description          = 'Create and run Kubernetes clusters on Packet (Equinix Metal) bare metal the Cluster API way: cluster definitions, PKI, machine configs and userdata, provisioning and pivot.'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    # Dependencies are NOT listed in RequiredAssemblies: they load in a private AssemblyLoadContext.
+    CmdletsToExport      = @(
+        'New-PacketClusterConfig'
+        'Import-PacketClusterConfig'
+        'Get-PacketMachineConfig'
+        'Get-PacketUserData'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    FormatsToProcess     = @('PacketCluster.format.ps1xml')
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Kubernetes', 'ClusterAPI', 'Packet', 'EquinixMetal', 'BareMetal', 'kubeadm', 'PSEdition_Core', 'Linux', 'MacOS', 'Windows')
+            LicenseUri   = 'https://www.apache.org/licenses/LICENSE-2.0'
+            ProjectUri   = 'https://github.com/packetcluster/packetcluster'
+            ReleaseNotes = 'Cluster definitions, PKI, machine configs and userdata.'
+        }
+    }
+}

@@ -1,0 +1,111 @@
+<#
+.SYNOPSIS
+    Builds, tests, documents, packages and benchmarks PacketCluster.
+.DESCRIPTION
+    Run through ./build.sh on a fresh machine (it installs prerequisites and the pinned pwsh), or directly
+    with `dotnet pwsh -NoProfile -Command "& ./build.ps1 -Task Build,Package"`.
+    Tasks: Build, Assemble, Help, Package, KubeBinaries, UnitTest, Pester, Test (all of it), Bench.
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Assemble', 'Help', 'Package', 'KubeBinaries', 'UnitTest', 'Pester', 'Test', 'Bench')]
+    [string[]] $Task = @('Build'),
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+$PSNativeCommandUseErrorActionPreference = $true
+Set-StrictMode -Version 3.0
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleDir = Join-Path $Out 'PacketCluster'
+$Lib = 'net8.0'
+$env:PACKETCLUSTER_KUBE_CACHE = if ($env:PACKETCLUSTER_KUBE_CACHE) { $env:PACKETCLUSTER_KUBE_CACHE } else { Join-Path $HOME '.cache/packetcluster/kube-1.20.2' }
+$script:Failed = @()
+
+function Invoke-Build {
+    dotnet build (Join-Path $Root 'PacketCluster.sln') -c $Configuration -v q -nologo
+}
+
+function Invoke-Assemble {
+    if (Test-Path $ModuleDir) { Remove-Item $ModuleDir -Recurse -Force }
+    $deps = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'Dependencies') -Force
+    New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'en-US') -Force | Out-Null
+    $cmdletBin = Join-Path $Root "src/PacketCluster/bin/$Configuration/$Lib"
+    $engineBin = Join-Path $Root "src/PacketCluster.Engine/bin/$Configuration/$Lib"
+    Copy-Item (Join-Path $cmdletBin 'PacketCluster.dll'), (Join-Path $cmdletBin 'PacketCluster.Models.dll') $ModuleDir
+    # The engine and its dependencies go to Dependencies/ (private load context); Models stays at the root
+    # so there is one copy and one type identity.
+    Get-ChildItem $engineBin -Filter *.dll | Where-Object Name -ne 'PacketCluster.Models.dll' | Copy-Item -Destination $deps
+    Copy-Item (Join-Path $Root 'PacketCluster.psd1'), (Join-Path $Root 'src/PacketCluster/PacketCluster.format.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleDir
+    Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $ModuleDir 'en-US')
+}
+
+function Invoke-Help {
+    $xmlDoc = Join-Path $Root "src/PacketCluster/bin/$Configuration/$Lib/PacketCluster.xml"
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-MamlHelp.ps1') -ModulePath (Join-Path $ModuleDir 'PacketCluster.psd1') -XmlDocPath $xmlDoc -OutputPath (Join-Path $ModuleDir 'en-US/PacketCluster.dll-Help.xml')
+}
+
+function Invoke-Package {
+    $manifest = Test-ModuleManifest (Join-Path $ModuleDir 'PacketCluster.psd1')
+    $repo = Join-Path $Out 'repo'
+    if (Test-Path $repo) { Remove-Item $repo -Recurse -Force }
+    New-Item -ItemType Directory $repo | Out-Null
+    $name = "PacketClusterLocal$PID"
+    Register-PSResourceRepository -Name $name -Uri $repo -Trusted
+    try { Publish-PSResource -Path $ModuleDir -Repository $name }
+    finally { Unregister-PSResourceRepository -Name $name }
+    $nupkg = Get-ChildItem $repo -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $nupkg) { throw 'Publish-PSResource produced no .nupkg' }
+    "Package: $($nupkg.FullName) (PacketCluster $($manifest.Version))"
+}
+
+function Invoke-KubeBinaries {
+    bash (Join-Path $Root 'build/kube-binaries.sh') | Out-Null
+    "KubeBinaries: $env:PACKETCLUSTER_KUBE_CACHE"
+}
+
+function Invoke-UnitTest {
+    $results = Join-Path $Out 'test-results'
+    New-Item -ItemType Directory $results -Force | Out-Null
+    $trx = Join-Path $results 'xunit.trx'
+    Remove-Item $trx -ErrorAction Ignore
+    $PSNativeCommandUseErrorActionPreference = $false
+    dotnet test (Join-Path $Root 'tests/PacketCluster.Engine.Tests') -c $Configuration --no-build -v q --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' | Out-Host
+    $exit = $LASTEXITCODE
+    $PSNativeCommandUseErrorActionPreference = $true
+    if (-not (Test-Path $trx)) { 'xunit: 0 passed, 1 failed'; $script:Failed += 'xunit'; return }
+    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    $failed = [int]$counters.failed + [int]$counters.error
+    "xunit: $($counters.passed) passed, $failed failed"
+    if ($exit -ne 0 -or $failed -gt 0 -or [int]$counters.total -eq 0) { $script:Failed += 'xunit' }
+}
+
+function Invoke-Pester {
+    $PSNativeCommandUseErrorActionPreference = $false
+    # A fresh process: binary modules cannot be unloaded, and the tests import the assembled folder.
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/run-pester.ps1') -ModulePath $ModuleDir | Out-Host
+    if ($LASTEXITCODE -ne 0) { $script:Failed += 'Pester' }
+    $PSNativeCommandUseErrorActionPreference = $true
+}
+
+function Invoke-Bench {
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration
+}
+
+$order = @{
+    Build = @('Build'); Assemble = @('Assemble'); Help = @('Help'); Package = @('Assemble', 'Help', 'Package')
+    KubeBinaries = @('KubeBinaries'); UnitTest = @('UnitTest'); Pester = @('Pester')
+    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'UnitTest', 'Pester'); Bench = @('Bench')
+}
+$steps = [System.Collections.Generic.List[string]]::new()
+foreach ($t in $Task) { foreach ($s in $order[$t]) { if (-not $steps.Contains($s)) { $steps.Add($s) } } }
+foreach ($step in $steps) {
+    Write-Host "==> $step" -ForegroundColor Cyan
+    & "Invoke-$step"
+}
+if ($script:Failed.Count -gt 0) {
+    Write-Host "FAILED: $($script:Failed -join ', ')"
+    exit 1
+}
