@@ -4,11 +4,11 @@
 .DESCRIPTION
     Run through ./build.sh on a fresh machine (it installs prerequisites and the pinned pwsh), or directly
     with `dotnet pwsh -NoProfile -Command "& ./build.ps1 -Task Build,Package"`.
-    Tasks: Build, Assemble, Help, Package, KubeBinaries, UnitTest, Pester, Test (all of it), Bench.
+    Tasks: Build, Assemble, Help, Package, KubeBinaries, UnitTest, Pester, Test (all of it), Bench, Demo.
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Assemble', 'Help', 'Package', 'KubeBinaries', 'UnitTest', 'Pester', 'Test', 'Bench')]
+    [ValidateSet('Build', 'Assemble', 'Help', 'Package', 'KubeBinaries', 'UnitTest', 'Pester', 'Test', 'Bench', 'Demo')]
     [string[]] $Task = @('Build'),
     [string] $Configuration = 'Release'
 )
@@ -90,6 +90,10 @@ function Invoke-Pester {
     $PSNativeCommandUseErrorActionPreference = $true
 }
 
+function Invoke-Demo {
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Demo.ps1') -ModulePath $ModuleDir
+}
+
 function Invoke-Bench {
     dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration
 }
@@ -97,7 +101,7 @@ function Invoke-Bench {
 $order = @{
     Build = @('Build'); Assemble = @('Assemble'); Help = @('Help'); Package = @('Assemble', 'Help', 'Package')
     KubeBinaries = @('KubeBinaries'); UnitTest = @('UnitTest'); Pester = @('Pester')
-    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'UnitTest', 'Pester'); Bench = @('Bench')
+    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'UnitTest', 'Pester'); Bench = @('Build', 'Assemble', 'Bench'); Demo = @('Build', 'Assemble', 'Demo')
 }
 $steps = [System.Collections.Generic.List[string]]::new()
 foreach ($t in $Task) { foreach ($s in $order[$t]) { if (-not $steps.Contains($s)) { $steps.Add($s) } } }

@@ -1,0 +1,28 @@
+<#
+.SYNOPSIS
+    Benchmarks measured in one run, printed as ratios to their targets (PRODUCT.md §10). Not a test: it prints.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [string] $Configuration = 'Release',
+    [int] $Runs = 5
+)
+$ErrorActionPreference = 'Stop'
+$exe = (Get-Process -Id $PID).Path
+$prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { [Environment]::GetCommandLineArgs()[1] })
+$manifest = Join-Path $ModulePath 'PacketCluster.psd1'
+
+function Measure-Median([scriptblock] $Block) {
+    $times = foreach ($i in 1..$Runs) { (Measure-Command $Block).TotalMilliseconds }
+    ($times | Sort-Object)[[int][math]::Floor($Runs / 2)]
+}
+
+# Warm the disk cache once so neither side pays for it.
+& $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$manifest'" | Out-Null
+$bare = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command 'exit 0' | Out-Null }
+$withModule = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$manifest'; exit 0" | Out-Null }
+$import = $withModule - $bare
+'Bench: Import-Module PacketCluster adds {0:N0} ms to a bare pwsh start ({1:N0} ms); target 300 ms; ratio {2:N2}' -f $import, $bare, ($import / 300)
+
+$bench = Join-Path $PSScriptRoot "../tools/PacketCluster.Bench/bin/$Configuration/net10.0/PacketCluster.Bench.dll"
+& dotnet $bench

@@ -1,0 +1,42 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModuleManifest -Force
+    $env:PACKET_API_KEY = 'pester-secret-api-key-7f3a9c'
+    $env:PACKET_PROJECT_ID = '6a1b2c3d-0000-4000-8000-000000000001'
+    $script:Dir = Join-Path ([IO.Path]::GetTempPath()) ("pc-pester-" + [Guid]::NewGuid())
+    $script:Config = New-PacketClusterConfig -OutputDirectory $Dir -WarningAction SilentlyContinue
+}
+AfterAll {
+    Remove-Item $Dir -Recurse -Force -ErrorAction Ignore
+    Remove-Item Env:PACKET_API_KEY, Env:PACKET_PROJECT_ID -ErrorAction Ignore
+}
+
+Describe 'Get-PacketUserData' {
+    It 'renders control-plane and worker userdata of the default config that pass cloud-init schema' {
+        $all = $Config | Get-PacketUserData -WarningVariable w -WarningAction SilentlyContinue
+        $all | Should -HaveCount 2
+        ($w -join "`n") | Should -Match 'private keys'
+        foreach ($u in $all) {
+            $u.Content | Should -Match '^#cloud-config'
+            $f = Join-Path $Dir "$($u.MachineName).userdata"
+            Set-Content -Path $f -Value $u.Content -NoNewline
+            $out = & cloud-init schema --config-file $f 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        }
+        ($all | Where-Object Role -eq 'ControlPlane').Content | Should -Match 'kubeadm init --config'
+        ($all | Where-Object Role -eq 'Worker').Content | Should -Match 'kubeadm join --config'
+        ($all | Where-Object Role -eq 'Worker').Content | Should -Match 'caCertHashes'
+        ($all | Out-String) | Should -Not -Match 'PRIVATE KEY'
+    }
+
+    It 'renders the given endpoint and selects machines by wildcard' {
+        $u = Get-PacketUserData -Path $Dir -MachineName '*-worker-0' -ControlPlaneEndpoint 198.51.100.20 -WarningAction SilentlyContinue
+        $u.MachineName | Should -Be "$($Config.Name)-worker-0"
+        $u.Content | Should -Match '198\.51\.100\.20:6443'
+    }
+
+    It 'reports an unknown machine' {
+        { $Config | Get-PacketUserData -MachineName nope -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'MachineNotFound,PacketCluster.Commands.GetPacketUserDataCommand'
+    }
+}

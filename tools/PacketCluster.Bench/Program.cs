@@ -1,0 +1,17 @@
+using System.Diagnostics;
+using PacketCluster.Engine.Pki;
+
+// Warm admin-kubeconfig minting: the cost Get-PacketKubeconfig pays per call once the engine is loaded.
+const double TargetMs = 100;
+var ca = CertificateAuthority.Generate("bench");
+for (var i = 0; i < 5; i++) AdminKubeconfig.Create("bench", "https://127.0.0.1:6443", ca); // warm-up: JIT and key generation paths
+var samples = new List<double>();
+for (var i = 0; i < 25; i++)
+{
+    var sw = Stopwatch.StartNew();
+    AdminKubeconfig.Create("bench", "https://127.0.0.1:6443", ca);
+    samples.Add(sw.Elapsed.TotalMilliseconds);
+}
+samples.Sort();
+var median = samples[samples.Count / 2];
+Console.WriteLine($"Bench: warm admin-kubeconfig minting {median:N2} ms (median of {samples.Count}); target {TargetMs} ms; ratio {median / TargetMs:N3}");
