@@ -1,0 +1,135 @@
+using YamlDotNet.RepresentationModel;
+using static PacketCluster.Engine.Bootstrap.YamlNodeWriter;
+
+namespace PacketCluster.Engine.Bootstrap;
+
+/// <summary>
+/// Builds the kubeadm config file: InitConfiguration + ClusterConfiguration (+ KubeletConfiguration) for the control
+/// plane, JoinConfiguration for a worker, in the kubeadm API the Kubernetes minor reads.
+/// </summary>
+internal static class KubeadmConfig
+{
+    public const string NodeTokenGroup = "system:bootstrappers:kubeadm:default-node-token";
+
+    public static string Render(UserdataRequest r, string containerRuntime)
+    {
+        var api = KubeadmApi.ForKubernetes(r.KubernetesVersion);
+        var registration = NodeRegistration(r, api, containerRuntime);
+        var documents = r.Role == MachineRole.ControlPlane
+            ? ControlPlane(r, api, registration, containerRuntime)
+            : [Join(r, api, registration)];
+        return Write(documents);
+    }
+
+    /// <summary>"host:port", with an IPv6 host in brackets.</summary>
+    public static string Endpoint(UserdataRequest r) =>
+        (r.ControlPlaneEndpointHost.Contains(':') ? $"[{r.ControlPlaneEndpointHost}]" : r.ControlPlaneEndpointHost) + ":" + r.ControlPlaneEndpointPort;
+
+    public static bool IsDocker(string containerRuntime) => containerRuntime.StartsWith("docker", StringComparison.Ordinal);
+
+    private static List<YamlNode> ControlPlane(UserdataRequest r, KubeadmApi api, YamlMappingNode registration, string containerRuntime)
+    {
+        var tokens = new YamlSequenceNode();
+        foreach (var token in r.BootstrapTokens)
+        {
+            tokens.Add(new YamlMappingNode
+            {
+                { "token", Str(token) },
+                { "description", Str("PacketCluster bootstrap token for one machine of cluster " + r.ClusterName) },
+                { "ttl", Str(GoDuration(r.BootstrapTokenTtl)) },
+                { "usages", StrSeq(["signing", "authentication"]) },
+                { "groups", StrSeq([NodeTokenGroup]) },
+            });
+        }
+
+        // No localAPIEndpoint.advertiseAddress: unset, kubeadm takes the default-route address, which is the
+        // machine's public IP on Packet (and a loopback value is rejected outright).
+        var init = Header(api.Version, "InitConfiguration");
+        init.Add("bootstrapTokens", tokens);
+        init.Add("nodeRegistration", registration);
+
+        var cluster = Header(api.Version, "ClusterConfiguration");
+        cluster.Add("clusterName", Str(r.ClusterName));
+        // Without kubernetesVersion kubeadm asks dl.k8s.io for "stable-1" at init time.
+        cluster.Add("kubernetesVersion", Str("v" + r.KubernetesVersion));
+        cluster.Add("controlPlaneEndpoint", Str(Endpoint(r)));
+        cluster.Add("networking", new YamlMappingNode
+        {
+            { "dnsDomain", Str(r.DnsDomain) },
+            { "podSubnet", Str(r.PodCidr) },
+            { "serviceSubnet", Str(r.ServiceCidr) },
+        });
+        cluster.Add("apiServer", new YamlMappingNode { { "certSANs", StrSeq([r.ControlPlaneEndpointHost]) } });
+
+        var documents = new List<YamlNode> { init, cluster };
+        if (!IsDocker(containerRuntime))
+        {
+            // The templates configure containerd with SystemdCgroup = true; the kubelet must use the same driver.
+            // kubeadm uploads this to the cluster, so joining workers get it too. (Docker: kubeadm detects the driver.)
+            var kubelet = Header("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration");
+            kubelet.Add("cgroupDriver", Str("systemd"));
+            documents.Add(kubelet);
+        }
+        return documents;
+    }
+
+    private static YamlMappingNode Join(UserdataRequest r, KubeadmApi api, YamlMappingNode registration)
+    {
+        var join = Header(api.Version, "JoinConfiguration");
+        // The CA is pinned: the seed's --discovery-token-unsafe-skip-ca-verification let anyone on the path be the API server.
+        join.Add("discovery", new YamlMappingNode
+        {
+            {
+                "bootstrapToken", new YamlMappingNode
+                {
+                    { "apiServerEndpoint", Str(Endpoint(r)) },
+                    { "token", Str(r.JoinToken!) },
+                    { "caCertHashes", StrSeq([r.CaCertHash!]) },
+                }
+            },
+        });
+        join.Add("nodeRegistration", registration);
+        return join;
+    }
+
+    private static YamlMappingNode NodeRegistration(UserdataRequest r, KubeadmApi api, string containerRuntime)
+    {
+        var args = new List<(string Name, string Value)> { ("cloud-provider", "external") };
+        if (!string.IsNullOrEmpty(r.ProviderId))
+        {
+            args.Add(("provider-id", r.ProviderId));
+        }
+
+        var socket = IsDocker(containerRuntime) ? "/var/run/dockershim.sock" : "/run/containerd/containerd.sock";
+        return new YamlMappingNode
+        {
+            { "name", Str(r.NodeName) },
+            { "criSocket", Str(api.SocketAsUrl ? "unix://" + socket : socket) },
+            { "kubeletExtraArgs", ExtraArgs(api, args) },
+        };
+    }
+
+    private static YamlNode ExtraArgs(KubeadmApi api, IEnumerable<(string Name, string Value)> args)
+    {
+        if (api.ArgsAsList)
+        {
+            return Seq(args.Select(a => (YamlNode)new YamlMappingNode { { "name", Str(a.Name) }, { "value", Str(a.Value) } }));
+        }
+        var map = new YamlMappingNode();
+        foreach (var (name, value) in args)
+        {
+            map.Add(name, Str(value));
+        }
+        return map;
+    }
+
+    private static YamlMappingNode Header(string apiVersion, string kind) => new()
+    {
+        { "apiVersion", Str(apiVersion) },
+        { "kind", Str(kind) },
+    };
+
+    /// <summary>A Go time.Duration string, the format of kubeadm's ttl: "2h0m0s".</summary>
+    internal static string GoDuration(TimeSpan span) =>
+        $"{(int)span.TotalHours}h{span.Minutes}m{span.Seconds}s";
+}

@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using PacketCluster.Engine.Bootstrap;
+
+namespace PacketCluster.Engine.Tests.Bootstrap;
+
+/// <summary>
+/// Fixed userdata inputs. The PEM blocks are placeholders, not keys: cloud-init and kubeadm config migrate never
+/// read them, and golden files must not change when the PKI code does.
+/// </summary>
+internal static class UserdataFixtures
+{
+    // Documentation address (RFC 5737): never contacted; kubeadm config migrate contacts nothing anyway.
+    public const string EndpointHost = "198.51.100.7";
+    public const string WorkerToken = "w0rk3r.0123456789abcdef";
+    public const string ControlPlaneToken = "c0ntr0.fedcba9876543210";
+    public const string SecondWorkerToken = "w0rk3s.aaaabbbbccccdddd";
+    public const string CaPin = "sha256:2c1b8f2e3a9d4c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b";
+
+    public static string Pem(string type, string label) =>
+        $"-----BEGIN {type}-----\nUExBQ0VIT0xERVIt{label}\n-----END {type}-----\n";
+
+    public static UserdataRequest ControlPlane(string image, string version) => new()
+    {
+        Role = MachineRole.ControlPlane,
+        ClusterName = "demo",
+        NodeName = "demo-cp-0",
+        ProviderId = "packet://0b6a6c4e-5f2d-4d7e-9a51-3c1f0e2d7b88",
+        KubernetesVersion = version,
+        Image = image,
+        ControlPlaneEndpointHost = EndpointHost,
+        PodCidr = "10.244.0.0/16",
+        ServiceCidr = "10.96.0.0/12",
+        MachineNamespace = "default",
+        MachineName = "demo-cp-0",
+        CaCertificatePem = Pem("CERTIFICATE", "Q0EK"),
+        CaKeyPem = Pem("RSA PRIVATE KEY", "Q0FLRVkK"),
+        EtcdCaCertificatePem = Pem("CERTIFICATE", "RVRDRAo"),
+        EtcdCaKeyPem = Pem("RSA PRIVATE KEY", "RVRDREtFWQo"),
+        FrontProxyCaCertificatePem = Pem("CERTIFICATE", "RlAK"),
+        FrontProxyCaKeyPem = Pem("RSA PRIVATE KEY", "RlBLRVkK"),
+        ServiceAccountPublicKeyPem = Pem("PUBLIC KEY", "U0EK"),
+        ServiceAccountPrivateKeyPem = Pem("RSA PRIVATE KEY", "U0FLRVkK"),
+        BootstrapTokens = [ControlPlaneToken, WorkerToken, SecondWorkerToken],
+    };
+
+    public static UserdataRequest Worker(string image, string version) => new()
+    {
+        Role = MachineRole.Worker,
+        ClusterName = "demo",
+        NodeName = "demo-worker-0",
+        KubernetesVersion = version,
+        Image = image,
+        ControlPlaneEndpointHost = EndpointHost,
+        PodCidr = "10.244.0.0/16",
+        ServiceCidr = "10.96.0.0/12",
+        MachineName = "demo-worker-0",
+        JoinToken = WorkerToken,
+        CaCertHash = CaPin,
+    };
+
+    /// <summary>The request for a catalogue entry's role.</summary>
+    public static UserdataRequest For(PacketCluster.Models.MachineConfigInfo entry) =>
+        entry.ControlPlane is null ? Worker(entry.Image, entry.Kubelet) : ControlPlane(entry.Image, entry.Kubelet);
+
+    /// <summary>Every string in a request that must never show up in a message or ToString.</summary>
+    public static IEnumerable<string> Secrets(UserdataRequest r) =>
+        new[] { r.CaKeyPem, r.EtcdCaKeyPem, r.FrontProxyCaKeyPem, r.ServiceAccountPrivateKeyPem, r.JoinToken }
+            .Concat(r.BootstrapTokens)
+            .Where(s => !string.IsNullOrEmpty(s))
+            .Select(s => s!.Contains("-----BEGIN", StringComparison.Ordinal) ? s.Split('\n')[1] : s.Split('.')[1]);
+
+    /// <summary>testdata/bootstrap in the source tree (so PACKETCLUSTER_UPDATE_GOLDEN=1 rewrites the checked-in files).</summary>
+    public static string TestDataDirectory([CallerFilePath] string thisFile = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "testdata", "bootstrap"));
+
+    public static string TempDirectory(string name)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "packetcluster-tests", name + "-" + Environment.ProcessId);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
