@@ -8,8 +8,8 @@ param(
     [int] $Runs = 5
 )
 $ErrorActionPreference = 'Stop'
-$exe = (Get-Process -Id $PID).Path
-$prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { [Environment]::GetCommandLineArgs()[1] })
+$exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+$prefix = @()
 $manifest = Join-Path $ModulePath 'PacketCluster.psd1'
 
 function Measure-Median([scriptblock] $Block) {

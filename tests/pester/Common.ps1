@@ -5,8 +5,5 @@ $script:ModuleManifest = Join-Path $ModuleDir 'PacketCluster.psd1'
 $script:SeedDir = Join-Path $PSScriptRoot '../PacketCluster.Engine.Tests/testdata/seed'
 # Runs a script in a fresh pwsh (binary modules cannot be unloaded) and returns its output lines.
 function Invoke-FreshPwsh([string] $Script) {
-    $exe = (Get-Process -Id $PID).Path
-    $argsList = @()
-    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $argsList += [Environment]::GetCommandLineArgs()[1] }
-    & $exe @argsList -NoProfile -NonInteractive -Command $Script 2>&1
+    & (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) -NoProfile -NonInteractive -Command $Script 2>&1
 }

@@ -25,9 +25,12 @@ Describe 'Get-PacketMachineConfig' {
     }
 
     It 'completes -KubernetesVersion and -OperatingSystem from the catalogue' {
-        $versions = (TabExpansion2 -inputScript 'Get-PacketMachineConfig -KubernetesVersion 1.2' -cursorColumn 45).CompletionMatches.CompletionText
+        $line = 'Get-PacketMachineConfig -KubernetesVersion 1.2'
+        $versions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
         $versions | Should -Contain '1.20.2'
-        $images = (TabExpansion2 -inputScript 'New-PacketClusterConfig -OperatingSystem ubuntu_1' -cursorColumn 50).CompletionMatches.CompletionText
+        $versions | Should -Not -Contain '1.14.3'
+        $line = 'New-PacketClusterConfig -OperatingSystem ubuntu_1'
+        $images = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
         $images | Should -Contain 'ubuntu_18_04'
     }
 }

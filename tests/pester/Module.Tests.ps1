@@ -41,12 +41,12 @@ Import-Module '$ModuleManifest'
 `$c = New-PacketClusterConfig -OutputDirectory `$d -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WarningAction SilentlyContinue
 `$i = Import-PacketClusterConfig `$d
 `$versions = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'YamlDotNet' } | ForEach-Object { `$_.GetName().Version.Major }
-"RESULT:`$before:`$((`$versions | Sort-Object) -join ','):`$(`$i.Name -eq `$c.Name)"
+"RESULT|`${before}|`$((`$versions | Sort-Object) -join ',')|`$(`$i.Name -eq `$c.Name)"
 Remove-Item `$d -Recurse -Force
 "@
-        $line = $out | Where-Object { "$_" -like 'RESULT:*' }
+        $line = $out | Where-Object { "$_" -like 'RESULT|*' }
         $line | Should -Not -BeNullOrEmpty -Because ($out -join "`n")
-        $parts = "$line".Split(':')
+        $parts = "$line".Split('|')
         [int]$parts[1] | Should -BeLessThan 18
         $parts[2] | Should -Match '18'
         $parts[3] | Should -Be 'True'

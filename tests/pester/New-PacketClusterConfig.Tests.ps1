@@ -24,9 +24,10 @@ Describe 'New-PacketClusterConfig' {
         }
         ($w -join "`n") | Should -Match 'provider-components.yaml.*addons.yaml.*API key'
         if (-not $IsWindows) {
-            (Get-Item (Join-Path $d 'provider-components.yaml')).UnixFileMode.ToString() | Should -Be 'UserRead, UserWrite'
-            (Get-Item (Join-Path $d 'id_ed25519')).UnixFileMode.ToString() | Should -Be 'UserRead, UserWrite'
-            (Get-Item $d).UnixFileMode.ToString() | Should -Be 'UserRead, UserWrite, UserExecute'
+            (Get-Item (Join-Path $d 'provider-components.yaml')).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+            (Get-Item (Join-Path $d 'addons.yaml')).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+            (Get-Item (Join-Path $d 'id_ed25519')).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+            (Get-Item $d).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
         }
         Get-Content (Join-Path $d 'id_ed25519.pub') | Should -Match '^ssh-ed25519 '
         # The API key is only in the two files meant to hold it.
