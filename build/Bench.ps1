@@ -5,23 +5,26 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [string] $Configuration = 'Release',
-    [int] $Runs = 5
+    [int] $Runs = 9
 )
 $ErrorActionPreference = 'Stop'
 $exe = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
 $prefix = @()
 $manifest = Join-Path $ModulePath 'PacketCluster.psd1'
 
-function Measure-Median([scriptblock] $Block) {
-    $times = foreach ($i in 1..$Runs) { (Measure-Command $Block).TotalMilliseconds }
-    ($times | Sort-Object)[[int][math]::Floor($Runs / 2)]
-}
+function Get-Median([double[]] $Values) { ($Values | Sort-Object)[[int][math]::Floor($Values.Count / 2)] }
 
 # Warm the disk cache once so neither side pays for it.
 & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$manifest'" | Out-Null
-$bare = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command 'exit 0' | Out-Null }
-$withModule = Measure-Median { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$manifest'; exit 0" | Out-Null }
-$import = $withModule - $bare
+# Interleaved pairs, so background load hits both sides alike.
+$bareRuns = [System.Collections.Generic.List[double]]::new()
+$moduleRuns = [System.Collections.Generic.List[double]]::new()
+foreach ($i in 1..$Runs) {
+    $bareRuns.Add((Measure-Command { & $exe @prefix -NoProfile -NonInteractive -Command 'exit 0' | Out-Null }).TotalMilliseconds)
+    $moduleRuns.Add((Measure-Command { & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$manifest'; exit 0" | Out-Null }).TotalMilliseconds)
+}
+$bare = Get-Median $bareRuns
+$import = [math]::Max(0, (Get-Median $moduleRuns) - $bare)
 'Bench: Import-Module PacketCluster adds {0:N0} ms to a bare pwsh start ({1:N0} ms); target 300 ms; ratio {2:N2}' -f $import, $bare, ($import / 300)
 
 $bench = Join-Path $PSScriptRoot "../tools/PacketCluster.Bench/bin/$Configuration/net10.0/PacketCluster.Bench.dll"

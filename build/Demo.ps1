@@ -13,7 +13,7 @@ try {
     Write-Host "== New-PacketClusterConfig -OutputDirectory $dir -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WorkerCount 2"
     $config = New-PacketClusterConfig -OutputDirectory $dir -ApiKey $key -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WorkerCount 2
     $config | Format-Table | Out-String | Write-Host
-    Get-ChildItem $dir | Format-Table Mode, Length, Name | Out-String | Write-Host
+    Get-ChildItem $dir | Format-Table UnixMode, Length, Name | Out-String | Write-Host
 
     Write-Host '== Import-PacketClusterConfig (validates names, CIDRs, kinds, machine-config matches)'
     Import-PacketClusterConfig $dir | Format-Table | Out-String | Write-Host
