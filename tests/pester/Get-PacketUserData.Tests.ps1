@@ -35,6 +35,15 @@ Describe 'Get-PacketUserData' {
         $u.Content | Should -Match '198\.51\.100\.20:6443'
     }
 
+    It 'renders the seed definition with its own shell machine config and variable header' {
+        $seed = Get-PacketUserData -Path $SeedDir -WarningAction SilentlyContinue
+        $seed | Should -HaveCount 2
+        foreach ($u in $seed) {
+            $u.Content | Should -Match '^#!/bin/bash'
+            $u.Content | Should -Match 'KUBELET_VERSION=.?1\.14\.3'
+        }
+    }
+
     It 'reports an unknown machine' {
         { $Config | Get-PacketUserData -MachineName nope -ErrorAction Stop -WarningAction SilentlyContinue } |
             Should -Throw -ErrorId 'MachineNotFound,PacketCluster.Commands.GetPacketUserDataCommand'

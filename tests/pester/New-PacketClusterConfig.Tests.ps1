@@ -78,6 +78,15 @@ Describe 'New-PacketClusterConfig' {
         $d | Should -Not -Exist
     }
 
+    It 'never writes the API key or a private key to any stream, even with -Verbose -Debug' {
+        $d = New-TempDir
+        $all = New-PacketClusterConfig -OutputDirectory $d -Verbose -Debug -InformationAction Continue *>&1 | Out-String -Width 400
+        $all | Should -Not -Match 'pester-secret-api-key'
+        $all | Should -Not -Match 'PRIVATE KEY'
+        $all | Should -Match 'Wrote'
+        Remove-Item $d -Recurse -Force
+    }
+
     It 'says where to get credentials when none are given' {
         $saved = $env:PACKET_API_KEY
         try {
