@@ -83,21 +83,26 @@ public sealed class KubeControlPlane : IAsyncLifetime
             var ports = new Ports();
             Server = $"https://127.0.0.1:{ports.ApiServer}";
             var files = WritePki(ports);
+            var pkiReady = started.Elapsed;
 
             var etcd = Start("etcd", Binaries.Etcd, EtcdArguments(ports));
             await WaitUntilAsync(etcd, started, () => IsHealthyAsync($"http://127.0.0.1:{ports.EtcdClient}/health"), "etcd /health");
+            var etcdReady = started.Elapsed;
 
             var apiserver = Start("kube-apiserver", Binaries.KubeApiserver, ApiServerArguments(ports, files));
             await WaitUntilAsync(apiserver, started, () => IsHealthyAsync($"{Server}/readyz"), "kube-apiserver /readyz");
             // kube-system appears a moment after /readyz on some starts; tests assume it.
             using var admin = CreateClient();
             await WaitUntilAsync(apiserver, started, () => NamespaceExistsAsync(admin, "kube-system"), "namespace kube-system");
+            var apiserverReady = started.Elapsed;
 
             var controllerManager = Start("kube-controller-manager", Binaries.KubeControllerManager, ControllerManagerArguments(ports, files));
             await WaitUntilAsync(controllerManager, started, () => IsHealthyAsync($"https://127.0.0.1:{ports.ControllerManager}/healthz"), "kube-controller-manager /healthz");
 
             StartupDuration = started.Elapsed;
-            _diagnostics.OnMessage(new DiagnosticMessage($"KubeControlPlane: {Server} ready in {StartupDuration.TotalSeconds:F1} s ({WorkDirectory})"));
+            _diagnostics.OnMessage(new DiagnosticMessage(
+                $"KubeControlPlane: {Server} ready in {StartupDuration.TotalSeconds:F1} s (PKI {pkiReady.TotalSeconds:F1} s, " +
+                $"etcd {etcdReady.TotalSeconds:F1} s, kube-apiserver {apiserverReady.TotalSeconds:F1} s, controller-manager {StartupDuration.TotalSeconds:F1} s; {WorkDirectory})"));
         }
         catch
         {
