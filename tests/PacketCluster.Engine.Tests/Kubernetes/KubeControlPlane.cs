@@ -20,8 +20,11 @@ public sealed class KubeControlPlane : IAsyncLifetime
 {
     public const string ClusterName = "kube-test";
 
-    /// <summary>Bounds the whole start; a cold apiserver on a busy two-core machine is ready in 5-8 s.</summary>
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Bounds the whole start. Measured on two cores: 11 s when quiet, 21-30 s at load average 9-14 (other builds plus
+    /// the unit tests running beside it); 90 s leaves room without hiding a hang.
+    /// </summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
