@@ -56,6 +56,9 @@ public static class AdminKubeconfig
                     {
                         ClientCertificateData = Base64(clientCertificate.CertificatePem),
                         ClientKeyData = Base64(clientCertificate.PrivateKeyPem),
+                        // The model starts these as empty collections, which would print as "as-groups: []" noise.
+                        ImpersonateGroups = null!,
+                        ImpersonateUserExtra = null!,
                     },
                 },
             ],

@@ -5,6 +5,7 @@ using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Operators;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.X509;
+using Org.BouncyCastle.X509.Extension;
 
 namespace PacketCluster.Engine.Pki;
 
@@ -218,7 +219,7 @@ public sealed class CertificateAuthority
     }
 
     private static SubjectKeyIdentifier SubjectKeyIdentifierFor(AsymmetricKeyParameter publicKey) =>
-        SubjectKeyIdentifier.CreateSha1KeyIdentifier(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(publicKey));
+        X509ExtensionUtilities.CreateSubjectKeyIdentifier(publicKey);
 
     /// <summary>The CA's subject key identifier, or one computed from its key when an imported CA has none.</summary>
     private static byte[] KeyIdentifierOf(X509Certificate certificate)

@@ -30,6 +30,9 @@ public sealed class AdminKubeconfigTests : IDisposable
         Assert.Equal(SharedCa.Value.CertificatePem, Decode(Scalar(Child(cluster, "cluster"), "certificate-authority-data")));
         var user = Single(root, "users");
         Assert.Equal("kubernetes-admin", Scalar(user, "name"));
+        Assert.Equal(
+            ["client-certificate-data", "client-key-data"],
+            Child(user, "user").Children.Keys.Select(key => ((YamlScalarNode)key).Value).Order());
         var context = Single(root, "contexts");
         Assert.Equal("kubernetes-admin@prod-east", Scalar(context, "name"));
         Assert.Equal("prod-east", Scalar(Child(context, "context"), "cluster"));
