@@ -122,6 +122,17 @@ public class CustomResourceDefinitionsTests
     }
 
     [Fact]
+    public void Schemas_LetEveryStringBeNullable()
+    {
+        // kube-apiserver 1.20.2 built with Go >= 1.19 (our test and simulator server) rejects "" in a plain
+        // `type: string` field as null; nullable lets "" through there and changes nothing else elsewhere.
+        foreach (var crd in CustomResourceDefinitions.AllTyped())
+        {
+            AssertStringsNullable(crd.Spec.Versions[0].Schema.OpenAPIV3Schema, crd.Metadata.Name);
+        }
+    }
+
+    [Fact]
     public void Render_JoinsTheFourDocumentsWithoutMaintainerComments()
     {
         var yaml = CustomResourceDefinitions.Render();
@@ -160,6 +171,33 @@ public class CustomResourceDefinitionsTests
         else if (schema.Items is JsonElement element)
         {
             AssertStructural(KubernetesJson.Deserialize<V1JSONSchemaProps>(element.GetRawText()), path + "[]");
+        }
+    }
+
+    private static void AssertStringsNullable(V1JSONSchemaProps schema, string path)
+    {
+        if (schema.Type == "string")
+        {
+            Assert.True(schema.Nullable == true, $"{path} is a string but not nullable");
+        }
+
+        foreach (var (name, child) in schema.Properties ?? new Dictionary<string, V1JSONSchemaProps>())
+        {
+            AssertStringsNullable(child, $"{path}.{name}");
+        }
+
+        if (schema.Items is JsonElement element)
+        {
+            AssertStringsNullable(KubernetesJson.Deserialize<V1JSONSchemaProps>(element.GetRawText()), path + "[]");
+        }
+        else if (schema.Items is V1JSONSchemaProps items)
+        {
+            AssertStringsNullable(items, path + "[]");
+        }
+
+        if (schema.AdditionalProperties is JsonElement additional && additional.ValueKind == JsonValueKind.Object)
+        {
+            AssertStringsNullable(KubernetesJson.Deserialize<V1JSONSchemaProps>(additional.GetRawText()), path + "{}");
         }
     }
 

@@ -21,7 +21,44 @@ internal static class ManifestAssertions
             Assert.False(string.IsNullOrEmpty(Scalar(metadata, "name")), $"a {Scalar(doc, "kind")} has no metadata.name");
         }
 
+        AssertNoBareNumberQuantities(documents);
         return documents;
+    }
+
+    /// <summary>
+    /// Resource quantities must be YAML strings: KubernetesYaml writes a canonical whole number ("1") as a bare
+    /// number, and kube-apiserver's server-side apply rejects it ("expected string, got ... Value:1").
+    /// </summary>
+    private static void AssertNoBareNumberQuantities(IEnumerable<YamlNode> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            if (node is not YamlMappingNode mapping)
+            {
+                if (node is YamlSequenceNode sequence)
+                {
+                    AssertNoBareNumberQuantities(sequence.Children);
+                }
+
+                continue;
+            }
+
+            foreach (var (key, value) in mapping.Children)
+            {
+                if (key is YamlScalarNode { Value: "limits" or "requests" } && value is YamlMappingNode quantities)
+                {
+                    foreach (var (name, quantity) in quantities.Children)
+                    {
+                        var scalar = Assert.IsType<YamlScalarNode>(quantity);
+                        Assert.False(
+                            scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && double.TryParse(scalar.Value, out _),
+                            $"quantity {name} = {scalar.Value} is written as a bare YAML number");
+                    }
+                }
+
+                AssertNoBareNumberQuantities(new[] { value });
+            }
+        }
     }
 
     /// <summary>The secret occurs only inside Secret documents.</summary>
