@@ -80,7 +80,9 @@ Describe 'New-PacketClusterConfig' {
 
     It 'never writes the API key or a private key to any stream, even with -Verbose -Debug' {
         $d = New-TempDir
-        $all = New-PacketClusterConfig -OutputDirectory $d -Verbose -Debug -InformationAction Continue *>&1 | Out-String -Width 400
+        # -Debug on a ShouldProcess cmdlet asks for confirmation under pwsh -NonInteractive; the preference variable does not.
+        $DebugPreference = 'Continue'
+        $all = New-PacketClusterConfig -OutputDirectory $d -Verbose -InformationAction Continue *>&1 | Out-String -Width 400
         $all | Should -Not -Match 'pester-secret-api-key'
         $all | Should -Not -Match 'PRIVATE KEY'
         $all | Should -Match 'Wrote'

@@ -35,6 +35,8 @@ public sealed class MachineRollingUpdateDeployment
 
 public sealed class MachineDeploymentStatus
 {
+    /// <summary>The label selector as a string, for the scale subresource (kubectl scale, autoscalers).</summary>
+    public string? Selector { get; set; }
     public long? ObservedGeneration { get; set; }
     public int? Replicas { get; set; }
     public int? UpdatedReplicas { get; set; }

@@ -25,6 +25,8 @@ public sealed class MachineTemplateSpec
 
 public sealed class MachineSetStatus
 {
+    /// <summary>The label selector as a string, for the scale subresource (kubectl scale, autoscalers).</summary>
+    public string? Selector { get; set; }
     public int Replicas { get; set; }
     public int? FullyLabeledReplicas { get; set; }
     public int? ReadyReplicas { get; set; }

@@ -202,6 +202,8 @@ public sealed class KubeControlPlane : IAsyncLifetime
         $"--tls-cert-file={files.ApiServerCertificate}", $"--tls-private-key-file={files.ApiServerKey}",
         $"--client-ca-file={files.CaCertificate}",
         "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction", "--enable-bootstrap-token-auth=true",
+        // kubeadm always passes it; the CSI node plugin of the add-ons is privileged.
+        "--allow-privileged=true",
         $"--service-account-key-file={files.ServiceAccountPublicKey}", $"--service-account-signing-key-file={files.ServiceAccountPrivateKey}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local", "--service-cluster-ip-range=10.96.0.0/12",
         $"--requestheader-client-ca-file={files.FrontProxyCa}", "--requestheader-allowed-names=front-proxy-client",
