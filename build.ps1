@@ -67,19 +67,22 @@ function Invoke-KubeBinaries {
 }
 
 function Invoke-UnitTest {
-    $results = Join-Path $Out 'test-results'
+    $results = Join-Path $Out 'test-results/xunit'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     New-Item -ItemType Directory $results -Force | Out-Null
-    $trx = Join-Path $results 'xunit.trx'
-    Remove-Item $trx -ErrorAction Ignore
     $PSNativeCommandUseErrorActionPreference = $false
-    dotnet test (Join-Path $Root 'tests/PacketCluster.Engine.Tests') -c $Configuration --no-build -v q --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' | Out-Host
+    # One run over the solution: every xunit project, one TRX file each.
+    dotnet test (Join-Path $Root 'PacketCluster.sln') -c $Configuration --no-build -v q --nologo --results-directory $results --logger 'trx' --logger 'console;verbosity=normal' | Out-Host
     $exit = $LASTEXITCODE
     $PSNativeCommandUseErrorActionPreference = $true
-    if (-not (Test-Path $trx)) { 'xunit: 0 passed, 1 failed'; $script:Failed += 'xunit'; return }
-    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-    $failed = [int]$counters.failed + [int]$counters.error
-    "xunit: $($counters.passed) passed, $failed failed"
-    if ($exit -ne 0 -or $failed -gt 0 -or [int]$counters.total -eq 0) { $script:Failed += 'xunit' }
+    $passed = 0; $failed = 0; $total = 0
+    foreach ($trx in Get-ChildItem $results -Filter *.trx) {
+        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed; $failed += [int]$counters.failed + [int]$counters.error; $total += [int]$counters.total
+    }
+    if ($total -eq 0 -and $exit -ne 0) { $failed = [math]::Max($failed, 1) }
+    "xunit: $passed passed, $failed failed"
+    if ($exit -ne 0 -or $failed -gt 0 -or $total -eq 0) { $script:Failed += 'xunit' }
 }
 
 function Invoke-Pester {
