@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Management.Automation;
 using PacketCluster.Engine;
 
@@ -33,6 +34,50 @@ public abstract class PacketCmdlet : PSCmdlet
         catch (PacketClusterException ex)
         {
             ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    /// <summary>
+    /// Runs async engine work on the thread pool while this (pipeline) thread writes its messages: pwsh has no
+    /// synchronization context, and a Write* from another thread kills the process.
+    /// </summary>
+    protected T RunEngineAsync<T>(Func<IEngineLog, CancellationToken, Task<T>> work)
+    {
+        T result = default!;
+        RunEngine(() =>
+        {
+            using var queue = new BlockingCollection<Action>();
+            var log = new PipelineLog(queue, this);
+            var task = Task.Run(async () =>
+            {
+                try { return await work(log, CancellationToken).ConfigureAwait(false); }
+                finally { queue.CompleteAdding(); }
+            });
+            foreach (var write in queue.GetConsumingEnumerable()) write();
+            result = task.GetAwaiter().GetResult();
+        });
+        return result;
+    }
+
+    /// <summary>Queues engine messages for the pipeline thread.</summary>
+    private sealed class PipelineLog : IEngineLog
+    {
+        private readonly BlockingCollection<Action> _queue;
+        private readonly PacketCmdlet _cmdlet;
+
+        public PipelineLog(BlockingCollection<Action> queue, PacketCmdlet cmdlet) => (_queue, _cmdlet) = (queue, cmdlet);
+
+        public void Write(EngineMessage message)
+        {
+            Action write = message.Level switch
+            {
+                EngineMessageLevel.Debug => () => _cmdlet.WriteDebug(message.Text),
+                EngineMessageLevel.Warning => () => _cmdlet.WriteWarning(message.Text),
+                EngineMessageLevel.Information => () => _cmdlet.WriteInformation(message.Text, new[] { "PacketCluster" }),
+                _ => () => _cmdlet.WriteVerbose(message.Text),
+            };
+            // After the work finished the queue is closed; a late message has nowhere to go.
+            try { _queue.TryAdd(write); } catch (InvalidOperationException) { }
         }
     }
 

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace PacketCluster.Engine.Simulation;
+
+/// <summary>
+/// Starts and stops the Packet API simulator as a separate process (it needs ASP.NET Core, which pwsh does not
+/// load). The simulator prints one JSON line with its URL, key and project on stdout, then logs to its log file.
+/// </summary>
+public static class SimulatorLauncher
+{
+    private const string SimulatorMarker = "PacketCluster.Simulator";
+
+    public static async Task<SimulatorProcessInfo> StartAsync(SimulatorLaunchOptions options, IEngineLog log, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(options.SimulatorPath))
+            throw new PacketClusterException("SimulatorNotFound", ErrorKind.ObjectNotFound,
+                $"The simulator is not at '{options.SimulatorPath}'. Reinstall the module, or build it with ./build.sh Package.", options.SimulatorPath);
+
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = false,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(options.SimulatorPath);
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add(options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("--log-file");
+        start.ArgumentList.Add(options.LogFile);
+        if (options.ConfigFile is { } config) { start.ArgumentList.Add("--config"); start.ArgumentList.Add(config); }
+        if (options.StateDirectory is { } state) { start.ArgumentList.Add("--state-dir"); start.ArgumentList.Add(state); }
+        if (options.Seed is { } seed) { start.ArgumentList.Add("--seed"); start.ArgumentList.Add(seed.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
+
+        log.Verbose($"Starting the Packet API simulator: {start.FileName} {string.Join(' ', start.ArgumentList)}");
+        var process = Process.Start(start) ?? throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidOperation, "The simulator process did not start.");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.StartTimeout);
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+            if (line is null)
+            {
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidOperation,
+                    $"The simulator exited with code {process.ExitCode} before it was ready. {LogTail(options.LogFile)}", options.SimulatorPath);
+            }
+            var info = Parse(line, process.Id, options.LogFile);
+            log.Verbose($"Simulator {info.ProcessId} serves {info.Endpoint} (project {info.ProjectId}); log: {options.LogFile}");
+            return info;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or PacketClusterException or JsonException)
+        {
+            TryKill(process);
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                throw new PacketClusterException("SimulatorStartTimeout", ErrorKind.OperationTimeout,
+                    $"The simulator did not report ready within {options.StartTimeout.TotalSeconds:N0} s. {LogTail(options.LogFile)}", options.SimulatorPath, ex);
+            if (ex is JsonException)
+                throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidData, "The simulator printed an unexpected first line.", options.SimulatorPath, ex);
+            throw;
+        }
+    }
+
+    /// <summary>Stops a simulator by process id, checking first that the process is one (ids get reused).</summary>
+    public static bool Stop(int processId, TimeSpan wait)
+    {
+        Process process;
+        try { process = Process.GetProcessById(processId); }
+        catch (ArgumentException) { return false; }
+        using (process)
+        {
+            if (process.HasExited) return false;
+            if (OperatingSystem.IsLinux() && !CommandLine(processId).Contains(SimulatorMarker, StringComparison.Ordinal))
+                throw new PacketClusterException("NotASimulator", ErrorKind.InvalidArgument,
+                    $"Process {processId} is not a PacketCluster simulator; it was not stopped.", processId);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit((int)wait.TotalMilliseconds);
+            return true;
+        }
+    }
+
+    private static SimulatorProcessInfo Parse(string line, int processId, string logFile)
+    {
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        string Get(string name) => root.TryGetProperty(name, out var v) && v.GetString() is { Length: > 0 } s
+            ? s : throw new JsonException($"missing '{name}'");
+        var admin = root.TryGetProperty("adminUrl", out var a) && a.GetString() is { } adminUrl ? new Uri(adminUrl) : null;
+        return new SimulatorProcessInfo(new Uri(Get("url")), Get("apiKey"), Get("projectId"), admin, processId, logFile);
+    }
+
+    private static string DotnetHost()
+    {
+        var current = Environment.ProcessPath;
+        if (current is not null && Path.GetFileNameWithoutExtension(current).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return current;
+        var root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+        var name = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        if (root is not null && File.Exists(Path.Combine(root, name))) return Path.Combine(root, name);
+        return name; // from PATH
+    }
+
+    private static string CommandLine(int processId)
+    {
+        try { return File.ReadAllText($"/proc/{processId}/cmdline").Replace('\0', ' '); }
+        catch (IOException) { return string.Empty; }
+        catch (UnauthorizedAccessException) { return string.Empty; }
+    }
+
+    private static string LogTail(string logFile)
+    {
+        try
+        {
+            var lines = File.ReadLines(logFile).TakeLast(5).ToList();
+            return lines.Count == 0 ? $"See {logFile}." : $"Last lines of {logFile}:\n" + string.Join("\n", lines);
+        }
+        catch (IOException) { return string.Empty; }
+    }
+
+    private static void TryKill(Process process)
+    {
+        try { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+    }
+}
