@@ -38,6 +38,17 @@ public class ClusterConfigReaderTests
     }
 
     [Fact]
+    public void Json_files_read_like_yaml()
+    {
+        var dir = CopySeed();
+        var cluster = ClusterConfigReader.ReadDirectory(dir).Config.Cluster;
+        File.WriteAllText(Path.Combine(dir, "cluster.yaml"), ResourceCodec.ToJson(cluster));
+        var again = ClusterConfigReader.ReadDirectory(dir).Config.Cluster;
+        Assert.Equal(ResourceCodec.ToJson(cluster), ResourceCodec.ToJson(again));
+        Assert.Equal("172.26.0.0/16", again.Spec.ClusterNetwork!.Pods!.CidrBlocks![0]);
+    }
+
+    [Fact]
     public void Missing_folder_is_a_clear_not_found()
     {
         var ex = Assert.Throws<PacketClusterException>(() => ClusterConfigReader.ReadDirectory(Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid())));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PacketCluster.Engine.Api;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using k8s;
@@ -18,7 +19,6 @@ public sealed class CustomResourceDefinitionsIntegrationTests : IAsyncLifetime
     private const string Version = CustomResourceDefinitions.Version;
 
     // How the engine writes Models objects: camelCase of the C# names, nulls left out.
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     private readonly Kubectl _kubectl;
     private readonly IKubernetes _client;
@@ -331,7 +331,8 @@ public sealed class CustomResourceDefinitionsIntegrationTests : IAsyncLifetime
     private async Task<JsonNode> GetAsync(string plural, string name) =>
         ToNode(await _client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, _namespace, plural, name));
 
-    private static JsonNode ToNode(object value) => JsonSerializer.SerializeToNode(value, value.GetType(), Json)!;
+    // The engine's own codec: what the API server stores is what the engine will read back.
+    private static JsonNode ToNode(object value) => ResourceCodec.ToNode(value)!;
 
-    private static T FromNode<T>(JsonNode node) => node.Deserialize<T>(Json)!;
+    private static T FromNode<T>(JsonNode node) where T : class => ResourceCodec.FromJson<T>(node.ToJsonString());
 }
