@@ -73,10 +73,15 @@ internal static class UserdataFixtures
     public static string TestDataDirectory([CallerFilePath] string thisFile = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "testdata", "bootstrap"));
 
-    public static string TempDirectory(string name)
+    /// <summary>A fresh directory under /tmp, deleted on dispose. The files in it hold (placeholder) key material.</summary>
+    public static TempDirectory Temp(string name) => new(Directory.CreateTempSubdirectory("packetcluster-" + name + "-").FullName);
+
+    internal sealed class TempDirectory(string path) : IDisposable
     {
-        var dir = Path.Combine(Path.GetTempPath(), "packetcluster-tests", name + "-" + Environment.ProcessId);
-        Directory.CreateDirectory(dir);
-        return dir;
+        public string Path { get; } = path;
+
+        public string File(string name) => System.IO.Path.Combine(Path, name);
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }

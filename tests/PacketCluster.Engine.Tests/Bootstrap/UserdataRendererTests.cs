@@ -135,10 +135,10 @@ public class UserdataRendererTests
     public async Task ShellEntry_IsValidBash()
     {
         var bash = ExternalTool.FindOnPath("bash") ?? throw new InvalidOperationException("bash is not on PATH.");
-        var dir = UserdataFixtures.TempDirectory("shell-userdata");
+        using var dir = UserdataFixtures.Temp("shell-userdata");
         foreach (var (name, request) in new[] { ("cp.sh", UserdataFixtures.ControlPlane("ubuntu_18_04", "1.14.3")), ("worker.sh", UserdataFixtures.Worker("ubuntu_18_04", "1.14.3")) })
         {
-            var file = Path.Combine(dir, name);
+            var file = dir.File(name);
             await File.WriteAllTextAsync(file, Renderer.Render(request));
 
             var result = await ExternalTool.RunAsync(bash, ["-n", file], TimeSpan.FromSeconds(30));

@@ -1,0 +1,90 @@
+using PacketCluster.Engine.Bootstrap;
+using Xunit;
+
+namespace PacketCluster.Engine.Tests.Bootstrap;
+
+/// <summary>
+/// The rendered kubeadm configs for Kubernetes 1.20.2 (and the seed's 1.14.3, whose v1beta1 kubeadm 1.20 still
+/// reads) are accepted by the real kubeadm v1.20.2: <c>kubeadm config migrate</c> decodes, defaults and validates
+/// them offline (exit 0, or 3 with a field message) and contacts nothing. The binary comes from
+/// build/kube-binaries.sh: $PACKETCLUSTER_KUBE_CACHE, default ~/.cache/packetcluster/kube-1.20.2.
+/// </summary>
+public class KubeadmMigrateTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly MachineConfigCatalogue Catalogue = MachineConfigCatalogue.LoadShipped();
+    private static readonly UserdataRenderer Renderer = new(Catalogue);
+
+    public static TheoryData<string, string, bool> Entries()
+    {
+        var data = new TheoryData<string, string, bool>();
+        // kubeadm 1.20 refuses to deploy a control plane older than 1.19, so of the seed's 1.14.3 only the worker's
+        // v1beta1 JoinConfiguration can be checked with it.
+        foreach (var e in Catalogue.Entries.Where(e => e.Kubelet == "1.20.2" || (e.Kubelet == "1.14.3" && e.ControlPlane is null)))
+        {
+            data.Add(e.Image, e.Kubelet, e.ControlPlane is not null);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Entries))]
+    public async Task RealKubeadm_AcceptsRenderedConfig(string image, string version, bool controlPlane)
+    {
+        var request = controlPlane ? UserdataFixtures.ControlPlane(image, version) : UserdataFixtures.Worker(image, version);
+
+        var result = await Migrate(Renderer.RenderKubeadmConfig(request), $"{image}-{version}-{(controlPlane ? "cp" : "worker")}");
+
+        Assert.True(result.ExitCode == 0, $"kubeadm config migrate exited {result.ExitCode}: {result.Output}");
+    }
+
+    [Fact]
+    public async Task RealKubeadm_RejectsAnInvalidPodSubnet()
+    {
+        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.ControlPlane("ubuntu_20_04", "1.20.2"));
+        var broken = config.Replace("podSubnet: \"10.244.0.0/16\"", "podSubnet: notacidr", StringComparison.Ordinal);
+        Assert.NotEqual(config, broken);
+
+        var result = await Migrate(broken, "broken-podsubnet");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("notacidr", result.Output);
+    }
+
+    [Fact]
+    public async Task RealKubeadm_RejectsAJoinWithoutCaPinOrSkip()
+    {
+        // Proves the worker side is checked too: kubeadm refuses token discovery with neither a pin nor unsafe skip.
+        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.Worker("ubuntu_20_04", "1.20.2"));
+        var broken = string.Join('\n', config.Split('\n').Where(l => !l.Contains("caCertHashes", StringComparison.Ordinal) && !l.Contains("sha256:", StringComparison.Ordinal)));
+        Assert.NotEqual(config, broken);
+
+        var result = await Migrate(broken, "broken-join");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("caCertHashes", result.Output);
+    }
+
+    private static async Task<ExternalTool.Result> Migrate(string config, string name)
+    {
+        var kubeadm = RequireKubeadm();
+        using var dir = UserdataFixtures.Temp("kubeadm-migrate");
+        var input = dir.File(name + ".in.yaml");
+        var output = dir.File(name + ".out.yaml");
+        await File.WriteAllTextAsync(input, config);
+        return await ExternalTool.RunAsync(kubeadm, ["config", "migrate", "--old-config", input, "--new-config", output], Timeout);
+    }
+
+    private static string RequireKubeadm()
+    {
+        var cache = Environment.GetEnvironmentVariable("PACKETCLUSTER_KUBE_CACHE");
+        if (string.IsNullOrEmpty(cache))
+        {
+            cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "packetcluster", "kube-1.20.2");
+        }
+        var kubeadm = Path.Combine(cache, "kubeadm");
+        return File.Exists(kubeadm)
+            ? kubeadm
+            : throw new InvalidOperationException($"kubeadm v1.20.2 not found at {kubeadm}: run build/kube-binaries.sh (or set PACKETCLUSTER_KUBE_CACHE to its cache directory).");
+    }
+}
