@@ -37,7 +37,7 @@ public class CloudInitSchemaTests
 
         var failures = distinct.Zip(results).Where(r => r.Second.ExitCode != 0).Select(r => $"{r.First.Entries}: {r.Second.Output}").ToList();
         Assert.True(failures.Count == 0, "cloud-init schema rejected:\n" + string.Join("\n", failures));
-        Assert.All(results, r => Assert.Contains("Valid cloud-config", r.StdOut));
+        Assert.All(results, r => Assert.Contains("Valid cloud-config", r.StandardOutput));
     }
 
     [Fact]
@@ -58,10 +58,10 @@ public class CloudInitSchemaTests
     }
 
     private static string RequireCloudInit() =>
-        ExternalTool.FindOnPath("cloud-init")
+        ExternalCommand.FindOnPath("cloud-init")
         ?? throw new InvalidOperationException("cloud-init is not on PATH: install the Debian package 'cloud-init' (apt-get install -y cloud-init); userdata tests need the real schema check.");
 
-    private static async Task<ExternalTool.Result[]> RunAll(string cloudInit, IEnumerable<string> files)
+    private static async Task<CommandResult[]> RunAll(string cloudInit, IEnumerable<string> files)
     {
         using var slots = new SemaphoreSlim(Math.Max(2, Environment.ProcessorCount));
         return await Task.WhenAll(files.Select(async file =>
@@ -69,7 +69,7 @@ public class CloudInitSchemaTests
             await slots.WaitAsync();
             try
             {
-                return await ExternalTool.RunAsync(cloudInit, ["schema", "--config-file", file], Timeout);
+                return await ExternalCommand.RunAsync(cloudInit, ["schema", "--config-file", file], Timeout);
             }
             finally
             {

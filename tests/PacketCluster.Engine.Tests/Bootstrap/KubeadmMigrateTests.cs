@@ -65,14 +65,14 @@ public class KubeadmMigrateTests
         Assert.Contains("caCertHashes", result.Output);
     }
 
-    private static async Task<ExternalTool.Result> Migrate(string config, string name)
+    private static async Task<CommandResult> Migrate(string config, string name)
     {
         var kubeadm = RequireKubeadm();
         using var dir = UserdataFixtures.Temp("kubeadm-migrate");
         var input = dir.File(name + ".in.yaml");
         var output = dir.File(name + ".out.yaml");
         await File.WriteAllTextAsync(input, config);
-        return await ExternalTool.RunAsync(kubeadm, ["config", "migrate", "--old-config", input, "--new-config", output], Timeout);
+        return await ExternalCommand.RunAsync(kubeadm, ["config", "migrate", "--old-config", input, "--new-config", output], Timeout);
     }
 
     private static string RequireKubeadm()

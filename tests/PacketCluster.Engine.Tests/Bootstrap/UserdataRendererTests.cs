@@ -134,14 +134,14 @@ public class UserdataRendererTests
     [Fact]
     public async Task ShellEntry_IsValidBash()
     {
-        var bash = ExternalTool.FindOnPath("bash") ?? throw new InvalidOperationException("bash is not on PATH.");
+        var bash = ExternalCommand.FindOnPath("bash") ?? throw new InvalidOperationException("bash is not on PATH.");
         using var dir = UserdataFixtures.Temp("shell-userdata");
         foreach (var (name, request) in new[] { ("cp.sh", UserdataFixtures.ControlPlane("ubuntu_18_04", "1.14.3")), ("worker.sh", UserdataFixtures.Worker("ubuntu_18_04", "1.14.3")) })
         {
             var file = dir.File(name);
             await File.WriteAllTextAsync(file, Renderer.Render(request));
 
-            var result = await ExternalTool.RunAsync(bash, ["-n", file], TimeSpan.FromSeconds(30));
+            var result = await ExternalCommand.RunAsync(bash, ["-n", file], TimeSpan.FromSeconds(30));
 
             Assert.True(result.ExitCode == 0, $"bash -n {name}: {result.Output}");
         }
