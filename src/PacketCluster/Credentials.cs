@@ -6,5 +6,8 @@ internal static class Credentials
     public static string? ApiKeyFromEnvironment() =>
         NonEmpty(Environment.GetEnvironmentVariable("PACKET_API_KEY")) ?? NonEmpty(Environment.GetEnvironmentVariable("METAL_AUTH_TOKEN"));
 
+    public static string ApiKeySourceFromEnvironment() =>
+        NonEmpty(Environment.GetEnvironmentVariable("PACKET_API_KEY")) is not null ? "PACKET_API_KEY" : "METAL_AUTH_TOKEN";
+
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

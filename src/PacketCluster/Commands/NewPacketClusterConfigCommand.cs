@@ -65,11 +65,13 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
     /// <summary>Facility code for the cluster and its machines (default ewr1). Use -Metro instead for metro-based placement.</summary>
     [Parameter(ParameterSetName = FacilitySet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(FacilityCompleter))]
     public string Facility { get; set; } = ClusterConfigRequest.DefaultFacility;
 
     /// <summary>Metro code for the cluster and its machines, e.g. da or sv.</summary>
     [Parameter(Mandatory = true, ParameterSetName = MetroSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(MetroCompleter))]
     public string? Metro { get; set; }
 
     /// <summary>Number of control-plane machines (default 1).</summary>
@@ -85,6 +87,7 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
     /// <summary>Plan (machine type) slug for every machine (default c3.small.x86).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PlanCompleter))]
     public string Plan { get; set; } = ClusterConfigRequest.DefaultPlan;
 
     /// <summary>Operating system slug (default ubuntu_24_04). It must have an entry in the machine-config catalogue.</summary>

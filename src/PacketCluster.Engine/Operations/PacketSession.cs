@@ -1,0 +1,89 @@
+using PacketCluster.Engine.Metal;
+using Public = PacketCluster.Models.Metal;
+
+namespace PacketCluster.Engine.Operations;
+
+/// <summary>
+/// One Packet API connection (Connect-PacketApi): its options and a per-session cache of the catalogue (metros,
+/// facilities, plans, operating systems), which changes rarely and feeds the argument completers.
+/// </summary>
+public sealed class PacketSession
+{
+    /// <summary>Catalogue entries older than this are fetched again.</summary>
+    private static readonly TimeSpan CatalogueLifetime = TimeSpan.FromMinutes(10);
+
+    private readonly TimeProvider _time;
+    private Cached<IReadOnlyList<Metro>>? _metros;
+    private Cached<IReadOnlyList<Facility>>? _facilities;
+    private Cached<IReadOnlyList<Plan>>? _plans;
+    private Cached<IReadOnlyList<PacketOperatingSystem>>? _operatingSystems;
+
+    public PacketSession(PacketApiOptions options, string apiKeySource, TimeProvider? time = null)
+    {
+        options.Validate();
+        Options = options;
+        ApiKeySource = apiKeySource;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public PacketApiOptions Options { get; }
+    public string ApiKeySource { get; }
+    public string? ProjectName { get; private set; }
+
+    public PacketClient CreateClient(IEngineLog log) => new(Options, log);
+
+    /// <summary>Checks the key (and project, when set) with one call, so a wrong key fails at connect time.</summary>
+    public async Task<Public.PacketConnectionInfo> VerifyAsync(IEngineLog log, CancellationToken ct)
+    {
+        using var client = CreateClient(log);
+        if (Options.ProjectId is { } projectId)
+            ProjectName = (await client.GetProjectAsync(projectId, ct).ConfigureAwait(false)).Name;
+        else
+            await client.ListProjectsAsync(ct).ConfigureAwait(false);
+        return Describe();
+    }
+
+    public Public.PacketConnectionInfo Describe() => new()
+    {
+        Endpoint = Options.Endpoint,
+        ProjectId = Options.ProjectId,
+        ProjectName = ProjectName,
+        ApiKeySource = ApiKeySource,
+    };
+
+    public string RequireProjectId() => Options.ProjectId ?? throw new PacketClusterException("ProjectIdMissing", ErrorKind.InvalidArgument,
+        "No project: pass -ProjectId to Connect-PacketApi or set PACKET_PROJECT_ID.");
+
+    public Task<IReadOnlyList<Metro>> MetrosAsync(IEngineLog log, CancellationToken ct) =>
+        GetCachedAsync(ref _metros, c => c.GetMetrosAsync(ct), log);
+
+    public Task<IReadOnlyList<Facility>> FacilitiesAsync(IEngineLog log, CancellationToken ct) =>
+        GetCachedAsync(ref _facilities, c => c.GetFacilitiesAsync(ct), log);
+
+    /// <summary>All plans with their availability included; location filters are applied by the caller.</summary>
+    public Task<IReadOnlyList<Plan>> PlansAsync(IEngineLog log, CancellationToken ct) =>
+        GetCachedAsync(ref _plans, c => c.GetPlansAsync(null, ct), log);
+
+    public Task<IReadOnlyList<PacketOperatingSystem>> OperatingSystemsAsync(IEngineLog log, CancellationToken ct) =>
+        GetCachedAsync(ref _operatingSystems, c => c.GetOperatingSystemsAsync(ct), log);
+
+    private Task<T> GetCachedAsync<T>(ref Cached<T>? slot, Func<PacketClient, Task<T>> fetch, IEngineLog log)
+    {
+        var current = Volatile.Read(ref slot);
+        if (current is not null && _time.GetUtcNow() - current.FetchedAt < CatalogueLifetime && current.Value.IsCompletedSuccessfully)
+            return current.Value;
+        var fresh = new Cached<T>(FetchAsync(fetch, log), _time.GetUtcNow());
+        Volatile.Write(ref slot, fresh);
+        return fresh.Value;
+    }
+
+    private async Task<T> FetchAsync<T>(Func<PacketClient, Task<T>> fetch, IEngineLog log)
+    {
+        using var client = CreateClient(log);
+        return await fetch(client).ConfigureAwait(false);
+    }
+
+    private sealed record Cached<T>(Task<T> Value, DateTimeOffset FetchedAt);
+
+    public override string ToString() => $"PacketSession {Options.Endpoint} project {Options.ProjectId}";
+}

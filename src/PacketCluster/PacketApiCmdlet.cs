@@ -1,0 +1,18 @@
+using System.Management.Automation;
+using PacketCluster.Engine.Operations;
+
+namespace PacketCluster;
+
+/// <summary>Base of cmdlets that talk to the Packet API: finds the session's connection or says how to make one.</summary>
+public abstract class PacketApiCmdlet : PacketCmdlet
+{
+    private protected PacketSession RequireSession()
+    {
+        var session = PacketSessions.TryGet();
+        if (session is null)
+            ThrowTerminatingError(new ErrorRecord(
+                new PSInvalidOperationException("Not connected to the Packet API. Run Connect-PacketApi (or Start-PacketSimulator | Connect-PacketApi), or set PACKET_API_KEY and PACKET_PROJECT_ID."),
+                "PacketApiNotConnected", ErrorCategory.ConnectionError, null));
+        return session!;
+    }
+}

@@ -1,0 +1,94 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModuleManifest -Force
+    # One simulator for the file: starting one costs a dotnet process start.
+    $script:Sim = Start-PacketSimulator -Seed 7
+    $script:Sim | Connect-PacketApi | Out-Null
+}
+AfterAll {
+    if ($script:Sim) { $script:Sim | Stop-PacketSimulator -Confirm:$false }
+}
+
+Describe 'Start-PacketSimulator' {
+    It 'returns a loopback endpoint, a SecureString key and the project' {
+        $Sim | Should -BeOfType ([PacketCluster.Models.Metal.PacketSimulatorInfo])
+        $Sim.Endpoint.Host | Should -Be '127.0.0.1'
+        $Sim.ApiKey | Should -BeOfType ([securestring])
+        $Sim.ProjectId | Should -Not -BeNullOrEmpty
+        Get-Process -Id $Sim.ProcessId | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Connect-PacketApi and the catalogue cmdlets' {
+    It 'connects and reports the connection without the key' {
+        $c = $Sim | Connect-PacketApi
+        $c | Should -BeOfType ([PacketCluster.Models.Metal.PacketConnectionInfo])
+        $c.ProjectId | Should -Be $Sim.ProjectId
+        ($c | Format-List * | Out-String) | Should -Not -Match ([regex]::Escape([System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password))
+    }
+
+    It 'Get-PacketProject returns the project' {
+        $p = Get-PacketProject
+        $p | Should -BeOfType ([PacketCluster.Models.Metal.PacketProject])
+        $p.Id | Should -Contain $Sim.ProjectId
+    }
+
+    It 'Get-PacketMetro and Get-PacketFacility return the seeded locations' {
+        (Get-PacketMetro).Code | Should -Contain 'sv'
+        (Get-PacketFacility).Code | Should -Contain 'ewr1'
+        (Get-PacketFacility -Metro ny).Code | Should -Contain 'ewr1'
+    }
+
+    It 'Get-PacketPlan -Metro lists plans with hourly prices' {
+        $plans = Get-PacketPlan -Metro sv
+        $plans | Should -Not -BeNullOrEmpty
+        $plans | Should -BeOfType ([PacketCluster.Models.Metal.PacketPlan])
+        $plans | ForEach-Object { $_.PricePerHour | Should -BeGreaterThan 0 }
+        $plans | ForEach-Object { $_.Metros | Should -Contain 'sv' }
+        (Get-PacketPlan).Slug | Should -Contain 'c1.small.x86'
+    }
+
+    It 'Get-PacketOperatingSystem lists the Ubuntu LTS images' {
+        (Get-PacketOperatingSystem).Slug | Should -Contain 'ubuntu_24_04'
+        (Get-PacketOperatingSystem -Name ubuntu_1*).Slug | Should -Contain 'ubuntu_18_04'
+    }
+
+    It 'Get-PacketDevice returns nothing for a cluster that has no devices' {
+        Get-PacketDevice -ClusterName no-such-cluster | Should -BeNullOrEmpty
+    }
+
+    It 'completes metro, facility, plan and OS from the live catalogue' {
+        foreach ($case in @(
+                @{ Line = 'Get-PacketPlan -Metro s'; Expect = 'sv' }
+                @{ Line = 'Get-PacketPlan -Facility ew'; Expect = 'ewr1' }
+                @{ Line = 'New-PacketClusterConfig -Plan c3.sm'; Expect = 'c3.small.x86' }
+                @{ Line = 'Get-PacketOperatingSystem -Name ubuntu_2'; Expect = 'ubuntu_24_04' })) {
+            $m = (TabExpansion2 -inputScript $case.Line -cursorColumn $case.Line.Length).CompletionMatches.CompletionText
+            $m | Should -Contain $case.Expect -Because $case.Line
+        }
+    }
+
+    It 'a wrong key gives a PacketApiUnauthorized error record' {
+        $bad = ConvertTo-SecureString 'wrong-key' -AsPlainText -Force
+        { Connect-PacketApi -Endpoint $Sim.Endpoint -ApiKey $bad -ProjectId $Sim.ProjectId -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PacketApiUnauthorized,PacketCluster.Commands.ConnectPacketApiCommand'
+        $err = $null
+        try { Connect-PacketApi -Endpoint $Sim.Endpoint -ApiKey $bad -ProjectId $Sim.ProjectId -ErrorAction Stop } catch { $err = $_ }
+        $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $err.Exception.Message | Should -Not -Match 'wrong-key'
+        # The failed attempt leaves the good connection in place.
+        (Get-PacketMetro).Count | Should -BeGreaterThan 0
+    }
+
+    It 'no stream of a -Verbose -Debug run carries the API key' {
+        $key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
+        $DebugPreference = 'Continue'
+        $all = & {
+            $Sim | Connect-PacketApi -Verbose
+            Get-PacketProject -Verbose; Get-PacketMetro -Verbose; Get-PacketFacility -Verbose
+            Get-PacketPlan -Metro sv -Verbose; Get-PacketOperatingSystem -Verbose; Get-PacketDevice -Verbose
+        } *>&1 | Out-String -Width 500
+        $all | Should -Match 'VERBOSE|DEBUG'
+        $all | Should -Not -Match ([regex]::Escape($key))
+    }
+}
