@@ -40,6 +40,10 @@ function Invoke-Assemble {
     Get-ChildItem $engineBin -Filter *.dll | Where-Object Name -ne 'PacketCluster.Models.dll' | Copy-Item -Destination $deps
     Copy-Item (Join-Path $Root 'PacketCluster.psd1'), (Join-Path $Root 'src/PacketCluster/PacketCluster.format.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleDir
     Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $ModuleDir 'en-US')
+    # The simulator runs as its own process (it needs ASP.NET Core, which pwsh does not load).
+    $simulatorBin = Join-Path $Root "src/PacketCluster.Simulator/bin/$Configuration/net10.0"
+    $simulator = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'Simulator') -Force
+    Copy-Item (Join-Path $simulatorBin '*') -Destination $simulator -Recurse -Exclude '*.pdb'
 }
 
 function Invoke-Help {
