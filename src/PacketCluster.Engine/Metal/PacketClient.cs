@@ -20,8 +20,6 @@ public sealed class PacketClient : IDisposable
     // The spec's page-size default for IPs (equinix-sdk-go patch 20240119-paginate-ips).
     private const int IpPerPage = 250;
 
-    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
-
     private readonly PacketApiOptions _options;
     private readonly IEngineLog _log;
     private readonly TimeProvider _time;
@@ -418,7 +416,7 @@ public sealed class PacketClient : IDisposable
         request.Headers.TryAddWithoutValidation("X-Consumer-Token", _options.ConsumerToken);
         request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
         if (payload is not null)
-            request.Content = new StringContent(payload, Encoding.UTF8) { Headers = { ContentType = JsonContentType } };
+            request.Content = new StringContent(payload, Encoding.UTF8) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
         return request;
     }
 
