@@ -400,7 +400,8 @@ public sealed class PacketClient : IDisposable
 
             if (!retryable || attempt >= _retry.MaxAttempts)
                 throw failure;
-            var delay = _retry.DelayBeforeRetry(attempt, rateLimitReset, retryAfter);
+            // X-RateLimit-* ride on every response (packngo populateRate); only a 429 means "wait for the window".
+            var delay = _retry.DelayBeforeRetry(attempt, failure is PacketApiRateLimitedException ? rateLimitReset : null, retryAfter);
             if (!_retry.FitsBudget(firstAttempt, delay))
                 throw failure;
             _log.Verbose($"Packet API: {method} {display} {outcome}; retry {attempt} of {_retry.MaxAttempts - 1} in {delay.TotalSeconds:0.0} s");

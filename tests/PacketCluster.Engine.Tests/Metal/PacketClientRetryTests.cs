@@ -41,6 +41,20 @@ public class PacketClientRetryTests
     }
 
     [Fact]
+    public async Task Rate_limit_reset_on_a_503_does_not_stretch_the_backoff()
+    {
+        using var t = new MetalTestClient(jitter: 0);
+        t.Handler.Respond(HttpStatusCode.ServiceUnavailable, "{}", r => r.Headers.Add("X-RateLimit-Reset", t.Time.GetUtcNow().AddSeconds(20).ToUnixTimeSeconds().ToString()))
+            .Respond(HttpStatusCode.OK, """{"id":"d1","customdata":{"a":{"b":1}}}""");
+
+        var device = await t.Client.GetDeviceAsync("d1");
+
+        Assert.Equal(TimeSpan.FromSeconds(0.25), Assert.Single(t.Time.Waits));
+        // Read after the client has disposed its JsonDocument: the element must be an independent copy.
+        Assert.Equal(1, device.Customdata!.Value.GetProperty("a").GetProperty("b").GetInt32());
+    }
+
+    [Fact]
     public async Task Retries_503_with_exponential_backoff_and_bounded_attempts()
     {
         using var t = new MetalTestClient(jitter: 0.5);
