@@ -20,8 +20,6 @@ public sealed class PacketClient : IDisposable
     // The spec's page-size default for IPs (equinix-sdk-go patch 20240119-paginate-ips).
     private const int IpPerPage = 250;
 
-    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
-
     private readonly PacketApiOptions _options;
     private readonly IEngineLog _log;
     private readonly TimeProvider _time;
@@ -402,7 +400,8 @@ public sealed class PacketClient : IDisposable
 
             if (!retryable || attempt >= _retry.MaxAttempts)
                 throw failure;
-            var delay = _retry.DelayBeforeRetry(attempt, rateLimitReset, retryAfter);
+            // X-RateLimit-* ride on every response (packngo populateRate); only a 429 means "wait for the window".
+            var delay = _retry.DelayBeforeRetry(attempt, failure is PacketApiRateLimitedException ? rateLimitReset : null, retryAfter);
             if (!_retry.FitsBudget(firstAttempt, delay))
                 throw failure;
             _log.Verbose($"Packet API: {method} {display} {outcome}; retry {attempt} of {_retry.MaxAttempts - 1} in {delay.TotalSeconds:0.0} s");
@@ -418,7 +417,7 @@ public sealed class PacketClient : IDisposable
         request.Headers.TryAddWithoutValidation("X-Consumer-Token", _options.ConsumerToken);
         request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
         if (payload is not null)
-            request.Content = new StringContent(payload, Encoding.UTF8) { Headers = { ContentType = JsonContentType } };
+            request.Content = new StringContent(payload, Encoding.UTF8) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
         return request;
     }
 
