@@ -1,2 +1,69 @@
-// Entry point is filled in by the simulator work; kept buildable meanwhile.
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PacketCluster.Simulator.Config;
+using PacketCluster.Simulator.Hosting;
+
+// Console entry: `dotnet PacketCluster.Simulator.dll --port 0 [--api-key K] [--config file.yaml] [--state-dir DIR] [--seed N]`.
+// stdout carries exactly one JSON line (Start-PacketSimulator parses it); everything else goes to stderr.
+
+var options = new SimulatorOptions { LogToStandardError = true };
+try
+{
+    for (var i = 0; i < args.Length; i++)
+    {
+        string Value() => i + 1 < args.Length ? args[++i] : throw new SimulatorConfigException($"{args[i]} needs a value");
+        switch (args[i])
+        {
+            case "--port": options.Port = int.TryParse(Value(), out var p) ? p : throw new SimulatorConfigException("--port must be a number"); break;
+            case "--api-key": options.ApiKey = Value(); break;
+            case "--config": options.ConfigPath = Value(); break;
+            case "--state-dir": options.StateDir = Value(); break;
+            case "--seed": options.Seed = int.TryParse(Value(), out var s) ? s : throw new SimulatorConfigException("--seed must be a number"); break;
+            case "--help" or "-h":
+                Console.Error.WriteLine("usage: PacketCluster.Simulator [--port N] [--api-key KEY] [--config FILE.yaml] [--state-dir DIR] [--seed N]");
+                return 0;
+            default: throw new SimulatorConfigException($"unknown argument {args[i]}");
+        }
+    }
+}
+catch (SimulatorConfigException e)
+{
+    Console.Error.WriteLine($"packet-simulator: {e.Message}");
+    return 2;
+}
+
+SimulatorHost host;
+try
+{
+    host = await SimulatorHost.StartAsync(options);
+}
+catch (SimulatorConfigException e)
+{
+    Console.Error.WriteLine($"packet-simulator: {e.Message}");
+    return 2;
+}
+catch (IOException e)
+{
+    Console.Error.WriteLine($"packet-simulator: cannot listen on 127.0.0.1:{options.Port}: {e.Message}");
+    return 3;
+}
+
+var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+
+var line = new JsonObject
+{
+    ["url"] = host.BaseUrl.ToString(),
+    ["apiKey"] = host.ApiKey,
+    ["projectId"] = host.ProjectId,
+    ["adminUrl"] = host.AdminUrl.ToString(),
+    ["pid"] = Environment.ProcessId,
+};
+Console.Out.WriteLine(line.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+Console.Out.Flush();
+
+await stop.Task;
+await host.DisposeAsync();
 return 0;

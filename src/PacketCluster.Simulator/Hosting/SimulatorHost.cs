@@ -1,0 +1,127 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PacketCluster.Simulator.Api;
+using PacketCluster.Simulator.Config;
+using PacketCluster.Simulator.State;
+
+namespace PacketCluster.Simulator.Hosting;
+
+/// <summary>
+/// A running simulator: Kestrel on 127.0.0.1 only, the API under both <c>/metal/v1/…</c> and <c>/…</c>
+/// (packet-api.md §9), the admin API under <c>/_simulator</c>. Used in-process by tests and by Program.cs.
+/// </summary>
+public sealed class SimulatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private SimulatorHost(WebApplication app, World world, Uri root, string apiKey)
+    {
+        _app = app;
+        World = world;
+        RootUrl = root;
+        ApiKey = apiKey;
+    }
+
+    /// <summary>http://127.0.0.1:PORT/metal/v1/ (trailing slash: relative paths resolve under it).</summary>
+    public Uri BaseUrl => new(RootUrl, "metal/v1/");
+    public Uri RootUrl { get; }
+    public Uri AdminUrl => new(RootUrl, "_simulator/");
+    public string ApiKey { get; }
+    public string ProjectId => World.Data.Project.Id;
+    internal World World { get; }
+
+    public static async Task<SimulatorHost> StartAsync(SimulatorOptions options, CancellationToken cancellationToken = default)
+    {
+        var config = options.Config ?? (options.ConfigPath is not null ? SimulatorConfigLoader.LoadFile(options.ConfigPath) : new SimulatorConfig());
+        if (options.StateDir is not null) config.StateDir = options.StateDir;
+        if (options.Seed is not null) config.Seed = options.Seed;
+        SimulatorConfigLoader.Validate(config, options.ConfigPath ?? "config");
+        if (options.Port is < 0 or > 65535) throw new SimulatorConfigException($"port {options.Port} is out of range");
+
+        var catalogue = config.Catalogue is null ? Catalogue.Catalogue.LoadEmbedded() : Catalogue.Catalogue.LoadFile(config.Catalogue);
+        var seed = config.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
+        var apiKey = string.IsNullOrEmpty(options.ApiKey) ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20)) : options.ApiKey;
+        var world = new World(config, catalogue, options.TimeProvider, seed, config.StateDir is null ? null : new StateFile(config.StateDir));
+        world.Save();
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(SimulatorHost).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+            Args = [],
+        });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(IPAddress.Loopback, options.Port); // loopback only, never another interface
+        });
+        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>(); // the console app handles signals itself
+        builder.Logging.ClearProviders();
+        if (options.LogToStandardError)
+        {
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+        var app = builder.Build();
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PacketCluster.Simulator");
+        var counter = new RequestCounter();
+        var limiter = new RateLimiter(options.TimeProvider, config.RateLimit);
+        var faults = new FaultInjector(seed, config.Faults.Requests);
+        var pipeline = new ApiPipeline(apiKey, counter, limiter, faults, logger);
+        var ctx = new ApiContext(world);
+
+        app.Use(pipeline.Errors);
+        app.UseRouting();
+        app.Use(pipeline.Guard);
+        MapApi(app.MapGroup(Renderer.Prefix), ctx);
+        MapApi(app.MapGroup(""), ctx);
+        AdminEndpoints.Map(app, ctx, faults, limiter, counter);
+
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var root = new Uri(address.Replace("[::]", "127.0.0.1").TrimEnd('/') + "/");
+        logger.LogInformation("Packet API simulator listening on {Url} (project {Project}, seed {Seed}, state {State})",
+            root, world.Data.Project.Id, seed, config.StateDir ?? "memory only");
+        return new SimulatorHost(app, world, root, apiKey);
+    }
+
+    private static void MapApi(IEndpointRouteBuilder api, ApiContext ctx)
+    {
+        ProjectEndpoints.Map(api, ctx);
+        DeviceEndpoints.Map(api, ctx);
+        IpEndpoints.Map(api, ctx);
+        SshKeyEndpoints.Map(api, ctx);
+        CatalogueEndpoints.Map(api, ctx);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StopAsync(cancellationToken);
+        lock (World.Gate) World.Save();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await StopAsync(); } catch (ObjectDisposedException) { }
+        await _app.DisposeAsync();
+    }
+
+    private sealed class QuietLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

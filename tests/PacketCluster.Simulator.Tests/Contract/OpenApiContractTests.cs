@@ -1,0 +1,25 @@
+using Xunit;
+
+namespace PacketCluster.Simulator.Tests.Contract;
+
+/// <summary>The validator itself must reject what the spec forbids, or the contract checks prove nothing.</summary>
+public sealed class OpenApiContractTests
+{
+    [Fact]
+    public void RejectsBodiesTheSpecForbids()
+    {
+        var contract = OpenApiContract.Shared;
+        Assert.Equal("/devices/{id}", contract.MatchTemplate("/devices/0f855f70-5e1d-40df-9506-a4a0499ac4fd"));
+        Assert.Equal("/capacity/metros", contract.MatchTemplate("/capacity/metros"));
+        Assert.Equal("/locations/metros", contract.MatchTemplate("/locations/metros"));
+
+        Assert.Empty(contract.Validate("/devices/{id}", "GET", 200, """{"id":"0f855f70-5e1d-40df-9506-a4a0499ac4fd","state":"active"}"""));
+        Assert.NotEmpty(contract.Validate("/devices/{id}", "GET", 200, """{"id":"not-a-uuid","state":"active"}"""));
+        Assert.NotEmpty(contract.Validate("/devices/{id}", "GET", 200, """{"state":"sleeping"}"""));
+        // The real service's "next": null does not fit Meta.yaml (Href is an object): the simulator omits it.
+        Assert.NotEmpty(contract.Validate("/projects/{id}/devices", "GET", 200, """{"devices":[],"meta":{"next":null}}"""));
+        Assert.NotEmpty(contract.Validate("/projects/{id}/ips", "POST", 201, """{"type":"public_ipv4","bogus":1}"""));
+        Assert.Empty(contract.Validate("/devices/{id}", "GET", 404, """{"errors":["Not found"]}"""));
+        Assert.NotEmpty(contract.Validate("/devices/{id}", "GET", 404, """{"errors":"Not found"}"""));
+    }
+}
