@@ -14,6 +14,15 @@
         'Import-PacketClusterConfig'
         'Get-PacketMachineConfig'
         'Get-PacketUserData'
+        'Connect-PacketApi'
+        'Get-PacketProject'
+        'Get-PacketMetro'
+        'Get-PacketFacility'
+        'Get-PacketPlan'
+        'Get-PacketOperatingSystem'
+        'Get-PacketDevice'
+        'Start-PacketSimulator'
+        'Stop-PacketSimulator'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -24,7 +33,7 @@
             Tags         = @('Kubernetes', 'ClusterAPI', 'Packet', 'EquinixMetal', 'BareMetal', 'kubeadm', 'PSEdition_Core', 'Linux', 'MacOS', 'Windows')
             LicenseUri   = 'https://www.apache.org/licenses/LICENSE-2.0'
             ProjectUri   = 'https://github.com/packetcluster/packetcluster'
-            ReleaseNotes = 'Cluster definitions, PKI, machine configs and userdata.'
+            ReleaseNotes = 'Cluster definitions, PKI, machine configs and userdata; Packet API client, catalogue cmdlets and the Packet API simulator.'
         }
     }
 }

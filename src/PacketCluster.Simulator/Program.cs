@@ -4,10 +4,11 @@ using System.Text.Json.Nodes;
 using PacketCluster.Simulator.Config;
 using PacketCluster.Simulator.Hosting;
 
-// Console entry: `dotnet PacketCluster.Simulator.dll --port 0 [--api-key K] [--config file.yaml] [--state-dir DIR] [--seed N]`.
+// Console entry: `dotnet PacketCluster.Simulator.dll --port 0 [--api-key K] [--config file.yaml] [--state-dir DIR] [--seed N] [--log-file F]`.
 // stdout carries exactly one JSON line (Start-PacketSimulator parses it); everything else goes to stderr.
 
 var options = new SimulatorOptions { LogToStandardError = true };
+string? logFile = null;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -19,9 +20,10 @@ try
             case "--api-key": options.ApiKey = Value(); break;
             case "--config": options.ConfigPath = Value(); break;
             case "--state-dir": options.StateDir = Value(); break;
+            case "--log-file": logFile = Value(); break;
             case "--seed": options.Seed = int.TryParse(Value(), out var s) ? s : throw new SimulatorConfigException("--seed must be a number"); break;
             case "--help" or "-h":
-                Console.Error.WriteLine("usage: PacketCluster.Simulator [--port N] [--api-key KEY] [--config FILE.yaml] [--state-dir DIR] [--seed N]");
+                Console.Error.WriteLine("usage: PacketCluster.Simulator [--port N] [--api-key KEY] [--config FILE.yaml] [--state-dir DIR] [--seed N] [--log-file FILE]");
                 return 0;
             default: throw new SimulatorConfigException($"unknown argument {args[i]}");
         }
@@ -31,6 +33,14 @@ catch (SimulatorConfigException e)
 {
     Console.Error.WriteLine($"packet-simulator: {e.Message}");
     return 2;
+}
+
+// Start-PacketSimulator runs us in the background: our log must not depend on the terminal that started us
+// (a closed pipe would break logging), so it goes to a file.
+if (logFile is not null)
+{
+    var writer = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+    Console.SetError(writer);
 }
 
 SimulatorHost host;

@@ -88,7 +88,42 @@ Describe 'Connect-PacketApi and the catalogue cmdlets' {
             Get-PacketProject -Verbose; Get-PacketMetro -Verbose; Get-PacketFacility -Verbose
             Get-PacketPlan -Metro sv -Verbose; Get-PacketOperatingSystem -Verbose; Get-PacketDevice -Verbose
         } *>&1 | Out-String -Width 500
-        $all | Should -Match 'VERBOSE|DEBUG'
+        $all | Should -Match 'Packet API: GET /projects/'
         $all | Should -Not -Match ([regex]::Escape($key))
+    }
+}
+
+Describe 'Get-PacketDevice under injected faults' {
+    BeforeAll {
+        $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
+        $script:Headers = @{ 'X-Auth-Token' = $Key }
+        $devicesUrl = [Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/devices")
+        # 500 devices of cluster "load" (two metros: the seeded catalogue has 400 c3.small.x86 per metro).
+        foreach ($i in 0..499) {
+            $body = @{ hostname = ('load-{0:D3}' -f $i); plan = 'c3.small.x86'; operating_system = 'ubuntu_22_04'
+                metro = @('sv', 'ny')[$i % 2]; billing_cycle = 'hourly'; tags = @('cluster-api-provider-packet:cluster-id:load') } | ConvertTo-Json
+            Invoke-RestMethod -Method Post -Uri $devicesUrl -Headers $Headers -Body $body -ContentType 'application/json' | Out-Null
+        }
+        $faults = @{ requests = @(
+                @{ name = 'throttle'; path = '/**/devices'; methods = @('GET'); rate = 0.15; status = 429 }
+                @{ name = 'unavailable'; path = '/**/devices'; methods = @('GET'); rate = 0.18; status = 503 }) } | ConvertTo-Json -Depth 5
+        Invoke-RestMethod -Method Put -Uri ([Uri]::new($Sim.AdminEndpoint, 'faults')) -Headers $Headers -Body $faults -ContentType 'application/json' | Out-Null
+    }
+    AfterAll {
+        Invoke-RestMethod -Method Put -Uri ([Uri]::new($Sim.AdminEndpoint, 'faults')) -Headers $Headers -Body '{"requests":[]}' -ContentType 'application/json' | Out-Null
+    }
+
+    It 'lists all 500 devices of a cluster under ~30 % injected 429/503, with bounded retries shown by -Verbose' {
+        $verbose = $null
+        $devices = Get-PacketDevice -ClusterName load -Verbose 4>&1 | Tee-Object -Variable all | Where-Object { $_ -is [PacketCluster.Models.Metal.PacketDevice] }
+        $verbose = $all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $devices | Should -HaveCount 500
+        ($devices.Id | Sort-Object -Unique) | Should -HaveCount 500
+        $devices | ForEach-Object { $_.ClusterName | Should -Be 'load' }
+        $retries = @($verbose | Where-Object { $_ -match 'retry \d+ of \d+' })
+        $retries.Count | Should -BeGreaterThan 0
+        # 100 per page: 5 pages, at most (attempts - 1) retries each.
+        $retries.Count | Should -BeLessOrEqual (5 * 5)
+        ($verbose -join "`n") | Should -Not -Match ([regex]::Escape($Key))
     }
 }
