@@ -132,7 +132,8 @@ public sealed class World
         body = body.Replace("{addresses}", string.Join(", ", ManagementAddresses(device)));
         Data.Events.Add(new EventRecord
         {
-            Id = DerivedId($"{device.Id}/{type}/{at.UtcTicks}/{Data.Events.Count}"),
+            // Derived from facts only, so an event recomputed after a restart keeps the id a client already saw.
+            Id = DerivedId($"{device.Id}/{type}/{at.UtcTicks}"),
             Type = type,
             Body = body,
             CreatedAt = at,
