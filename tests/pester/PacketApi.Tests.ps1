@@ -108,6 +108,8 @@ Describe 'Get-PacketDevice under injected faults' {
                 @{ name = 'throttle'; path = '/**/devices'; methods = @('GET'); rate = 0.15; status = 429 }
                 @{ name = 'unavailable'; path = '/**/devices'; methods = @('GET'); rate = 0.18; status = 503 }) } | ConvertTo-Json -Depth 5
         Invoke-RestMethod -Method Put -Uri ([Uri]::new($Sim.AdminEndpoint, 'faults')) -Headers $Headers -Body $faults -ContentType 'application/json' | Out-Null
+        # A short rate-limit window: injected 429s name a reset at most 2 s away, which the client honours.
+        Invoke-RestMethod -Method Put -Uri ([Uri]::new($Sim.AdminEndpoint, 'rate-limit')) -Headers $Headers -Body "requests: 5000`nwindow: 2s`n" -ContentType 'application/yaml' | Out-Null
     }
     AfterAll {
         Invoke-RestMethod -Method Put -Uri ([Uri]::new($Sim.AdminEndpoint, 'faults')) -Headers $Headers -Body '{"requests":[]}' -ContentType 'application/json' | Out-Null
