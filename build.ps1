@@ -81,7 +81,7 @@ function Invoke-UnitTest {
     $PSNativeCommandUseErrorActionPreference = $true
     $passed = 0; $failed = 0; $total = 0
     foreach ($trx in Get-ChildItem $results -Filter *.trx) {
-        $counters = ([xml](Get-Content $trx.FullName -Raw)).TestRun.ResultSummary.Counters
+        $counters = ([xml](Get-Content -LiteralPath $trx.FullName -Raw)).TestRun.ResultSummary.Counters
         $passed += [int]$counters.passed; $failed += [int]$counters.failed + [int]$counters.error; $total += [int]$counters.total
     }
     if ($total -eq 0 -and $exit -ne 0) { $failed = [math]::Max($failed, 1) }

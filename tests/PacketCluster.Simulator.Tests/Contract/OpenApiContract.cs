@@ -51,12 +51,13 @@ public sealed partial class OpenApiContract
     /// <summary>Walks up from the test binaries to the folder that has shared/metal-openapi beside the repository.</summary>
     public static string FindSpecDirectory()
     {
+        if (Environment.GetEnvironmentVariable("PACKETCLUSTER_METAL_OPENAPI") is { Length: > 0 } configured) return configured;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "shared", "metal-openapi");
             if (File.Exists(Path.Combine(candidate, "openapi3.yaml"))) return candidate;
         }
-        throw new DirectoryNotFoundException($"no shared/metal-openapi/openapi3.yaml above {AppContext.BaseDirectory}");
+        throw new DirectoryNotFoundException($"no shared/metal-openapi/openapi3.yaml above {AppContext.BaseDirectory}; put the repository beside shared/ or set PACKETCLUSTER_METAL_OPENAPI to the spec folder");
     }
 
     /// <summary>The spec's path template for a concrete path (without /metal/v1), literal segments preferred.</summary>
@@ -86,6 +87,51 @@ public sealed partial class OpenApiContract
             .DefaultIfEmpty($"{method} {template} {status}: invalid").ToList();
     }
 
+    /// <summary>
+    /// Validates a request body against the schema the spec declares for the operation's requestBody (inline or a
+    /// components/requestBodies reference). Returns the problems (empty = valid).
+    /// </summary>
+    public IReadOnlyList<string> ValidateRequest(string template, string method, string body)
+    {
+        var key = $"REQUEST {template} {method.ToLowerInvariant()}";
+        JsonSchema? schema;
+        lock (_gate)
+        {
+            if (!_cache.TryGetValue(key, out schema))
+            {
+                var node = RequestSchema(template, method.ToLowerInvariant());
+                schema = node is null ? null : Build(node, key);
+                _cache[key] = schema;
+            }
+        }
+        if (schema is null) return [$"{method} {template}: the spec declares no request body"];
+        using var doc = JsonDocument.Parse(body);
+        var result = schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+        if (result.IsValid) return [];
+        return (result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Select(e => $"{method} {template} request: {d.InstanceLocation} ({d.EvaluationPath}): {e.Key}: {e.Value}"))
+            .DefaultIfEmpty($"{method} {template} request: invalid").ToList();
+    }
+
+    private JsonNode? RequestSchema(string template, string method)
+    {
+        var file = _paths.FirstOrDefault(p => p.Template == template).File ?? throw new ArgumentException($"{template} is not in the spec");
+        var requestBody = LoadYaml(file)?[method]?["requestBody"];
+        if (requestBody?["$ref"] is JsonValue reference)
+            requestBody = LoadYaml(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, reference.GetValue<string>())));
+        var schema = requestBody?["content"]?["application/json"]?["schema"];
+        return schema is null ? null : Convert(schema);
+    }
+
+    private JsonSchema Build(JsonNode node, string key)
+    {
+        var document = node.DeepClone().AsObject();
+        document["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+        document["$defs"] = _defs.DeepClone();
+        return JsonSchema.FromText(document.ToJsonString(), new BuildOptions { SchemaRegistry = new SchemaRegistry() },
+            new Uri($"https://contract.packetcluster.test/{Uri.EscapeDataString(key)}"));
+    }
+
     /// <summary>Whether the spec has this operation at all (the simulator also accepts PATCH where the spec only has PUT).</summary>
     public bool HasOperation(string template, string method)
     {
@@ -103,15 +149,7 @@ public sealed partial class OpenApiContract
             if (_cache.TryGetValue(key, out var cached)) return cached;
             var node = ResponseSchema(template, method, status.ToString(CultureInfo.InvariantCulture));
             if (node is null && status >= 400) node = new JsonObject { ["$ref"] = "#/$defs/Error" };
-            JsonSchema? schema = null;
-            if (node is not null)
-            {
-                var document = node.DeepClone().AsObject();
-                document["$schema"] = "https://json-schema.org/draft/2020-12/schema";
-                document["$defs"] = _defs.DeepClone();
-                schema = JsonSchema.FromText(document.ToJsonString(), new BuildOptions { SchemaRegistry = new SchemaRegistry() },
-                    new Uri($"https://contract.packetcluster.test/{Uri.EscapeDataString(key)}"));
-            }
+            var schema = node is null ? null : Build(node, key);
             _cache[key] = schema;
             return schema;
         }

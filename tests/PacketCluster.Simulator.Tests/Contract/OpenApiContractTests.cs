@@ -22,4 +22,17 @@ public sealed class OpenApiContractTests
         Assert.Empty(contract.Validate("/devices/{id}", "GET", 404, """{"errors":["Not found"]}"""));
         Assert.NotEmpty(contract.Validate("/devices/{id}", "GET", 404, """{"errors":"Not found"}"""));
     }
+
+    [Fact]
+    public void RejectsRequestBodiesTheSpecForbids()
+    {
+        var contract = OpenApiContract.Shared;
+        Assert.Empty(contract.ValidateRequest("/projects/{id}/devices", "POST", """{"metro":"sv","plan":"c3.small.x86","operating_system":"ubuntu_22_04"}"""));
+        // oneOf metro|facility: both at once matches both branches.
+        Assert.NotEmpty(contract.ValidateRequest("/projects/{id}/devices", "POST", """{"metro":"sv","facility":["ewr1"],"plan":"c3.small.x86","operating_system":"ubuntu_22_04"}"""));
+        Assert.NotEmpty(contract.ValidateRequest("/projects/{id}/devices", "POST", """{"plan":"c3.small.x86","operating_system":"ubuntu_22_04"}"""));
+        // quantity is a string in ServerInfo.
+        Assert.NotEmpty(contract.ValidateRequest("/capacity/metros", "POST", """{"servers":[{"metro":"sv","plan":"c3.small.x86","quantity":2}]}"""));
+        Assert.Empty(contract.ValidateRequest("/ssh-keys", "POST", """{"label":"k","key":"ssh-ed25519 AAAA k"}"""));
+    }
 }
