@@ -1,17 +1,26 @@
 <#
 .SYNOPSIS
-    The main job until New-PacketCluster lands: define a cluster, read it back, inspect machine configs and userdata.
+    The main job until New-PacketCluster lands: start the Packet API simulator, browse its catalogue, define a
+    cluster, read it back, inspect machine configs and cloud-init-checked userdata.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $ModulePath 'PacketCluster.psd1')
 $dir = Join-Path ([IO.Path]::GetTempPath()) "packetcluster-demo-$PID"
-# Demo credentials only: nothing here talks to a Packet endpoint.
-$env:PACKET_PROJECT_ID = '00000000-0000-4000-8000-0000000000de'
-$key = ConvertTo-SecureString 'demo-api-key-not-real' -AsPlainText -Force
+$sim = $null
 try {
-    Write-Host "== New-PacketClusterConfig -OutputDirectory $dir -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WorkerCount 2"
-    $config = New-PacketClusterConfig -OutputDirectory $dir -ApiKey $key -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WorkerCount 2
+    Write-Host '== Start-PacketSimulator | Connect-PacketApi (loopback only; devices get 127.0.0.0/8 addresses)'
+    $sim = Start-PacketSimulator
+    $sim | Connect-PacketApi | Format-Table | Out-String | Write-Host
+    Write-Host '== Get-PacketMetro; Get-PacketPlan -Metro sv; Get-PacketOperatingSystem -Name ubuntu_*'
+    Get-PacketMetro | Format-Table | Out-String | Write-Host
+    Get-PacketPlan -Metro sv | Format-Table | Out-String | Write-Host
+    Get-PacketOperatingSystem -Name ubuntu_* | Format-Table | Out-String | Write-Host
+    $env:PACKET_PROJECT_ID = $sim.ProjectId
+    $key = $sim.ApiKey
+
+    Write-Host "== New-PacketClusterConfig -OutputDirectory $dir -Metro sv -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WorkerCount 2"
+    $config = New-PacketClusterConfig -OutputDirectory $dir -ApiKey $key -Metro sv -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WorkerCount 2
     $config | Format-Table | Out-String | Write-Host
     Get-ChildItem $dir | Format-Table UnixMode, Length, Name | Out-String | Write-Host
 
@@ -37,4 +46,5 @@ try {
 }
 finally {
     Remove-Item $dir -Recurse -Force -ErrorAction Ignore
+    if ($sim) { $sim | Stop-PacketSimulator -Confirm:$false }
 }
