@@ -82,11 +82,13 @@ Describe 'Connect-PacketApi and the catalogue cmdlets' {
 
     It 'no stream of a -Verbose -Debug run carries the API key' {
         $key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
-        $DebugPreference = 'Continue'
         $all = & {
-            $Sim | Connect-PacketApi -Verbose
-            Get-PacketProject -Verbose; Get-PacketMetro -Verbose; Get-PacketFacility -Verbose
-            Get-PacketPlan -Metro sv -Verbose; Get-PacketOperatingSystem -Verbose; Get-PacketDevice -Verbose
+            $Sim | Connect-PacketApi -Verbose -Debug
+            Get-PacketProject -Verbose -Debug; Get-PacketMetro -Verbose -Debug; Get-PacketFacility -Verbose -Debug
+            Get-PacketPlan -Metro sv -Verbose -Debug; Get-PacketOperatingSystem -Verbose -Debug; Get-PacketDevice -Verbose -Debug
+            $bad = ConvertTo-SecureString "$key-wrong" -AsPlainText -Force
+            try { Connect-PacketApi -Endpoint $Sim.Endpoint -ApiKey $bad -ProjectId $Sim.ProjectId -Verbose -Debug -ErrorAction Stop } catch { $_ | Format-List * -Force | Out-String; $_.Exception.ToString() }
+            $Sim | Connect-PacketApi
         } *>&1 | Out-String -Width 500
         $all | Should -Match 'Packet API: GET /projects/'
         $all | Should -Not -Match ([regex]::Escape($key))
