@@ -1,0 +1,112 @@
+using k8s;
+using k8s.KubeConfigModels;
+
+namespace PacketCluster.Engine.Operations;
+
+/// <summary>
+/// Writing and merging kubeconfig files the way Import-AzAksCredential does: other clusters, users and contexts are
+/// kept, entries of the same names are replaced, the new context becomes current, and the file stays mode 0600.
+/// </summary>
+public static class KubeconfigFile
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Where -Merge writes: the first path of $KUBECONFIG, else ~/.kube/config.</summary>
+    public static string DefaultPath()
+    {
+        var configured = Environment.GetEnvironmentVariable("KUBECONFIG");
+        if (!string.IsNullOrWhiteSpace(configured))
+            return configured.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)[0];
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
+    }
+
+    /// <summary>
+    /// Merges <paramref name="incoming"/> into <paramref name="existing"/> (null or empty for a new file). Every
+    /// kubeadm-made admin kubeconfig calls its user "kubernetes-admin"; merged as is, a second cluster would overwrite
+    /// the first one's credentials, so the incoming user is renamed after its context (kubernetes-admin@&lt;cluster&gt;).
+    /// </summary>
+    public static string Merge(string? existing, string incoming)
+    {
+        var target = string.IsNullOrWhiteSpace(existing)
+            ? new K8SConfiguration { ApiVersion = "v1", Kind = "Config" }
+            : Parse(existing, "the existing kubeconfig");
+        var source = Parse(incoming, "the new kubeconfig");
+        var context = source.Contexts?.FirstOrDefault(c => c.Name == source.CurrentContext) ?? source.Contexts?.FirstOrDefault()
+            ?? throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData, "The new kubeconfig has no context.");
+        var user = source.Users?.FirstOrDefault(u => u.Name == context.ContextDetails.User);
+        if (user is not null)
+        {
+            user.Name = context.Name;
+            context.ContextDetails.User = context.Name;
+        }
+
+        target.Clusters = Replace(target.Clusters, source.Clusters, c => c.Name);
+        target.Users = Replace(target.Users, user is null ? null : new[] { user }, u => u.Name);
+        target.Contexts = Replace(target.Contexts, new[] { context }, c => c.Name);
+        target.CurrentContext = context.Name;
+        return KubernetesYaml.Serialize(target);
+    }
+
+    /// <summary>Writes atomically (temp file, flush, rename) with mode 0600; creates the folder (0700) when missing.</summary>
+    public static void Write(string path, string content)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+            else Directory.CreateDirectory(directory, OwnerOnly | UnixFileMode.UserExecute);
+        }
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnly;
+            using (var stream = new FileStream(temp, options))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write(content);
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            throw new PacketClusterException("KubeconfigWriteFailed", ErrorKind.WriteError, $"Could not write the kubeconfig '{path}': {ex.Message}", path, ex);
+        }
+    }
+
+    /// <summary>Merges into the file at <paramref name="path"/> (created when missing) and writes it back.</summary>
+    public static void MergeInto(string path, string incoming)
+    {
+        var existing = File.Exists(path) ? File.ReadAllText(path) : null;
+        Write(path, Merge(existing, incoming));
+    }
+
+    private static K8SConfiguration Parse(string yaml, string what)
+    {
+        try
+        {
+            return KubernetesYaml.Deserialize<K8SConfiguration>(yaml)
+                ?? throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData, $"{what} is empty.");
+        }
+        catch (Exception ex) when (ex is not PacketClusterException)
+        {
+            // The parser's message can quote the file, and a kubeconfig holds keys: keep only the type.
+            throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData,
+                $"{what} is not a valid kubeconfig ({ex.GetType().Name}); fix or move it and try again.");
+        }
+    }
+
+    private static List<T> Replace<T>(IEnumerable<T>? existing, IEnumerable<T>? incoming, Func<T, string> name)
+    {
+        var result = (existing ?? Enumerable.Empty<T>()).ToList();
+        foreach (var item in incoming ?? Enumerable.Empty<T>())
+        {
+            result.RemoveAll(e => name(e) == name(item));
+            result.Add(item);
+        }
+        return result;
+    }
+}
