@@ -19,7 +19,13 @@ public sealed record EngineMessage(EngineMessageLevel Level, string Text);
 public interface IEngineLog
 {
     void Write(EngineMessage message);
+
+    /// <summary>Progress of a long operation (phases of a create or delete); ignored unless the sink shows it.</summary>
+    void Report(EngineProgress progress) { }
 }
+
+/// <summary>Where a long operation is: its current phase, a status line and, when known, a percentage.</summary>
+public sealed record EngineProgress(string Activity, string Phase, string Status, int? PercentComplete = null);
 
 /// <summary>Helpers so engine code reads naturally.</summary>
 public static class EngineLogExtensions

@@ -53,8 +53,15 @@ public abstract class PacketCmdlet : PSCmdlet
                 try { return await work(log, CancellationToken).ConfigureAwait(false); }
                 finally { queue.CompleteAdding(); }
             });
-            foreach (var write in queue.GetConsumingEnumerable()) write();
-            result = task.GetAwaiter().GetResult();
+            try
+            {
+                foreach (var write in queue.GetConsumingEnumerable()) write();
+                result = task.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                log.CompleteProgress();
+            }
         });
         return result;
     }
@@ -62,10 +69,30 @@ public abstract class PacketCmdlet : PSCmdlet
     /// <summary>Queues engine messages for the pipeline thread.</summary>
     private sealed class PipelineLog : IEngineLog
     {
+        private const int ActivityId = 1;
         private readonly BlockingCollection<Action> _queue;
         private readonly PacketCmdlet _cmdlet;
+        private string? _activity;
 
         public PipelineLog(BlockingCollection<Action> queue, PacketCmdlet cmdlet) => (_queue, _cmdlet) = (queue, cmdlet);
+
+        public void Report(EngineProgress progress)
+        {
+            _activity = progress.Activity;
+            var record = new ProgressRecord(ActivityId, progress.Activity, $"{progress.Phase}: {progress.Status}")
+            {
+                PercentComplete = progress.PercentComplete ?? -1,
+                CurrentOperation = progress.Phase,
+            };
+            try { _queue.TryAdd(() => _cmdlet.WriteProgress(record)); } catch (InvalidOperationException) { }
+        }
+
+        /// <summary>Closes the progress bar on the pipeline thread, whatever happened.</summary>
+        public void CompleteProgress()
+        {
+            if (_activity is null) return;
+            _cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
 
         public void Write(EngineMessage message)
         {
