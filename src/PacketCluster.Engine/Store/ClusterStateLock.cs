@@ -42,8 +42,10 @@ internal sealed class ClusterStateLock : IDisposable
 
         try
         {
-            File.WriteAllText(ownerPath, DescribeCurrentProcess());
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(ownerPath, AtomicFile.PrivateFile);
+            var ownerOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.Read };
+            if (!OperatingSystem.IsWindows()) ownerOptions.UnixCreateMode = AtomicFile.PrivateFile;
+            using (var owner = new StreamWriter(new FileStream(ownerPath, ownerOptions)))
+                owner.Write(DescribeCurrentProcess());
         }
         catch
         {

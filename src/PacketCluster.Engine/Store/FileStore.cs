@@ -16,6 +16,9 @@ namespace PacketCluster.Engine.Store;
 /// on Unix, every write is atomic (temp + fsync + rename), and the folder is locked for the store's lifetime so a
 /// second session cannot interleave writes. Semantics are those of <see cref="IStateStore"/>; as with the CRDs'
 /// status subresource, Create ignores status (set it with UpdateStatus) and an empty namespace lists all namespaces.
+/// Secrets have no finalizers here: DeleteSecretAsync removes the file at once.
+/// <para>The lock relies on .NET's FileShare.None, i.e. flock(2) on Unix; DOTNET_SYSTEM_IO_DISABLEFILELOCKING turns it
+/// off, and flock does not work across hosts on some network file systems, so keep the state folder local.</para>
 /// </summary>
 public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
 {
@@ -24,7 +27,8 @@ public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
 
     private const string ObjectExtension = ".yaml";
     private const string StateFileInvalidErrorId = "StateFileInvalid";
-    private const string NotFoundErrorId = "ObjectNotFound";
+    /// <summary>ErrorId of Update/UpdateStatus on an object that does not exist (ErrorKind.ObjectNotFound).</summary>
+    public const string NotFoundErrorId = "ObjectNotFound";
 
     // Kubernetes' generateName alphabet: no vowels (no accidental words), no 0/1/3 (look like letters).
     private const string GeneratedNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
@@ -278,6 +282,8 @@ public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
                 // Finalizers hold the object until its owners have cleaned up; only mark it (once).
                 if (stored.Metadata.DeletionTimestamp is not null) return;
                 stored.Metadata.DeletionTimestamp = Now();
+                // As the API server does for graceful deletion: controllers watching generation see the change.
+                if (stored.Metadata.Generation is > 0) stored.Metadata.Generation++;
                 stored.Metadata.ResourceVersion = await NextResourceVersionAsync(cancellationToken).ConfigureAwait(false);
                 await WriteObjectAsync(path, stored, cancellationToken).ConfigureAwait(false);
                 return;
@@ -490,7 +496,11 @@ public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
     {
         try
         {
-            return await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            // Share Delete too: on Windows a rename over, or delete of, a file someone is reading fails otherwise.
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
+                bufferSize: 4096, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -257,6 +257,7 @@ public sealed class FileStoreTests : IDisposable
         await store.DeleteAsync<Machine>(Ns, "m1", _ct);
         var deleting = await store.GetAsync<Machine>(Ns, "m1", _ct);
         Assert.NotNull(deleting!.Metadata.DeletionTimestamp);
+        Assert.Equal(2, deleting.Metadata.Generation);
         var stamp = deleting.Metadata.DeletionTimestamp;
 
         // A second delete does not move the timestamp.
