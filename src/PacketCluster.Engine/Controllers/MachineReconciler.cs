@@ -331,6 +331,8 @@ public sealed class MachineReconciler
                 var tokens = new List<string>();
                 foreach (var worker in workers)
                     tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, worker, ct).ConfigureAwait(false)).Value);
+                // Plus one of its own, as kubeadm init always makes one; it also keeps a worker-less cluster renderable.
+                tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false)).Value);
                 initTokens = tokens;
             }
             else
