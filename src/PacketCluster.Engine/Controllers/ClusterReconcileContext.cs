@@ -1,0 +1,43 @@
+using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Metal;
+using PacketCluster.Engine.Store;
+
+namespace PacketCluster.Engine.Controllers;
+
+/// <summary>
+/// What one reconcile needs, shared by the Cluster and Machine reconcilers of one engine (one project). The
+/// <see cref="Inventory"/> is shared so every Machine of a cluster reads the same device list.
+/// </summary>
+public sealed class ClusterReconcileContext
+{
+    public ClusterReconcileContext(IStateStore store, PacketClient packet, string projectId, IEngineLog log, TimeProvider time,
+        MachineConfigCatalogue machineConfigs, DeviceInventory inventory)
+    {
+        Store = store ?? throw new ArgumentNullException(nameof(store));
+        Packet = packet ?? throw new ArgumentNullException(nameof(packet));
+        ArgumentException.ThrowIfNullOrWhiteSpace(projectId);
+        ProjectId = projectId;
+        Log = log ?? NullEngineLog.Instance;
+        Time = time ?? TimeProvider.System;
+        MachineConfigs = machineConfigs ?? throw new ArgumentNullException(nameof(machineConfigs));
+        Inventory = inventory ?? throw new ArgumentNullException(nameof(inventory));
+    }
+
+    /// <summary>A context whose inventory is built from the same client, project, clock and log.</summary>
+    public static ClusterReconcileContext Create(IStateStore store, PacketClient packet, string projectId, IEngineLog? log = null,
+        TimeProvider? time = null, MachineConfigCatalogue? machineConfigs = null, TimeSpan? inventoryMaxAge = null)
+    {
+        time ??= TimeProvider.System;
+        log ??= NullEngineLog.Instance;
+        return new ClusterReconcileContext(store, packet, projectId, log, time, machineConfigs ?? MachineConfigCatalogue.LoadShipped(),
+            new DeviceInventory(packet, projectId, time, log, inventoryMaxAge));
+    }
+
+    public IStateStore Store { get; }
+    public PacketClient Packet { get; }
+    public string ProjectId { get; }
+    public IEngineLog Log { get; }
+    public TimeProvider Time { get; }
+    public MachineConfigCatalogue MachineConfigs { get; }
+    public DeviceInventory Inventory { get; }
+}

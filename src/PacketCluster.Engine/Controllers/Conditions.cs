@@ -1,0 +1,42 @@
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Engine.Controllers;
+
+/// <summary>Condition types the reconcilers write, and setting one (lastTransitionTime moves only when the status changes).</summary>
+public static class Conditions
+{
+    /// <summary>Cluster: the CA, etcd CA, front-proxy CA and service-account key Secrets exist.</summary>
+    public const string CertificatesReady = "CertificatesReady";
+
+    /// <summary>Cluster: an elastic IP is reserved and recorded as status.apiEndpoints[0].</summary>
+    public const string EndpointReady = "EndpointReady";
+
+    /// <summary>Machine: its userdata could be rendered (cluster endpoint, PKI and bootstrap token known).</summary>
+    public const string BootstrapReady = "BootstrapReady";
+
+    /// <summary>Machine: its device exists and is active.</summary>
+    public const string DeviceReady = "DeviceReady";
+
+    /// <summary>Machine (first control plane): the cluster's elastic IP is on its device.</summary>
+    public const string EndpointAssigned = "EndpointAssigned";
+
+    public static void Set(ref List<Condition>? conditions, string type, bool status, string reason, string? message, DateTimeOffset now)
+    {
+        conditions ??= new List<Condition>();
+        var value = status ? "True" : "False";
+        var existing = conditions.FirstOrDefault(c => c.Type == type);
+        if (existing is null)
+        {
+            conditions.Add(new Condition { Type = type, Status = value, Reason = reason, Message = message, LastTransitionTime = now, Severity = status ? null : "Info" });
+            return;
+        }
+        if (existing.Status != value) existing.LastTransitionTime = now;
+        existing.Status = value;
+        existing.Reason = reason;
+        existing.Message = message;
+        existing.Severity = status ? null : "Info";
+    }
+
+    public static bool IsTrue(IEnumerable<Condition>? conditions, string type) =>
+        conditions?.Any(c => c.Type == type && c.Status == "True") == true;
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using PacketCluster.Engine.Metal;
+
+namespace PacketCluster.Engine.Controllers;
+
+/// <summary>
+/// Batched polling (PRODUCT.md §6): one <c>GET /projects/{id}/devices?tag=cluster-id</c> per cluster per
+/// <see cref="MaxAge"/>, shared by every Machine of that cluster, instead of one GET per device (the seed listed
+/// the whole project on every lookup: O(N²)). Lookups by machine-uid tag and by id read that list. After a create or
+/// delete the caller invalidates, so the next lookup sees its own write. API errors back off exponentially (bounded)
+/// per cluster, so a failing API is not hammered by every Machine at once. Thread-safe; one list in flight per cluster.
+/// </summary>
+public sealed class DeviceInventory
+{
+    /// <summary>Steady-state polling pace: fast enough that a provisioning device is noticed within one interval.</summary>
+    public static readonly TimeSpan DefaultMaxAge = TimeSpan.FromSeconds(10);
+
+    /// <summary>First wait after a failed list; doubles per consecutive failure.</summary>
+    public static readonly TimeSpan BackoffBase = TimeSpan.FromSeconds(2);
+
+    /// <summary>Longest wait between list attempts, so recovery is noticed within a couple of minutes.</summary>
+    public static readonly TimeSpan BackoffMax = TimeSpan.FromMinutes(2);
+
+    private readonly PacketClient _client;
+    private readonly string _projectId;
+    private readonly TimeProvider _time;
+    private readonly IEngineLog _log;
+    private readonly ConcurrentDictionary<string, Entry> _clusters = new(StringComparer.Ordinal);
+
+    public DeviceInventory(PacketClient client, string projectId, TimeProvider? time = null, IEngineLog? log = null, TimeSpan? maxAge = null)
+    {
+        _client = client ?? throw new ArgumentNullException(nameof(client));
+        ArgumentException.ThrowIfNullOrWhiteSpace(projectId);
+        _projectId = projectId;
+        _time = time ?? TimeProvider.System;
+        _log = log ?? NullEngineLog.Instance;
+        MaxAge = maxAge ?? DefaultMaxAge;
+    }
+
+    public TimeSpan MaxAge { get; }
+
+    /// <summary>How many list calls this inventory made (tests and diagnostics).</summary>
+    public int ListCalls => _listCalls;
+    private int _listCalls;
+
+    /// <summary>The cluster's devices, from a list no older than <see cref="MaxAge"/>.</summary>
+    /// <exception cref="DeviceInventoryUnavailableException">The API failed recently and the backoff has not elapsed.</exception>
+    public async Task<IReadOnlyList<Device>> DevicesAsync(string clusterName, CancellationToken cancellationToken)
+    {
+        var entry = _clusters.GetOrAdd(clusterName, _ => new Entry());
+        await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = _time.GetUtcNow();
+            if (entry.Devices is not null && now - entry.FetchedAt < MaxAge) return entry.Devices;
+            if (entry.NotBefore > now)
+                throw new DeviceInventoryUnavailableException(clusterName, entry.NotBefore - now, entry.LastError);
+            try
+            {
+                Interlocked.Increment(ref _listCalls);
+                var devices = await _client.FindDevicesByTagAsync(_projectId, DeviceTags.ClusterId(clusterName), cancellationToken).ConfigureAwait(false);
+                entry.Devices = devices;
+                entry.FetchedAt = _time.GetUtcNow();
+                entry.Failures = 0;
+                entry.LastError = null;
+                return devices;
+            }
+            catch (PacketApiException e)
+            {
+                entry.Failures++;
+                var wait = Backoff(entry.Failures);
+                entry.NotBefore = _time.GetUtcNow() + wait;
+                entry.LastError = e;
+                _log.Warning($"Listing the devices of cluster '{clusterName}' failed ({e.Message}); next attempt in {wait.TotalSeconds:0} s.");
+                throw new DeviceInventoryUnavailableException(clusterName, wait, e);
+            }
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <summary>The device tagged with the machine's uid, if any. Several (only possible for devices made by the seed's bug) → the oldest.</summary>
+    public async Task<Device?> FindByMachineUidAsync(string clusterName, string machineUid, CancellationToken cancellationToken)
+    {
+        var tag = DeviceTags.MachineUid(machineUid);
+        var devices = await DevicesAsync(clusterName, cancellationToken).ConfigureAwait(false);
+        return devices.Where(d => d.Tags.Contains(tag, StringComparer.Ordinal)).OrderBy(d => d.CreatedAt).FirstOrDefault();
+    }
+
+    public async Task<Device?> FindByIdAsync(string clusterName, string deviceId, CancellationToken cancellationToken)
+    {
+        var devices = await DevicesAsync(clusterName, cancellationToken).ConfigureAwait(false);
+        return devices.FirstOrDefault(d => string.Equals(d.Id, deviceId, StringComparison.Ordinal));
+    }
+
+    /// <summary>Forget the cluster's list: the next lookup lists again (after our own create, delete or IP assignment).</summary>
+    public void Invalidate(string clusterName)
+    {
+        if (_clusters.TryGetValue(clusterName, out var entry)) entry.Devices = null;
+    }
+
+    internal static TimeSpan Backoff(int failures)
+    {
+        var factor = Math.Pow(2, Math.Min(failures - 1, 16));
+        var wait = TimeSpan.FromTicks((long)Math.Min(BackoffBase.Ticks * factor, BackoffMax.Ticks));
+        return wait;
+    }
+
+    private sealed class Entry
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public volatile IReadOnlyList<Device>? Devices;
+        public DateTimeOffset FetchedAt;
+        public DateTimeOffset NotBefore;
+        public int Failures;
+        public PacketApiException? LastError;
+    }
+}
