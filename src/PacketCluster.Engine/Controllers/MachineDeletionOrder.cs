@@ -36,7 +36,7 @@ public static class MachineDeletionOrder
 
     private static int Tier(Machine machine)
     {
-        if (ReplicaOwnership.IsDeleting(machine) || MachineReadiness.IsFailed(machine) || machine.Status?.Phase == MachineReadiness.Deleting) return 0;
+        if (ReplicaOwnership.IsDeleting(machine) || MachineReadiness.IsFailed(machine) || machine.Status?.Phase == Phases.Deleting) return 0;
         if (machine.Metadata.Annotations?.ContainsKey(DeleteMachineAnnotation) == true) return 0;
         if (MachineReadiness.IsNotYetProvisioned(machine)) return 1;
         if (!MachineReadiness.IsReady(machine)) return 2;

@@ -10,22 +10,15 @@ namespace PacketCluster.Engine.Controllers;
 /// </summary>
 public static class MachineReadiness
 {
-    public const string Pending = "Pending";
-    public const string Provisioning = "Provisioning";
-    public const string Provisioned = "Provisioned";
-    public const string Running = "Running";
-    public const string Deleting = "Deleting";
-    public const string Failed = "Failed";
-
     public static bool IsReady(Machine machine) =>
-        !ReplicaOwnership.IsDeleting(machine) && machine.Status?.Phase is Running or Provisioned;
+        !ReplicaOwnership.IsDeleting(machine) && machine.Status?.Phase is Phases.Running or Phases.Provisioned;
 
     public static bool IsFailed(Machine machine) =>
-        machine.Status?.Phase == Failed || !string.IsNullOrEmpty(machine.Status?.ErrorReason);
+        machine.Status?.Phase == Phases.Failed || !string.IsNullOrEmpty(machine.Status?.ErrorReason);
 
     /// <summary>No device yet, or still coming up: the cheapest machine to lose when scaling down.</summary>
     public static bool IsNotYetProvisioned(Machine machine) =>
-        machine.Status?.Phase is null or "" or Pending or Provisioning;
+        machine.Status?.Phase is null or "" or Phases.Pending or Phases.Provisioning;
 
     public static bool IsAvailable(Machine machine, int minReadySeconds, DateTimeOffset now) =>
         IsReady(machine) && RemainingUntilAvailable(machine, minReadySeconds, now) <= TimeSpan.Zero;

@@ -26,9 +26,6 @@ public sealed class MachineSetReconciler
     // Machine deletion waits for the Machine reconciler to release devices (minutes); look again soon, not in a tight loop.
     public static readonly TimeSpan DeleteRequeueAfter = TimeSpan.FromSeconds(10);
 
-    // Someone wrote the object between our read and our write; a fresh read almost always succeeds straight away.
-    public static readonly TimeSpan ConflictRequeueAfter = TimeSpan.FromSeconds(1);
-
     // Machines change phase without touching their set (no watches on the file store), so poll until all are available.
     public static readonly TimeSpan ProgressRequeueAfter = TimeSpan.FromSeconds(20);
 
@@ -49,14 +46,14 @@ public sealed class MachineSetReconciler
         _random = random ?? Random.Shared;
     }
 
-    private delegate Task<ReconcileResult> Step(Scope scope, CancellationToken ct);
-
     /// <summary>Everything one reconcile of one set works on.</summary>
     private sealed class Scope(MachineSet set)
     {
         public MachineSet Set { get; set; } = set;
         public List<Machine> Machines { get; } = new();
         public bool Halted { get; set; }
+        /// <summary>Every normal step ran to its end (a lost write race ends the pass early); gates observedGeneration.</summary>
+        public bool Completed { get; set; }
         public bool Gone { get; set; }
         public string? ErrorReason { get; set; }
         public string? ErrorMessage { get; set; }
@@ -74,33 +71,25 @@ public sealed class MachineSetReconciler
         var completed = false;
         try
         {
+            // Delete steps are ordered (machines gone before the finalizer goes); normal steps each check scope.Halted.
             result = ReplicaOwnership.IsDeleting(set)
-                ? await RunAsync(scope, ct, DeleteMachinesAsync, RemoveFinalizerAsync).ConfigureAwait(false)
-                : await RunAsync(scope, ct, EnsureFinalizerAsync, CheckSpecAsync, AdoptMachinesAsync, ReplaceFailedMachinesAsync, SyncReplicasAsync).ConfigureAwait(false);
-            completed = scope.ErrorReason is null;
+                ? await ReconcileSteps.RunInOrderAsync(_log, set.ToString(), ct,
+                    c => DeleteMachinesAsync(scope, c), c => RemoveFinalizerAsync(scope, c)).ConfigureAwait(false)
+                : await ReconcileSteps.RunAllAsync(_log, set.ToString(), ct,
+                    c => EnsureFinalizerAsync(scope, c), c => CheckSpecAsync(scope, c), c => AdoptMachinesAsync(scope, c),
+                    c => ReplaceFailedMachinesAsync(scope, c), c => SyncReplicasAsync(scope, c)).ConfigureAwait(false);
+            completed = scope.Completed && scope.ErrorReason is null;
         }
         catch (StoreConflictException ex)
         {
             _log.Debug($"{set}: {ex.Message}; trying again.");
-            result = ReconcileResult.Requeue(ConflictRequeueAfter);
+            result = ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
         }
         finally
         {
             // Status is written whatever happened, from what is in the store now (CAPI patches status in a defer).
             if (!scope.Gone)
-                result = ReconcileResult.Lowest(result, await PatchStatusAsync(scope, completed, CancellationToken.None).ConfigureAwait(false));
-        }
-        return result;
-    }
-
-    private static async Task<ReconcileResult> RunAsync(Scope scope, CancellationToken ct, params Step[] steps)
-    {
-        var result = ReconcileResult.Done;
-        foreach (var step in steps)
-        {
-            ct.ThrowIfCancellationRequested();
-            result = ReconcileResult.Lowest(result, await step(scope, ct).ConfigureAwait(false));
-            if (scope.Halted) break;
+                result = ReconcileResult.Combine(result, await PatchStatusAsync(scope, completed, CancellationToken.None).ConfigureAwait(false));
         }
         return result;
     }
@@ -138,6 +127,7 @@ public sealed class MachineSetReconciler
 
     private async Task<ReconcileResult> AdoptMachinesAsync(Scope scope, CancellationToken ct)
     {
+        if (scope.Halted) return ReconcileResult.Done;
         var selector = scope.Set.Spec.Selector!.MatchLabels!;
         foreach (var machine in await _store.ListAsync<Machine>(scope.Namespace, null, ct).ConfigureAwait(false))
         {
@@ -160,6 +150,7 @@ public sealed class MachineSetReconciler
     // releases the device) and let SyncReplicas create the replacement, since deleting machines no longer count.
     private async Task<ReconcileResult> ReplaceFailedMachinesAsync(Scope scope, CancellationToken ct)
     {
+        if (scope.Halted) return ReconcileResult.Done;
         for (var i = 0; i < scope.Machines.Count; i++)
         {
             var machine = scope.Machines[i];
@@ -173,6 +164,7 @@ public sealed class MachineSetReconciler
 
     private async Task<ReconcileResult> SyncReplicasAsync(Scope scope, CancellationToken ct)
     {
+        if (scope.Halted) return ReconcileResult.Done;
         var desired = scope.Set.Spec.Replicas ?? 1;
         var active = scope.Machines.Where(m => !ReplicaOwnership.IsDeleting(m)).ToList();
         if (active.Count < desired)
@@ -192,6 +184,7 @@ public sealed class MachineSetReconciler
             scope.Machines.RemoveAll(m => m.Metadata.Uid is null);
             _log.Verbose($"{scope.Set}: deleting {string.Join(", ", victims.Select(m => m.Name))} for {desired} replica(s).");
         }
+        scope.Completed = true;
         return UntilAvailable(scope);
     }
 
@@ -203,9 +196,9 @@ public sealed class MachineSetReconciler
         var result = ReconcileResult.Done;
         foreach (var machine in scope.Machines.Where(m => !ReplicaOwnership.IsDeleting(m)))
         {
-            if (!MachineReadiness.IsReady(machine)) result = ReconcileResult.Lowest(result, ReconcileResult.Requeue(ProgressRequeueAfter));
+            if (!MachineReadiness.IsReady(machine)) result = ReconcileResult.Combine(result, ReconcileResult.RequeueAfter(ProgressRequeueAfter));
             else if (MachineReadiness.RemainingUntilAvailable(machine, minReady, now) is var wait && wait > TimeSpan.Zero)
-                result = ReconcileResult.Lowest(result, ReconcileResult.Requeue(wait));
+                result = ReconcileResult.Combine(result, ReconcileResult.RequeueAfter(wait));
         }
         return result;
     }
@@ -223,7 +216,7 @@ public sealed class MachineSetReconciler
         if (remaining == 0) return ReconcileResult.Done;
         _log.Verbose($"{scope.Set}: waiting for {remaining} machine(s) to be deleted.");
         scope.Halted = true;
-        return ReconcileResult.Requeue(DeleteRequeueAfter);
+        return ReconcileResult.RequeueAfter(DeleteRequeueAfter);
     }
 
     private async Task<ReconcileResult> RemoveFinalizerAsync(Scope scope, CancellationToken ct)
@@ -310,7 +303,7 @@ public sealed class MachineSetReconciler
         }
         catch (StoreConflictException)
         {
-            return ReconcileResult.Requeue(ConflictRequeueAfter);
+            return ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
         }
     }
 }
