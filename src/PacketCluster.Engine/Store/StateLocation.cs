@@ -1,0 +1,43 @@
+namespace PacketCluster.Engine.Store;
+
+/// <summary>
+/// Where cluster state lives on disk (PRODUCT.md §2): <c>-StatePath</c>, else <c>PACKETCLUSTER_HOME</c>, else
+/// <c>$HOME/.packetcluster</c>; one folder per cluster below that root.
+/// </summary>
+public static class StateLocation
+{
+    public const string HomeVariable = "PACKETCLUSTER_HOME";
+    public const string DefaultFolderName = ".packetcluster";
+
+    /// <summary>The state root: <paramref name="explicitPath"/> if given, else PACKETCLUSTER_HOME, else $HOME/.packetcluster. Always a full path.</summary>
+    public static string ResolveRoot(string? explicitPath) => ResolveRoot(explicitPath, Environment.GetEnvironmentVariable);
+
+    /// <summary>As <see cref="ResolveRoot(string?)"/>, reading environment variables through <paramref name="getEnvironmentVariable"/> (tests).</summary>
+    public static string ResolveRoot(string? explicitPath, Func<string, string?> getEnvironmentVariable)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitPath)) return Path.GetFullPath(explicitPath);
+        var fromEnvironment = getEnvironmentVariable(HomeVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (string.IsNullOrEmpty(home))
+            throw new PacketClusterException("StateRootUnknown", ErrorKind.InvalidOperation,
+                $"Cannot find a home folder for the cluster state. Set {HomeVariable} or pass -StatePath.");
+        return Path.Combine(home, DefaultFolderName);
+    }
+
+    /// <summary>The folder of one cluster: <c>&lt;root&gt;/&lt;clusterName&gt;</c>. The name is checked so it cannot escape the root.</summary>
+    public static string ClusterDirectory(string root, string clusterName) =>
+        Path.Combine(root, ResourceNames.CheckName(clusterName, "cluster"));
+
+    /// <summary>Names of the cluster folders under <paramref name="root"/> that hold a Cluster object, sorted. A missing root has none.</summary>
+    public static IReadOnlyList<string> ListClusterNames(string root)
+    {
+        if (!Directory.Exists(root)) return Array.Empty<string>();
+        return Directory.EnumerateDirectories(root)
+            .Where(FileStore.HoldsCluster)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+}
