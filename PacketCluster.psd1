@@ -23,6 +23,11 @@
         'Get-PacketDevice'
         'Start-PacketSimulator'
         'Stop-PacketSimulator'
+        'New-PacketCluster'
+        'Get-PacketCluster'
+        'Remove-PacketCluster'
+        'Get-PacketMachine'
+        'Get-PacketKubeconfig'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

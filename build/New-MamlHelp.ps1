@@ -43,7 +43,9 @@ function Write-Paras([string] $text) {
 }
 
 function Write-Parameter($p, [bool] $full) {
-    $doc = $members["P:$($type.FullName).$($p.Name)"]
+    # Inherited parameters (e.g. -StatePath) are documented on the base class that declares them.
+    $declaring = $type.GetProperty($p.Name)?.DeclaringType ?? $type
+    $doc = $members["P:$($declaring.FullName).$($p.Name)"]
     $description = if ($doc) { Get-Text $doc.SelectSingleNode('summary') }
     elseif ($p.Name -eq 'WhatIf') { 'Shows what would happen if the cmdlet runs. The cmdlet is not run.' }
     elseif ($p.Name -eq 'Confirm') { 'Prompts you for confirmation before running the cmdlet.' }

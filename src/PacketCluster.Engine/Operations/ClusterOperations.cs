@@ -1,0 +1,182 @@
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Metal;
+using PacketCluster.Engine.Store;
+using PacketCluster.Models;
+using PacketCluster.Models.ClusterApi;
+using Public = PacketCluster.Models.Metal;
+
+namespace PacketCluster.Engine.Operations;
+
+/// <summary>How to create (or resume creating) a cluster on the embedded store.</summary>
+public sealed record CreateClusterRequest
+{
+    public required PacketClusterConfig Config { get; init; }
+    /// <summary>State root (-StatePath / PACKETCLUSTER_HOME / ~/.packetcluster).</summary>
+    public required string StateRoot { get; init; }
+    /// <summary>The machine-config catalogue in force (the definition's own, else the shipped one).</summary>
+    public MachineConfigCatalogue? MachineConfigs { get; init; }
+    /// <summary>False: store the objects and reconcile once (devices requested), without waiting for them.</summary>
+    public bool Wait { get; init; } = true;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>Longest pause between reconcile passes (and the device-list age), so progress is seen promptly.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>What deleting a cluster removed, and anything it could not.</summary>
+public sealed record DeleteClusterReport(string ClusterName, int DevicesDeleted, int IpReservationsReleased, IReadOnlyList<string> Leftovers);
+
+/// <summary>
+/// Create, resume and delete a cluster on the embedded FileStore (PRODUCT.md §4). Running Create again after an
+/// interruption resumes: the stored objects are kept and the reconcilers adopt what exists (devices by tag).
+/// </summary>
+public static class ClusterOperations
+{
+    public const string DefaultNamespace = "default";
+    private const string Activity = "PacketCluster";
+
+    public static async Task<Cluster> CreateAsync(CreateClusterRequest request, PacketSession session, IEngineLog log, CancellationToken ct)
+    {
+        var config = request.Config;
+        var name = config.Name;
+        log.Report(new EngineProgress(Activity, "Preflight", $"checking {name} against the catalogue"));
+        await Preflight.CheckAsync(config, session, log, ct).ConfigureAwait(false);
+
+        var directory = StateLocation.ClusterDirectory(request.StateRoot, name);
+        await using var store = FileStore.Open(directory);
+        var ns = config.Cluster.Metadata.Namespace ?? DefaultNamespace;
+        if (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false) is null)
+        {
+            log.Report(new EngineProgress(Activity, "Store", $"recording the definition in {directory}"));
+            await StoreDefinitionAsync(store, config, ns, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            log.Verbose($"Cluster '{name}' is already in {directory}: resuming, adopting what exists.");
+        }
+
+        using var client = session.CreateClient(log);
+        var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, machineConfigs: request.MachineConfigs,
+            inventoryMaxAge: request.PollInterval);
+        var loop = new ClusterReconcileLoop(context, ns, name);
+        var expected = ExpectedMachineCount(config);
+        if (!request.Wait)
+        {
+            // Twice: the first pass makes PKI and the endpoint, the second creates every device (§4: all at once).
+            await loop.RunOnceAsync(ct).ConfigureAwait(false);
+            await loop.RunOnceAsync(ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await loop.RunUntilAsync(s => Settled(s, expected), request.Timeout, request.PollInterval,
+                s => log.Report(Progress(s, expected)), ct).ConfigureAwait(false);
+        }
+        return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Every machine of the definition has a device that finished provisioning (Provisioned or Running).</summary>
+    private static bool Settled(ClusterSnapshot s, int expected)
+    {
+        var failed = s.Machines.Where(m => m.Status?.Phase == Phases.Failed && s.Deployments.Count == 0 && s.Sets.Count == 0).ToList();
+        if (failed.Count > 0)
+            throw new PacketClusterException("MachineProvisionFailed", ErrorKind.InvalidOperation,
+                $"Machine {failed[0].Name} failed: {failed[0].Status?.ErrorReason} {failed[0].Status?.ErrorMessage}".Trim(), failed[0].Name);
+        var ready = s.Machines.Count(m => m.Status?.Phase is Phases.Provisioned or Phases.Running && m.Metadata.DeletionTimestamp is null);
+        return s.Cluster?.Status?.ApiEndpoints is { Count: > 0 } && ready >= expected;
+    }
+
+    private static EngineProgress Progress(ClusterSnapshot s, int expected)
+    {
+        var ready = s.Machines.Count(m => m.Status?.Phase is Phases.Provisioned or Phases.Running);
+        var phase = s.Cluster?.Status?.ApiEndpoints is not { Count: > 0 } ? "Endpoint" : ready < expected ? "Provisioning" : "Ready";
+        return new EngineProgress(Activity, phase, $"{ready}/{expected} machines provisioned ({s.Describe()})",
+            expected == 0 ? null : Math.Min(100, ready * 100 / expected));
+    }
+
+    internal static int ExpectedMachineCount(PacketClusterConfig config) =>
+        config.Machines.Count + config.MachineDeployments.Sum(d => d.Spec.Replicas ?? 1) + config.MachineSets.Sum(s => s.Spec.Replicas ?? 1);
+
+    private static async Task StoreDefinitionAsync(IStateStore store, PacketClusterConfig config, string ns, CancellationToken ct)
+    {
+        // Copies through the codec: the caller's objects stay untouched.
+        T Copy<T>(T value) where T : class => ResourceCodec.FromJson<T>(ResourceCodec.ToJson(value));
+        var cluster = Copy(config.Cluster);
+        cluster.Metadata.Namespace = ns;
+        cluster.Status = null;
+        await store.CreateAsync(cluster, ct).ConfigureAwait(false);
+        foreach (var machine in config.Machines.Select(Copy))
+        {
+            machine.Metadata.Namespace = ns;
+            machine.Status = null;
+            await store.CreateAsync(machine, ct).ConfigureAwait(false);
+        }
+        foreach (var deployment in config.MachineDeployments.Select(Copy))
+        {
+            deployment.Metadata.Namespace = ns;
+            await store.CreateAsync(deployment, ct).ConfigureAwait(false);
+        }
+        foreach (var set in config.MachineSets.Select(Copy))
+        {
+            set.Metadata.Namespace = ns;
+            await store.CreateAsync(set, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Deletes every Machine (device), the endpoint IP and the PKI, then sweeps the project for anything still tagged
+    /// with the cluster, and removes the state folder. Devices already gone count as deleted.
+    /// </summary>
+    public static async Task<DeleteClusterReport> DeleteAsync(string clusterName, string stateRoot, PacketSession session, IEngineLog log, TimeSpan timeout, TimeSpan pollInterval, CancellationToken ct)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
+        using var client = session.CreateClient(log);
+        var projectId = session.RequireProjectId();
+        var tag = DeviceTags.ClusterId(clusterName);
+        var before = (await client.ListDevicesAsync(projectId, new DeviceListFilter { Tag = tag }, ct).ConfigureAwait(false)).Count;
+
+        if (FileStore.Exists(directory))
+        {
+            await using var store = FileStore.Open(directory);
+            var ns = DefaultNamespace;
+            var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName };
+            log.Report(new EngineProgress(Activity, "Deleting", $"marking {clusterName}'s objects for deletion"));
+            foreach (var d in await store.ListAsync<MachineDeployment>(ns, selector, ct).ConfigureAwait(false)) await store.DeleteAsync<MachineDeployment>(ns, d.Name, ct).ConfigureAwait(false);
+            foreach (var s in await store.ListAsync<MachineSet>(ns, selector, ct).ConfigureAwait(false)) await store.DeleteAsync<MachineSet>(ns, s.Name, ct).ConfigureAwait(false);
+            foreach (var m in await store.ListAsync<Machine>(ns, selector, ct).ConfigureAwait(false)) await store.DeleteAsync<Machine>(ns, m.Name, ct).ConfigureAwait(false);
+            await store.DeleteAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false);
+
+            var context = ClusterReconcileContext.Create(store, client, projectId, log, inventoryMaxAge: pollInterval);
+            var loop = new ClusterReconcileLoop(context, ns, clusterName);
+            await loop.RunUntilAsync(s => s.Cluster is null && s.Machines.Count == 0, timeout, pollInterval,
+                s => log.Report(new EngineProgress(Activity, "Deleting", $"{s.Machines.Count} machines left ({s.Describe()})")), ct).ConfigureAwait(false);
+        }
+
+        // Sweep: anything still carrying the cluster's tag (a device made by an interrupted run, an orphaned IP).
+        var leftovers = new List<string>();
+        foreach (var device in await client.ListDevicesAsync(projectId, new DeviceListFilter { Tag = tag }, ct).ConfigureAwait(false))
+        {
+            if (device.State == "deprovisioning") continue;
+            try { await client.DeleteDeviceAsync(device.Id!, forceDelete: false, ct).ConfigureAwait(false); log.Verbose($"Deleted leftover device {device.Hostname} ({device.Id})."); }
+            catch (PacketApiNotFoundException) { }
+            catch (PacketApiForbiddenException) { }
+            catch (PacketApiException ex) { leftovers.Add($"device {device.Hostname} ({device.Id}): {ex.Message}"); }
+        }
+        var released = 0;
+        foreach (var ip in await client.ListIpReservationsAsync(projectId, null, ct).ConfigureAwait(false))
+        {
+            if (!ip.Tags.Contains(tag)) continue;
+            try
+            {
+                foreach (var assignment in ip.Assignments) await client.UnassignIpAsync(assignment.Id!, ct).ConfigureAwait(false);
+                await client.DeleteIpReservationAsync(ip.Id!, ct).ConfigureAwait(false);
+                released++;
+            }
+            catch (PacketApiNotFoundException) { }
+            catch (PacketApiException ex) { leftovers.Add($"IP reservation {ip.Address} ({ip.Id}): {ex.Message}"); }
+        }
+        if (leftovers.Count == 0 && FileStore.Exists(directory)) FileStore.DeleteDirectory(directory);
+        else if (leftovers.Count > 0) log.Warning($"Could not remove everything of cluster '{clusterName}'; its state is kept in {directory} so Remove-PacketCluster can be run again.");
+        return new DeleteClusterReport(clusterName, before, released, leftovers);
+    }
+}

@@ -1,0 +1,54 @@
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Pki;
+using PacketCluster.Engine.Store;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Engine.Operations;
+
+/// <summary>Reads of the embedded store for Get-PacketCluster, Get-PacketMachine and Get-PacketKubeconfig.</summary>
+public static class ClusterQueries
+{
+    public static IReadOnlyList<string> ClusterNames(string stateRoot) => StateLocation.ListClusterNames(stateRoot);
+
+    public static async Task<Cluster> GetClusterAsync(string stateRoot, string name, CancellationToken ct)
+    {
+        await using var store = OpenExisting(stateRoot, name);
+        return await store.GetAsync<Cluster>(ClusterOperations.DefaultNamespace, name, ct).ConfigureAwait(false)
+            ?? throw NotFound(stateRoot, name);
+    }
+
+    public static async Task<IReadOnlyList<Machine>> GetMachinesAsync(string stateRoot, string clusterName, CancellationToken ct)
+    {
+        await using var store = OpenExisting(stateRoot, clusterName);
+        var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName };
+        return await store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, selector, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>An admin kubeconfig minted from the cluster CA for status.apiEndpoints[0].</summary>
+    public static async Task<string> AdminKubeconfigAsync(string stateRoot, string clusterName, CancellationToken ct)
+    {
+        await using var store = OpenExisting(stateRoot, clusterName);
+        var ns = ClusterOperations.DefaultNamespace;
+        var cluster = await store.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false) ?? throw NotFound(stateRoot, clusterName);
+        var endpoint = cluster.Status?.ApiEndpoints?.FirstOrDefault()
+            ?? throw new PacketClusterException("ClusterEndpointNotReady", ErrorKind.InvalidOperation,
+                $"Cluster '{clusterName}' has no API endpoint yet. Wait for New-PacketCluster to finish (or run it again to resume).", clusterName);
+        var pki = await ClusterSecrets.ReadPkiAsync(store, ns, clusterName, ct).ConfigureAwait(false)
+            ?? throw new PacketClusterException("ClusterPkiMissing", ErrorKind.ObjectNotFound,
+                $"Cluster '{clusterName}' has no certificate authority in its state yet. Run New-PacketCluster again to resume.", clusterName);
+        var host = endpoint.Host!.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host;
+        return AdminKubeconfig.Create(clusterName, $"https://{host}:{endpoint.Port}", pki.ClusterCa);
+    }
+
+    private static FileStore OpenExisting(string stateRoot, string name)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, name);
+        if (!FileStore.Exists(directory)) throw NotFound(stateRoot, name);
+        return FileStore.Open(directory);
+    }
+
+    private static PacketClusterException NotFound(string stateRoot, string name) =>
+        new("ClusterNotFound", ErrorKind.ObjectNotFound,
+            $"No cluster '{name}' in {stateRoot}. Get-PacketCluster lists the clusters there; -StatePath or PACKETCLUSTER_HOME choose another folder.", name);
+}

@@ -1,0 +1,94 @@
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Engine.Operations;
+
+/// <summary>
+/// Drives every reconciler of one cluster: the Cluster, its MachineDeployments and MachineSets, then its Machines with
+/// bounded concurrency. Used by the cmdlets (embedded store) and, later, by the manager. Every wait is bounded.
+/// </summary>
+public sealed class ClusterReconcileLoop
+{
+    private readonly ClusterReconcileContext _context;
+    private readonly string _namespace;
+    private readonly string _cluster;
+    private readonly ClusterReconciler _clusterReconciler;
+    private readonly MachineReconciler _machineReconciler;
+    private readonly MachineSetReconciler _setReconciler;
+    private readonly MachineDeploymentReconciler _deploymentReconciler;
+    private readonly int _concurrency;
+
+    public ClusterReconcileLoop(ClusterReconcileContext context, string @namespace, string clusterName, int concurrency = 8)
+    {
+        _context = context;
+        _namespace = @namespace;
+        _cluster = clusterName;
+        _concurrency = Math.Max(1, concurrency);
+        _clusterReconciler = new ClusterReconciler(context);
+        _machineReconciler = new MachineReconciler(context);
+        _setReconciler = new MachineSetReconciler(context.Store, context.Log, context.Time);
+        _deploymentReconciler = new MachineDeploymentReconciler(context.Store, context.Log, context.Time);
+    }
+
+    private IReadOnlyDictionary<string, string> Selector => new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = _cluster };
+
+    /// <summary>One pass over every object of the cluster; returns the shortest requeue any of them asked for.</summary>
+    public async Task<ReconcileResult> RunOnceAsync(CancellationToken ct)
+    {
+        var result = ReconcileResult.Done;
+        if (await _context.Store.GetAsync<Cluster>(_namespace, _cluster, ct).ConfigureAwait(false) is not null)
+            result = ReconcileResult.Combine(result, await _clusterReconciler.ReconcileAsync(_namespace, _cluster, ct).ConfigureAwait(false));
+        foreach (var deployment in await _context.Store.ListAsync<MachineDeployment>(_namespace, Selector, ct).ConfigureAwait(false))
+            result = ReconcileResult.Combine(result, await _deploymentReconciler.ReconcileAsync(_namespace, deployment.Name, ct).ConfigureAwait(false));
+        foreach (var set in await _context.Store.ListAsync<MachineSet>(_namespace, Selector, ct).ConfigureAwait(false))
+            result = ReconcileResult.Combine(result, await _setReconciler.ReconcileAsync(_namespace, set.Name, ct).ConfigureAwait(false));
+
+        var machines = await _context.Store.ListAsync<Machine>(_namespace, Selector, ct).ConfigureAwait(false);
+        using var gate = new SemaphoreSlim(_concurrency);
+        var results = await Task.WhenAll(machines.Select(async m =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try { return await _machineReconciler.ReconcileAsync(_namespace, m.Name, ct).ConfigureAwait(false); }
+            finally { gate.Release(); }
+        })).ConfigureAwait(false);
+        return results.Aggregate(result, ReconcileResult.Combine);
+    }
+
+    /// <summary>
+    /// Reconciles until <paramref name="settled"/> says so, waiting between passes for the shortest requeue (clamped to
+    /// <paramref name="maxWait"/>), up to <paramref name="timeout"/>.
+    /// </summary>
+    public async Task RunUntilAsync(Func<ClusterSnapshot, bool> settled, TimeSpan timeout, TimeSpan maxWait, Action<ClusterSnapshot>? report, CancellationToken ct)
+    {
+        var deadline = _context.Time.GetUtcNow() + timeout;
+        while (true)
+        {
+            var result = await RunOnceAsync(ct).ConfigureAwait(false);
+            var snapshot = await SnapshotAsync(ct).ConfigureAwait(false);
+            report?.Invoke(snapshot);
+            if (settled(snapshot)) return;
+            if (_context.Time.GetUtcNow() >= deadline)
+                throw new PacketClusterException("ClusterOperationTimeout", ErrorKind.OperationTimeout,
+                    $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Run the command again to resume; nothing is lost.", _cluster);
+            var wait = result.RequeueAfterInterval is { } requeue && requeue < maxWait ? requeue : maxWait;
+            await Task.Delay(wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait, _context.Time, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<ClusterSnapshot> SnapshotAsync(CancellationToken ct) => new(
+        await _context.Store.GetAsync<Cluster>(_namespace, _cluster, ct).ConfigureAwait(false),
+        await _context.Store.ListAsync<Machine>(_namespace, Selector, ct).ConfigureAwait(false),
+        await _context.Store.ListAsync<MachineDeployment>(_namespace, Selector, ct).ConfigureAwait(false),
+        await _context.Store.ListAsync<MachineSet>(_namespace, Selector, ct).ConfigureAwait(false));
+}
+
+/// <summary>The cluster's objects as stored at one moment.</summary>
+public sealed record ClusterSnapshot(Cluster? Cluster, IReadOnlyList<Machine> Machines, IReadOnlyList<MachineDeployment> Deployments, IReadOnlyList<MachineSet> Sets)
+{
+    public int Count(string phase) => Machines.Count(m => m.Status?.Phase == phase);
+
+    public string Describe() =>
+        $"cluster {Cluster?.Status?.Phase ?? "gone"}; machines: " +
+        (Machines.Count == 0 ? "none" : string.Join(", ", Machines.GroupBy(m => m.Status?.Phase ?? "Pending").Select(g => $"{g.Count()} {g.Key}")));
+}

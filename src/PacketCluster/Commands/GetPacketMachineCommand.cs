@@ -1,0 +1,39 @@
+using System.Management.Automation;
+using PacketCluster.Engine.Operations;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Commands;
+
+/// <summary>Gets the machines of a cluster with their phase, device and addresses.</summary>
+/// <remarks>Machines of MachineDeployments and MachineSets are listed too. Needs no API connection.</remarks>
+/// <example>
+/// <code>Get-PacketMachine -ClusterName demo</code>
+/// <para>Lists the machines of cluster demo.</para>
+/// </example>
+/// <example>
+/// <code>Get-PacketCluster | Get-PacketMachine | Where-Object { $_.Status.Phase -ne 'Provisioned' }</code>
+/// <para>Lists every machine that is not provisioned yet.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "PacketMachine")]
+[OutputType(typeof(Machine))]
+public sealed class GetPacketMachineCommand : StateCmdlet
+{
+    /// <summary>The cluster whose machines to list (pipe a cluster object).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
+    public string ClusterName { get; set; } = string.Empty;
+
+    /// <summary>Machine name; wildcards are allowed.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string MachineName { get; set; } = "*";
+
+    protected override void ProcessRecord()
+    {
+        var root = StateRoot;
+        var pattern = WildcardPattern.Get(MachineName, WildcardOptions.IgnoreCase);
+        var machines = RunEngineAsync((_, ct) => ClusterQueries.GetMachinesAsync(root, ClusterName, ct));
+        WriteObject(machines.Where(m => pattern.IsMatch(m.Name)).OrderBy(m => m.IsControlPlane ? 0 : 1).ThenBy(m => m.Name, StringComparer.Ordinal), enumerateCollection: true);
+    }
+}

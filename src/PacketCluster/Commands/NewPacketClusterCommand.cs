@@ -1,0 +1,205 @@
+using System.Management.Automation;
+using System.Text;
+using PacketCluster.Completion;
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Operations;
+using PacketCluster.Engine.Store;
+using PacketCluster.Models;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Commands;
+
+/// <summary>Creates a Kubernetes cluster on Packet: PKI, a control-plane endpoint (elastic IP) and every machine's device.</summary>
+/// <remarks>
+/// New-PacketCluster takes a definition from the pipeline (New-PacketClusterConfig / Import-PacketClusterConfig), from
+/// the four seed-style files, or from quick parameters. It checks everything against the live catalogue first (plans,
+/// operating systems, locations, capacity, machine configs) so bad input fails before anything is created, records the
+/// objects in the embedded state folder (-StatePath, PACKETCLUSTER_HOME or ~/.packetcluster), generates the cluster's
+/// PKI, reserves the endpoint's elastic IP and creates the control plane and the workers at once (each worker's
+/// bootstrap token is rendered into the first control plane's kubeadm configuration). It waits until every machine's
+/// device is provisioned, showing progress by phase, unless -NoWait is given.
+///
+/// Interrupted (Ctrl+C, a crash, a lost network), running the same command again resumes and adopts what exists: each
+/// device is found by its machine-uid tag before anything is created, so no device is ever created twice. -WhatIf
+/// prints the plan - every device with its hourly price, the IP reservation and the objects - and creates nothing.
+/// </remarks>
+/// <example>
+/// <code>Start-PacketSimulator | Connect-PacketApi; New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04</code>
+/// <para>Creates a cluster of one control plane and two workers against the local simulator.</para>
+/// </example>
+/// <example>
+/// <code>New-PacketClusterConfig -OutputDirectory ./prod -Metro da -ControlPlaneCount 1 -WorkerCount 3 | New-PacketCluster -WhatIf</code>
+/// <para>Shows the devices, the elastic IP and the objects the definition would create, with the hourly price.</para>
+/// </example>
+/// <example>
+/// <code>Import-PacketClusterConfig ./prod | New-PacketCluster -AsJob | Receive-Job -Wait</code>
+/// <para>Creates the cluster in a background job.</para>
+/// </example>
+[Cmdlet(VerbsCommon.New, "PacketCluster", SupportsShouldProcess = true, DefaultParameterSetName = QuickSet)]
+[OutputType(typeof(Cluster))]
+public sealed class NewPacketClusterCommand : StateCmdlet
+{
+    private const string QuickSet = "Quick";
+    private const string InputObjectSet = "InputObject";
+    private const string FilesSet = "Files";
+
+    /// <summary>A cluster definition from New-PacketClusterConfig or Import-PacketClusterConfig.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    public PacketClusterConfig? InputObject { get; set; }
+
+    /// <summary>The seed-style cluster.yaml.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet)]
+    public string? ClusterFile { get; set; }
+
+    /// <summary>The seed-style machines.yaml.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet)]
+    public string? MachinesFile { get; set; }
+
+    /// <summary>The seed-style provider-components.yaml (its machine-config catalogue is used when present).</summary>
+    [Parameter(ParameterSetName = FilesSet)]
+    public string? ProviderComponentsFile { get; set; }
+
+    /// <summary>The seed-style addons.yaml.</summary>
+    [Parameter(ParameterSetName = FilesSet)]
+    public string? AddonsFile { get; set; }
+
+    /// <summary>Quick form: the cluster name (default test1- plus five random characters).</summary>
+    [Parameter(Position = 0, ParameterSetName = QuickSet)]
+    [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    [ValidateLength(1, 40)]
+    public string? Name { get; set; }
+
+    /// <summary>Quick form: metro for the cluster and its machines.</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    [ArgumentCompleter(typeof(MetroCompleter))]
+    public string? Metro { get; set; }
+
+    /// <summary>Quick form: facility for the cluster and its machines (default ewr1 when no metro is given).</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    [ArgumentCompleter(typeof(FacilityCompleter))]
+    public string? Facility { get; set; }
+
+    /// <summary>Quick form: number of control-plane machines (default 1).</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    [ValidateRange(1, 9)]
+    public int ControlPlaneCount { get; set; } = 1;
+
+    /// <summary>Quick form: number of workers (default 1).</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    [ValidateRange(0, 1000)]
+    public int WorkerCount { get; set; } = 1;
+
+    /// <summary>Quick form: plan slug (default c3.small.x86).</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    [ArgumentCompleter(typeof(PlanCompleter))]
+    public string Plan { get; set; } = ClusterConfigRequest.DefaultPlan;
+
+    /// <summary>Quick form: operating system slug with a machine-config entry (default ubuntu_24_04).</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    [ArgumentCompleter(typeof(ImageCompleter))]
+    public string OperatingSystem { get; set; } = ClusterConfigRequest.DefaultOperatingSystem;
+
+    /// <summary>Quick form: Kubernetes version without v (default: the newest the catalogue has for the OS).</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    [ValidatePattern(@"^\d+\.\d+\.\d+$")]
+    [ArgumentCompleter(typeof(KubernetesVersionCompleter))]
+    public string? KubernetesVersion { get; set; }
+
+    /// <summary>Quick form: SSH public key the machines accept; without it a key pair is generated into the cluster's state folder.</summary>
+    [Parameter(ParameterSetName = QuickSet)]
+    public string? SshPublicKeyPath { get; set; }
+
+    /// <summary>Record the cluster and request its devices, then return without waiting for them.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
+    /// <summary>Seconds to wait for every machine to be provisioned (default 1800). A timeout loses nothing: run the command again to resume.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSeconds { get; set; } = 1800;
+
+    /// <summary>Longest pause between reconcile passes, in seconds (default 5).</summary>
+    [Parameter]
+    [ValidateRange(0.05, 300)]
+    public double PollIntervalSeconds { get; set; } = 5;
+
+    /// <summary>Run as a background job; the cluster object is the job's output.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var session = RequireSession();
+        RunEngine(() =>
+        {
+            var (config, catalogue, generatedKey) = Definition(session);
+            var plan = RunEngineAsync((log, ct) => Preflight.CheckAsync(config, session, log, ct));
+            if (!ShouldProcess(config.Name, Describe(plan))) return;
+
+            if (generatedKey is not null)
+                WriteKey(StateLocation.ClusterDirectory(StateRoot, config.Name), generatedKey.PrivateKeyPem);
+            var request = new CreateClusterRequest
+            {
+                Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = !NoWait,
+                Timeout = TimeSpan.FromSeconds(TimeoutSeconds), PollInterval = TimeSpan.FromSeconds(PollIntervalSeconds),
+            };
+            if (AsJob)
+            {
+                var job = new EngineJob(MyInvocation.Line, $"New-PacketCluster {config.Name}");
+                JobRepository.Add(job);
+                job.Start((log, ct) => ClusterOperations.CreateAsync(request, session, log, ct));
+                WriteObject(job);
+                return;
+            }
+            WriteObject(RunEngineAsync((log, ct) => ClusterOperations.CreateAsync(request, session, log, ct)));
+        });
+    }
+
+    private (PacketClusterConfig Config, MachineConfigCatalogue? Catalogue, Engine.Ssh.SshKeyPair? GeneratedKey) Definition(Engine.Operations.PacketSession session)
+    {
+        switch (ParameterSetName)
+        {
+            case InputObjectSet:
+                return (InputObject!, InputObject!.Directory is { } dir && ClusterConfigFiles.InDirectory(dir).All.Any(File.Exists)
+                    ? ClusterConfigImporter.ImportDirectory(dir).Catalogue : null, null);
+            case FilesSet:
+                var imported = ClusterConfigImporter.Import(new ClusterConfigFiles(Resolve(ClusterFile)!, Resolve(MachinesFile)!, Resolve(ProviderComponentsFile), Resolve(AddonsFile)));
+                foreach (var warning in imported.Warnings) WriteWarning(warning);
+                return (imported.Config, imported.Catalogue, null);
+            default:
+                var sshKey = SshPublicKeyPath is null ? null : File.ReadAllText(Resolve(SshPublicKeyPath)!);
+                var generated = ClusterConfigGenerator.Generate(new ClusterConfigRequest
+                {
+                    Name = Name, ProjectId = session.RequireProjectId(), ApiKey = session.Options.ApiKey,
+                    Metro = Metro, Facility = Metro is null ? Facility : null, ControlPlaneCount = ControlPlaneCount, WorkerCount = WorkerCount,
+                    Plan = Plan, OperatingSystem = OperatingSystem, KubernetesVersion = KubernetesVersion,
+                    SshPublicKey = sshKey, SshPublicKeyFile = SshPublicKeyPath,
+                }, MachineConfigCatalogue.LoadShipped());
+                return (generated.Config, null, generated.GeneratedSshKey);
+        }
+    }
+
+    private static string Describe(Models.Metal.PacketClusterPlan plan)
+    {
+        var text = new StringBuilder($"Create cluster {plan.ClusterName} in project {plan.ProjectId}, {plan.TotalPricePerHour:0.00} USD/hour:");
+        foreach (var d in plan.Devices) text.Append($"\n  device {d.Hostname} ({d.Role}) {d.Plan} {d.OperatingSystem} in {d.Location} at {d.PricePerHour:0.00} USD/hour");
+        foreach (var ip in plan.IpReservations) text.Append($"\n  IP reservation {ip}");
+        text.Append($"\n  objects: {string.Join(", ", plan.Objects)}\n");
+        return text.ToString();
+    }
+
+    private static void WriteKey(string directory, string privateKeyPem)
+    {
+        if (System.OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = Path.Combine(directory, ClusterConfigGenerator.SshKeyFileName);
+        if (File.Exists(path)) return; // resuming: keep the key the devices already carry
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!System.OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var writer = new StreamWriter(new FileStream(path, options));
+        writer.Write(privateKeyPem);
+    }
+
+    private string? Resolve(string? path) => path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+}

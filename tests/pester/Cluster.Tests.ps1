@@ -1,0 +1,68 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModuleManifest -Force
+    $script:Sim = Start-PacketSimulator -ConfigFile (Join-Path $PSScriptRoot '../../build/simulator-fast.yaml') -Seed 11
+    $script:Sim | Connect-PacketApi | Out-Null
+    $script:State = Join-Path ([IO.Path]::GetTempPath()) ("pc-state-" + [Guid]::NewGuid())
+    $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
+    $script:Headers = @{ 'X-Auth-Token' = $Key }
+    function Get-SimDevices { (Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/devices?per_page=1000")) -Headers $Headers).devices }
+    function Get-SimIps { @((Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/ips")) -Headers $Headers).ip_addresses | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) }
+}
+AfterAll {
+    if ($script:Sim) { $script:Sim | Stop-PacketSimulator -Confirm:$false }
+    Remove-Item $script:State -Recurse -Force -ErrorAction Ignore
+}
+
+Describe 'Cluster lifecycle against the simulator' {
+    It '-WhatIf prints the plan with prices and creates nothing' {
+        $out = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -WhatIf 6>&1 | Out-String
+        @(Get-SimDevices) | Should -HaveCount 0
+        Join-Path $State demo | Should -Not -Exist
+    }
+
+    It 'rejects an unknown plan before creating anything' {
+        { New-PacketCluster -Name bad -Metro sv -Plan x9.huge.x86 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UnknownPlan,PacketCluster.Commands.NewPacketClusterCommand'
+        @(Get-SimDevices) | Should -HaveCount 0
+    }
+
+    It 'creates 1 control plane + 2 workers with an elastic IP endpoint' {
+        $c = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $c | Should -BeOfType ([PacketCluster.Models.ClusterApi.Cluster])
+        $c.Status.ApiEndpoints[0].Host | Should -Match '^127\.'
+        $c.Status.ApiEndpoints[0].Port | Should -Be 6443
+        $devices = @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' })
+        $devices | Should -HaveCount 3
+        $machines = Get-PacketCluster demo -StatePath $State | Get-PacketMachine -StatePath $State
+        $machines | Should -HaveCount 3
+        $machines | ForEach-Object { $_.Status.Phase | Should -BeIn 'Provisioned', 'Running'; $_.Spec.ProviderID | Should -Match '^packet://' }
+        (Get-PacketCluster -StatePath $State).Name | Should -Contain 'demo'
+    }
+
+    It 'running it again resumes without a second device' {
+        New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 | Out-Null
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) | Should -HaveCount 3
+    }
+
+    It 'writes and merges an admin kubeconfig for the endpoint' {
+        $path = Join-Path $State 'demo.kubeconfig'
+        Get-PacketKubeconfig demo -StatePath $State -Path $path
+        (Get-Item $path).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        $yaml = Get-Content $path -Raw
+        $yaml | Should -Match 'server: https://127\.[0-9.]+:6443'
+        $yaml | Should -Match 'kubernetes-admin@demo'
+        $env:KUBECONFIG = Join-Path $State 'merged-config'
+        try {
+            Get-PacketCluster demo -StatePath $State | Get-PacketKubeconfig -StatePath $State -Merge
+            (Get-Content $env:KUBECONFIG -Raw) | Should -Match 'current-context: kubernetes-admin@demo'
+        } finally { Remove-Item Env:KUBECONFIG }
+    }
+
+    It 'Remove-PacketCluster leaves no device, IP reservation or state' {
+        Get-PacketCluster demo -StatePath $State | Remove-PacketCluster -StatePath $State -Force -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 0
+        @(Get-SimIps) | Should -HaveCount 0
+        Join-Path $State demo | Should -Not -Exist
+    }
+}
