@@ -23,7 +23,7 @@ public sealed class FaultInjector
     public void Replace(IEnumerable<RequestFaultRule> rules)
     {
         lock (_gate)
-            _rules = rules.Select((r, i) => new RuleState(r, PathPattern(r.Path), new Random(HashCode.Combine(_seed, i)))).ToList();
+            _rules = rules.Select((r, i) => new RuleState(r, PathPattern(r.Path), new Random(unchecked(_seed * 7919 + i)) /* not HashCode.Combine: it is salted per process, which broke "same seed, same faults" */)).ToList();
     }
 
     public IReadOnlyList<RequestFaultRule> Rules { get { lock (_gate) return _rules.Select(r => r.Rule).ToList(); } }
