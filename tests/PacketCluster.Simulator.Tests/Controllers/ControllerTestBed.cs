@@ -163,6 +163,7 @@ public sealed class ControllerTestBed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        if (Store is IAsyncDisposable disposable) await disposable.DisposeAsync();
         await Simulator.DisposeAsync();
         try { Directory.Delete(StateDir, recursive: true); } catch (IOException) { }
     }
@@ -171,5 +172,6 @@ public sealed class ControllerTestBed : IAsyncDisposable
 /// <summary>Which IStateStore the controller tests run on.</summary>
 internal static class TestStores
 {
-    public static IStateStore Create(string stateDir) => new InMemoryStateStore();
+    /// <summary>The FileStore the engine ships (one YAML folder per cluster), in a temp folder per test.</summary>
+    public static IStateStore Create(string stateDir) => FileStore.Open(stateDir);
 }
