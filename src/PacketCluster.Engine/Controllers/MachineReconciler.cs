@@ -1,0 +1,414 @@
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Metal;
+using PacketCluster.Engine.Pki;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Engine.Controllers;
+
+/// <summary>
+/// Makes a Machine's Packet device exist, exactly once, and reports what it sees of it (PRODUCT.md §3, §4). Fixes the
+/// seed's machine actuator: the uid is written before the create (the seed wrote it after, so a failed write made a
+/// second device), the device id is recorded, a device already gone counts as deleted, userdata is complete at
+/// create time with a per-machine token and a pinned CA, and the user's sshKeys and tags are sent.
+/// </summary>
+public sealed class MachineReconciler
+{
+    public const string ProviderIdPrefix = "packet://";
+
+    // Cluster API v1alpha1 MachineStatusError values.
+    public const string CreateError = "CreateError";
+    public const string InvalidConfiguration = "InvalidConfiguration";
+
+    private readonly ClusterReconcileContext _context;
+    private readonly UserdataRenderer _renderer;
+
+    public MachineReconciler(ClusterReconcileContext context)
+    {
+        _context = context ?? throw new ArgumentNullException(nameof(context));
+        _renderer = new UserdataRenderer(context.MachineConfigs);
+    }
+
+    public async Task<ReconcileResult> ReconcileAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        var scope = await MachineScope.LoadAsync(_context, ns, name, cancellationToken).ConfigureAwait(false);
+        if (scope is null) return ReconcileResult.Done;
+        var steps = new Steps(scope, _renderer);
+        try
+        {
+            return scope.IsDeleting
+                ? await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
+                    steps.EnsureDeviceGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
+                : await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
+                    steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned).ConfigureAwait(false);
+        }
+        finally
+        {
+            scope.SetPhaseFromFacts();
+            await scope.PatchStatusAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class Steps(MachineScope scope, UserdataRenderer renderer)
+    {
+        private ClusterReconcileContext Context => scope.Context;
+        private DeviceInventory Inventory => scope.Context.Inventory;
+        private string Target => $"Machine {scope.Namespace}/{scope.Name}";
+
+        // ---------------------------------------------------------------- create
+
+        public async Task<ReconcileResult> EnsureFinalizer(CancellationToken ct)
+        {
+            if (string.IsNullOrEmpty(scope.ClusterName))
+            {
+                scope.Fail(InvalidConfiguration, $"The Machine has no {ClusterValidation.ClusterNameLabel} label naming its Cluster.");
+                return ReconcileResult.Done;
+            }
+            var finalizers = scope.Machine.Metadata.Finalizers ??= new List<string>();
+            if (finalizers.Contains(Finalizers.Machine)) return ReconcileResult.Done;
+            finalizers.Add(Finalizers.Machine);
+            await scope.UpdateAsync(ct).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
+        /// <summary>The uid the device will be tagged with, stored before any create: a crash after the create finds the device by it.</summary>
+        public async Task<ReconcileResult> EnsureMachineUid(CancellationToken ct)
+        {
+            if (!string.IsNullOrEmpty(scope.MachineUid)) return ReconcileResult.Done;
+            var annotations = scope.Machine.Metadata.Annotations ??= new Dictionary<string, string>();
+            annotations[MachineScope.MachineUidAnnotation] = Guid.NewGuid().ToString();
+            await scope.UpdateAsync(ct).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
+        /// <summary>By recorded id, else by uid tag, else create — never a create without a lookup first.</summary>
+        public async Task<ReconcileResult> EnsureDevice(CancellationToken ct)
+        {
+            // Failed is terminal for this Machine: deleting it (or a MachineSet replacing it) is the way out.
+            if (!string.IsNullOrEmpty(scope.Status.ErrorReason)) return ReconcileResult.Done;
+            if (scope.ClusterName is not { } clusterName || scope.MachineUid is not { } uid) return ReconcileResult.Done;
+
+            scope.Device = await FindDeviceAsync(clusterName, uid, ct).ConfigureAwait(false);
+            if (scope.Device is not null)
+            {
+                await RecordDeviceIdAsync(scope.Device.Id!, ct).ConfigureAwait(false);
+                return ReconcileResult.Done;
+            }
+
+            if (RecordedDeviceId() is { } lost)
+            {
+                // Deleted behind our back (the list is fresh: we invalidated it after our own create). The Machine still
+                // wants a device, so make a replacement with the same uid; the old id is forgotten.
+                Context.Log.Warning($"{Target}: device {lost} is gone from the project; creating a replacement.");
+                scope.SetCondition(Conditions.DeviceReady, false, "DeviceLost", $"Device {lost} disappeared; a replacement is being created.");
+                scope.Machine.Spec.ProviderID = null;
+                await scope.UpdateAsync(ct).ConfigureAwait(false);
+                scope.Status.ProviderStatus = null;
+                scope.Status.Addresses = null;
+            }
+
+            if (scope.Cluster is null)
+            {
+                scope.SetCondition(Conditions.BootstrapReady, false, "WaitingForCluster", $"Cluster '{clusterName}' does not exist yet.");
+                return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForCluster);
+            }
+            var (request, waiting) = await BuildCreateRequestAsync(scope.Cluster, uid, ct).ConfigureAwait(false);
+            if (request is null)
+            {
+                if (waiting is null) return ReconcileResult.Done; // failed, recorded in the status
+                scope.SetCondition(Conditions.BootstrapReady, false, "WaitingForCluster", waiting);
+                return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForCluster);
+            }
+            scope.SetCondition(Conditions.BootstrapReady, true, "UserdataRendered");
+
+            Device created;
+            try
+            {
+                created = await Context.Packet.CreateDeviceAsync(ProjectId(), request, ct).ConfigureAwait(false);
+            }
+            catch (PacketApiValidationException e)
+            {
+                // 422: the API refused this spec (plan, OS, location, capacity); retrying the same body cannot help.
+                scope.Fail(CreateError, $"Creating the device was refused: {string.Join("; ", e.ApiErrors)}");
+                return ReconcileResult.Done;
+            }
+            catch (PacketClusterException e) when (e is not PacketApiException && e.Kind == ErrorKind.InvalidArgument)
+            {
+                // The client's own pre-flight (no plan, no OS, no location): nothing was sent.
+                scope.Fail(InvalidConfiguration, e.Message);
+                return ReconcileResult.Done;
+            }
+            finally
+            {
+                // Created or maybe created (a dropped response): the next lookup must list again, not trust the cache.
+                Inventory.Invalidate(clusterName);
+            }
+            Context.Log.Verbose($"{Target}: created device {created.Id} ({request.Plan}, {request.Metro ?? request.Facility}).");
+            scope.Device = created;
+            await RecordDeviceIdAsync(created.Id!, ct).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
+        /// <summary>State, location, addresses and failure of the device, from the inventory (no per-device GET).</summary>
+        public Task<ReconcileResult> ObserveDevice(CancellationToken ct)
+        {
+            var device = scope.Device;
+            if (device is null) return Task.FromResult(string.IsNullOrEmpty(scope.Status.ErrorReason) && scope.Cluster is not null
+                ? ReconcileResult.RequeueAfter(RequeueIntervals.DeviceProvisioning) : ReconcileResult.Done);
+
+            var status = scope.ProviderStatus;
+            status.DeviceID = device.Id;
+            status.State = device.State;
+            status.Facility = device.Facility?.Code ?? status.Facility;
+            status.Metro = device.Metro?.Code ?? device.Facility?.Metro?.Code ?? status.Metro;
+            status.IpAddresses = device.IpAddresses.Where(ip => ip.Address is not null).Select(ip => ip.Address!).ToList();
+            var addresses = new List<MachineAddress>();
+            if (device.ManagementAddress(4, isPublic: true) is { } external) addresses.Add(new MachineAddress { Type = "ExternalIP", Address = external });
+            if (device.ManagementAddress(4, isPublic: false) is { } internalIp) addresses.Add(new MachineAddress { Type = "InternalIP", Address = internalIp });
+            if (device.ManagementAddress(6, isPublic: true) is { } external6) addresses.Add(new MachineAddress { Type = "ExternalIP", Address = external6 });
+            if (!string.IsNullOrEmpty(device.Hostname)) addresses.Add(new MachineAddress { Type = "Hostname", Address = device.Hostname });
+            scope.Status.Addresses = addresses;
+
+            switch (device.State)
+            {
+                case "active":
+                    scope.SetCondition(Conditions.DeviceReady, true, "DeviceActive");
+                    return Task.FromResult(ReconcileResult.Done);
+                case "failed":
+                    scope.Fail(CreateError, $"Device {device.Id} failed to provision.");
+                    scope.SetCondition(Conditions.DeviceReady, false, "ProvisioningFailed", scope.Status.ErrorMessage);
+                    return Task.FromResult(ReconcileResult.Done);
+                default:
+                    scope.SetCondition(Conditions.DeviceReady, false, "Provisioning",
+                        $"Device {device.Id} is {device.State}{(device.ProvisioningPercentage is { } p ? $" ({p:0} %)" : "")}.");
+                    return Task.FromResult(ReconcileResult.RequeueAfter(RequeueIntervals.DeviceProvisioning));
+            }
+        }
+
+        /// <summary>The first control plane carries the cluster's elastic IP, once its device is active.</summary>
+        public async Task<ReconcileResult> EnsureEndpointAssigned(CancellationToken ct)
+        {
+            if (scope.Device is not { State: "active" } device || !scope.Machine.IsControlPlane || scope.Cluster is null) return ReconcileResult.Done;
+            if (scope.Cluster.Status?.ApiEndpoints is not [{ Host: { Length: > 0 } endpoint }, ..]) return ReconcileResult.Done;
+            if (!await IsFirstControlPlaneAsync(ct).ConfigureAwait(false)) return ReconcileResult.Done;
+            if (device.IpAddresses.Any(ip => ip.Address == endpoint))
+            {
+                scope.SetCondition(Conditions.EndpointAssigned, true, "ElasticIpAssigned");
+                return ReconcileResult.Done;
+            }
+            try
+            {
+                await Context.Packet.AssignIpAsync(device.Id!, endpoint, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Assigned (or maybe): the next look at the device must show it, so an assignment is never tried twice on stale data.
+                Inventory.Invalidate(scope.ClusterName!);
+            }
+            Context.Log.Verbose($"{Target}: elastic IP {endpoint} assigned to device {device.Id}.");
+            scope.SetCondition(Conditions.EndpointAssigned, true, "ElasticIpAssigned");
+            return ReconcileResult.Done;
+        }
+
+        // ---------------------------------------------------------------- delete
+
+        /// <summary>Found by id or tag, deleted, and waited for; a device that is already gone (404, 403) is success (the seed got stuck here).</summary>
+        public async Task<ReconcileResult> EnsureDeviceGone(CancellationToken ct)
+        {
+            if (scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            var device = scope.MachineUid is { } uid
+                ? await FindDeviceAsync(clusterName, uid, ct).ConfigureAwait(false)
+                : RecordedDeviceId() is { } id ? await Inventory.FindByIdAsync(clusterName, id, ct).ConfigureAwait(false) : null;
+            if (device is null)
+            {
+                scope.SetCondition(Conditions.DeviceReady, false, "DeviceDeleted");
+                scope.ProviderStatus.State = "deleted";
+                return ReconcileResult.Done;
+            }
+            scope.ProviderStatus.State = device.State;
+            if (device.State is "deprovisioning") return ReconcileResult.RequeueAfter(RequeueIntervals.DeviceDeleting);
+            try
+            {
+                await Context.Packet.DeleteDeviceAsync(device.Id!, cancellationToken: ct).ConfigureAwait(false);
+                Context.Log.Verbose($"{Target}: deleting device {device.Id}.");
+            }
+            catch (PacketApiNotFoundException) { }
+            catch (PacketApiForbiddenException) { }
+            finally
+            {
+                Inventory.Invalidate(clusterName);
+            }
+            scope.SetCondition(Conditions.DeviceReady, false, "Deleting", $"Device {device.Id} is being deleted.");
+            return ReconcileResult.RequeueAfter(RequeueIntervals.DeviceDeleting);
+        }
+
+        public async Task<ReconcileResult> ReleaseBootstrapToken(CancellationToken ct)
+        {
+            await Context.Store.DeleteSecretAsync(scope.Namespace, ClusterSecrets.BootstrapToken(scope.Name), ct).ConfigureAwait(false);
+            return ReconcileResult.Done;
+        }
+
+        public async Task<ReconcileResult> RemoveFinalizer(CancellationToken ct)
+        {
+            if (scope.Machine.Metadata.Finalizers?.Remove(Finalizers.Machine) != true) return ReconcileResult.Done;
+            await scope.UpdateAsync(ct).ConfigureAwait(false);
+            scope.Released = true;
+            return ReconcileResult.Done;
+        }
+
+        // ---------------------------------------------------------------- helpers
+
+        private async Task<Device?> FindDeviceAsync(string clusterName, string uid, CancellationToken ct)
+        {
+            if (RecordedDeviceId() is { } id && await Inventory.FindByIdAsync(clusterName, id, ct).ConfigureAwait(false) is { } byId) return byId;
+            return await Inventory.FindByMachineUidAsync(clusterName, uid, ct).ConfigureAwait(false);
+        }
+
+        private string? RecordedDeviceId()
+        {
+            if (!string.IsNullOrEmpty(scope.Status.ProviderStatus?.DeviceID)) return scope.Status.ProviderStatus.DeviceID;
+            var providerId = scope.Machine.Spec.ProviderID;
+            return providerId is not null && providerId.StartsWith(ProviderIdPrefix, StringComparison.Ordinal) && providerId.Length > ProviderIdPrefix.Length
+                ? providerId[ProviderIdPrefix.Length..]
+                : null;
+        }
+
+        /// <summary>spec.providerID right away (a spec write), status.providerStatus.deviceID with the status patch.</summary>
+        private async Task RecordDeviceIdAsync(string deviceId, CancellationToken ct)
+        {
+            scope.ProviderStatus.DeviceID = deviceId;
+            var providerId = ProviderIdPrefix + deviceId;
+            if (scope.Machine.Spec.ProviderID == providerId) return;
+            scope.Machine.Spec.ProviderID = providerId;
+            await scope.UpdateAsync(ct).ConfigureAwait(false);
+        }
+
+        private string ProjectId() => Context.ProjectId;
+
+        private async Task<bool> IsFirstControlPlaneAsync(CancellationToken ct)
+        {
+            var first = (await ClusterMachinesAsync(ct).ConfigureAwait(false)).Where(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null)
+                .OrderBy(m => m.Metadata.CreationTimestamp).ThenBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault();
+            return first?.Name == scope.Name;
+        }
+
+        private Task<IReadOnlyList<Machine>> ClusterMachinesAsync(CancellationToken ct) =>
+            Context.Store.ListAsync<Machine>(scope.Namespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = scope.ClusterName! }, ct);
+
+        /// <summary>The create body; or null with what it waits for; or null and null when the Machine failed validation.</summary>
+        private async Task<(DeviceCreateRequest? Request, string? Waiting)> BuildCreateRequestAsync(Cluster cluster, string uid, CancellationToken ct)
+        {
+            if (cluster.Status?.ApiEndpoints is not [{ Host: { Length: > 0 } } endpoint, ..])
+                return (null, $"Cluster '{cluster.Name}' has no API endpoint yet.");
+
+            var spec = scope.Machine.Spec.ProviderSpec?.Value ?? new PacketMachineProviderSpec();
+            var clusterSpec = cluster.Spec.ProviderSpec?.Value;
+            var controlPlane = scope.Machine.IsControlPlane;
+            var network = cluster.Spec.ClusterNetwork;
+            var ns = scope.Namespace;
+
+            ClusterPki? pki = null;
+            string? caCertificate;
+            if (controlPlane)
+            {
+                pki = await ClusterSecrets.ReadPkiAsync(Context.Store, ns, cluster.Name, ct).ConfigureAwait(false);
+                caCertificate = pki?.ClusterCa.CertificatePem;
+            }
+            else
+            {
+                caCertificate = await ClusterSecrets.ReadCaCertificateAsync(Context.Store, ns, cluster.Name, ct).ConfigureAwait(false);
+            }
+            if (caCertificate is null) return (null, $"Cluster '{cluster.Name}' has no PKI Secrets yet.");
+
+            IReadOnlyList<string> initTokens = [];
+            string? joinToken = null;
+            if (controlPlane)
+            {
+                // One token per initial worker, so the InitConfiguration makes every worker's token (PRODUCT.md §4): the
+                // workers are created at the same time and join as soon as this control plane is up.
+                var workers = (await ClusterMachinesAsync(ct).ConfigureAwait(false))
+                    .Where(m => !m.IsControlPlane && m.Metadata.DeletionTimestamp is null).OrderBy(m => m.Name, StringComparer.Ordinal);
+                var tokens = new List<string>();
+                foreach (var worker in workers)
+                    tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, worker, ct).ConfigureAwait(false)).Value);
+                // Plus one of its own, as kubeadm init always makes one; it also keeps a worker-less cluster renderable.
+                tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false)).Value);
+                initTokens = tokens;
+            }
+            else
+            {
+                joinToken = (await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false)).Value;
+            }
+
+            string userdata;
+            try
+            {
+                userdata = renderer.Render(new UserdataRequest
+                {
+                    Role = controlPlane ? MachineRole.ControlPlane : MachineRole.Worker,
+                    ClusterName = cluster.Name,
+                    NodeName = scope.Name,
+                    MachineName = scope.Name,
+                    MachineNamespace = ns,
+                    KubernetesVersion = (controlPlane ? scope.Machine.Spec.Versions!.ControlPlane : scope.Machine.Spec.Versions?.Kubelet)?.TrimStart('v') ?? string.Empty,
+                    Image = spec.OS ?? string.Empty,
+                    ControlPlaneEndpointHost = endpoint.Host!,
+                    ControlPlaneEndpointPort = endpoint.Port > 0 ? endpoint.Port : UserdataRequest.DefaultControlPlanePort,
+                    PodCidr = network?.Pods?.CidrBlocks?.FirstOrDefault() ?? string.Empty,
+                    ServiceCidr = network?.Services?.CidrBlocks?.FirstOrDefault() ?? string.Empty,
+                    DnsDomain = string.IsNullOrEmpty(network?.ServiceDomain) ? "cluster.local" : network.ServiceDomain,
+                    CaCertificatePem = caCertificate,
+                    CaKeyPem = pki?.ClusterCa.PrivateKeyPem,
+                    EtcdCaCertificatePem = pki?.EtcdCa.CertificatePem,
+                    EtcdCaKeyPem = pki?.EtcdCa.PrivateKeyPem,
+                    FrontProxyCaCertificatePem = pki?.FrontProxyCa.CertificatePem,
+                    FrontProxyCaKeyPem = pki?.FrontProxyCa.PrivateKeyPem,
+                    ServiceAccountPublicKeyPem = pki?.ServiceAccount.PublicKeyPem,
+                    ServiceAccountPrivateKeyPem = pki?.ServiceAccount.PrivateKeyPem,
+                    BootstrapTokens = initTokens,
+                    JoinToken = joinToken,
+                    CaCertHash = controlPlane ? null : SpkiPin.Compute(caCertificate),
+                });
+            }
+            catch (PacketClusterException e) when (e is not Metal.PacketApiException)
+            {
+                scope.Fail(InvalidConfiguration, e.Message);
+                scope.SetCondition(Conditions.BootstrapReady, false, "UserdataInvalid", e.Message);
+                return (null, null);
+            }
+
+            var metro = !string.IsNullOrWhiteSpace(spec.Metro) ? spec.Metro : null;
+            var facility = metro is null && spec.Facility is [{ Length: > 0 } first, ..] ? first : null;
+            if (metro is null && facility is null)
+            {
+                metro = string.IsNullOrWhiteSpace(clusterSpec?.Metro) ? null : clusterSpec.Metro;
+                facility = metro is null && !string.IsNullOrWhiteSpace(clusterSpec?.Facility) ? clusterSpec.Facility : null;
+            }
+
+            var tags = new List<string>();
+            foreach (var tag in spec.Tags ?? []) if (!string.IsNullOrWhiteSpace(tag) && !tags.Contains(tag)) tags.Add(tag);
+            tags.Add(DeviceTags.MachineUid(uid));
+            tags.Add(DeviceTags.ClusterId(cluster.Name));
+            tags.Add(DeviceTags.Role(controlPlane));
+
+            var sshKeys = (spec.SshKeys ?? []).Where(k => !string.IsNullOrWhiteSpace(k))
+                .Select((key, i) => new DeviceSshKey($"{scope.Name}-{i}", key.Trim())).ToList();
+
+            return (new DeviceCreateRequest
+            {
+                Hostname = scope.Name,
+                Plan = spec.MachineType ?? string.Empty,
+                OperatingSystem = spec.OS ?? string.Empty,
+                Metro = metro,
+                Facility = facility,
+                BillingCycle = string.IsNullOrWhiteSpace(spec.BillingCycle) ? "hourly" : spec.BillingCycle,
+                Userdata = userdata,
+                Tags = tags,
+                SshKeys = sshKeys.Count > 0 ? sshKeys : null,
+                HardwareReservationId = string.IsNullOrWhiteSpace(spec.HardwareReservationID) ? null : spec.HardwareReservationID,
+                SpotInstance = spec.SpotInstance,
+                SpotPriceMax = spec.SpotPriceMax,
+            }, null);
+        }
+    }
+}
