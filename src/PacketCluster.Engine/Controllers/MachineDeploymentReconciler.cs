@@ -83,8 +83,9 @@ public sealed class MachineDeploymentReconciler
                     c => EnsureNewMachineSetAsync(scope, c), c => ScaleUpNewMachineSetAsync(scope, c),
                     c => ScaleDownOldMachineSetsAsync(scope, c), c => DeleteDrainedMachineSetsAsync(scope, c)).ConfigureAwait(false);
         }
-        catch (StoreConflictException ex)
+        catch (PacketClusterException ex) when (ex is StoreConflictException || ex.Kind == ErrorKind.ObjectNotFound)
         {
+            // Lost a race: the object changed, or one we were about to write (adopt, scale) went away meanwhile.
             _log.Debug($"{deployment}: {ex.Message}; trying again.");
             result = ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
         }
@@ -414,6 +415,11 @@ public sealed class MachineDeploymentReconciler
         catch (StoreConflictException)
         {
             return ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
+        }
+        catch (PacketClusterException ex) when (ex.Kind == ErrorKind.ObjectNotFound)
+        {
+            // Removed between our read and the status write: nothing left to report on.
+            return ReconcileResult.Done;
         }
     }
 }

@@ -80,8 +80,9 @@ public sealed class MachineSetReconciler
                     c => ReplaceFailedMachinesAsync(scope, c), c => SyncReplicasAsync(scope, c)).ConfigureAwait(false);
             completed = scope.Completed && scope.ErrorReason is null;
         }
-        catch (StoreConflictException ex)
+        catch (PacketClusterException ex) when (ex is StoreConflictException || ex.Kind == ErrorKind.ObjectNotFound)
         {
+            // Lost a race: the object changed, or one we were about to write (adopt, scale) went away meanwhile.
             _log.Debug($"{set}: {ex.Message}; trying again.");
             result = ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
         }
@@ -316,6 +317,11 @@ public sealed class MachineSetReconciler
         catch (StoreConflictException)
         {
             return ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
+        }
+        catch (PacketClusterException ex) when (ex.Kind == ErrorKind.ObjectNotFound)
+        {
+            // Removed between our read and the status write: nothing left to report on.
+            return ReconcileResult.Done;
         }
     }
 }
