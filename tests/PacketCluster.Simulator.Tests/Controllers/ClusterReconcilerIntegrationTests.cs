@@ -19,7 +19,7 @@ public sealed class ClusterReconcilerIntegrationTests : IAsyncLifetime
     public async Task A_user_CA_given_as_base64_of_PEM_is_imported_into_the_Secret_and_blanked_out_of_the_spec()
     {
         var ca = CertificateAuthority.Generate(ControllerTestBed.ClusterName);
-        await _bed.CreateClusterAsync(workers: 0);
+        await _bed.CreateClusterAsync(workers: 0, storedPki: false);
         var cluster = (await _bed.Store.GetAsync<Cluster>(ControllerTestBed.Ns, ControllerTestBed.ClusterName, None))!;
         cluster.Spec.ProviderSpec!.Value!.CaKeyPair = new KeyPair
         {
