@@ -67,13 +67,25 @@ public sealed class ClusterReconciler
             var userCa = scope.Cluster.Spec.ProviderSpec?.Value?.CaKeyPair;
             var hasUserCa = !string.IsNullOrEmpty(userCa?.Cert) || !string.IsNullOrEmpty(userCa?.Key);
 
+            // Only what is missing is made (a crash between two Secrets resumes); RSA key generation is the slow part
+            // (~1 s per key on a small machine), so the missing keys are generated side by side.
+            var missing = new List<Task<k8s.Models.V1Secret>>();
             if (await Store.GetSecretAsync(ns, ClusterSecrets.ClusterCa(name), ct).ConfigureAwait(false) is null)
             {
-                var ca = hasUserCa
+                var cluster = scope.Cluster;
+                missing.Add(Task.Run(() => ClusterSecrets.CaSecret(ClusterSecrets.ClusterCa(name), cluster, hasUserCa
                     ? CertificateAuthority.Import(UserdataPreview.PemOrBase64(userCa!.Cert ?? ""), UserdataPreview.PemOrBase64(userCa.Key ?? ""))
-                    : CertificateAuthority.Generate(name);
-                await CreateOnceAsync(ClusterSecrets.CaSecret(ClusterSecrets.ClusterCa(name), scope.Cluster, ca), ct).ConfigureAwait(false);
+                    : CertificateAuthority.Generate(name)), ct));
             }
+            if (await Store.GetSecretAsync(ns, ClusterSecrets.EtcdCa(name), ct).ConfigureAwait(false) is null)
+                missing.Add(Task.Run(() => ClusterSecrets.CaSecret(ClusterSecrets.EtcdCa(name), scope.Cluster, CertificateAuthority.Generate(ClusterPki.EtcdCaCommonName)), ct));
+            if (await Store.GetSecretAsync(ns, ClusterSecrets.FrontProxyCa(name), ct).ConfigureAwait(false) is null)
+                missing.Add(Task.Run(() => ClusterSecrets.CaSecret(ClusterSecrets.FrontProxyCa(name), scope.Cluster, CertificateAuthority.Generate(ClusterPki.FrontProxyCaCommonName)), ct));
+            if (await Store.GetSecretAsync(ns, ClusterSecrets.ServiceAccount(name), ct).ConfigureAwait(false) is null)
+                missing.Add(Task.Run(() => ClusterSecrets.ServiceAccountSecret(ClusterSecrets.ServiceAccount(name), scope.Cluster, ServiceAccountKeyPair.Generate()), ct));
+            // The CA Secret is written first: the spec's user CA is blanked only once it is safely stored.
+            foreach (var secret in await Task.WhenAll(missing).ConfigureAwait(false))
+                await CreateOnceAsync(secret, ct).ConfigureAwait(false);
             if (hasUserCa)
             {
                 // The key lives in the Secret now; the seed kept it in the Cluster spec, readable by anyone who can read Clusters.
@@ -81,12 +93,6 @@ public sealed class ClusterReconciler
                 await scope.UpdateAsync(ct).ConfigureAwait(false);
                 Context.Log.Verbose($"Cluster {ns}/{name}: the supplied CA was moved into Secret {ClusterSecrets.ClusterCa(name)}.");
             }
-            if (await Store.GetSecretAsync(ns, ClusterSecrets.EtcdCa(name), ct).ConfigureAwait(false) is null)
-                await CreateOnceAsync(ClusterSecrets.CaSecret(ClusterSecrets.EtcdCa(name), scope.Cluster, CertificateAuthority.Generate(ClusterPki.EtcdCaCommonName)), ct).ConfigureAwait(false);
-            if (await Store.GetSecretAsync(ns, ClusterSecrets.FrontProxyCa(name), ct).ConfigureAwait(false) is null)
-                await CreateOnceAsync(ClusterSecrets.CaSecret(ClusterSecrets.FrontProxyCa(name), scope.Cluster, CertificateAuthority.Generate(ClusterPki.FrontProxyCaCommonName)), ct).ConfigureAwait(false);
-            if (await Store.GetSecretAsync(ns, ClusterSecrets.ServiceAccount(name), ct).ConfigureAwait(false) is null)
-                await CreateOnceAsync(ClusterSecrets.ServiceAccountSecret(ClusterSecrets.ServiceAccount(name), scope.Cluster, ServiceAccountKeyPair.Generate()), ct).ConfigureAwait(false);
 
             scope.SetCondition(Conditions.CertificatesReady, true, "SecretsCreated");
             return ReconcileResult.Done;

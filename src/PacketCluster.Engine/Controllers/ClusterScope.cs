@@ -64,7 +64,7 @@ internal sealed class ClusterScope
         {
             Cluster = await Context.Store.UpdateStatusAsync(Cluster, cancellationToken).ConfigureAwait(false);
         }
-        catch (Store.StoreConflictException e)
+        catch (PacketClusterException e) when (e is Store.StoreConflictException || e.ErrorId == Store.FileStore.NotFoundErrorId)
         {
             // The next reconcile recomputes the status from facts; losing this write loses nothing.
             Context.Log.Debug($"Cluster {Namespace}/{Name}: status not written ({e.Message}).");

@@ -79,12 +79,13 @@ public sealed class MachineDeploymentReconciler
                 ? await ReconcileSteps.RunInOrderAsync(_log, deployment.ToString(), ct,
                     c => DeleteMachineSetsAsync(scope, c), c => RemoveFinalizerAsync(scope, c)).ConfigureAwait(false)
                 : await ReconcileSteps.RunAllAsync(_log, deployment.ToString(), ct,
-                    c => EnsureFinalizerAsync(scope, c), c => CheckSpecAsync(scope, c), c => LoadMachineSetsAsync(scope, c),
+                    c => EnsureFinalizerAsync(scope, c), c => FollowClusterDeletionAsync(scope, c), c => CheckSpecAsync(scope, c), c => LoadMachineSetsAsync(scope, c),
                     c => EnsureNewMachineSetAsync(scope, c), c => ScaleUpNewMachineSetAsync(scope, c),
                     c => ScaleDownOldMachineSetsAsync(scope, c), c => DeleteDrainedMachineSetsAsync(scope, c)).ConfigureAwait(false);
         }
-        catch (StoreConflictException ex)
+        catch (PacketClusterException ex) when (ex is StoreConflictException || ex.Kind == ErrorKind.ObjectNotFound)
         {
+            // Lost a race: the object changed, or one we were about to write (adopt, scale) went away meanwhile.
             _log.Debug($"{deployment}: {ex.Message}; trying again.");
             result = ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
         }
@@ -94,6 +95,17 @@ public sealed class MachineDeploymentReconciler
                 result = ReconcileResult.Combine(result, await PatchStatusAsync(scope, CancellationToken.None).ConfigureAwait(false));
         }
         return result;
+    }
+
+    // After the finalizer, so the deletion runs through our own delete path (descendants first).
+    private async Task<ReconcileResult> FollowClusterDeletionAsync(Scope scope, CancellationToken ct)
+    {
+        if (!await ReplicaOwnership.IsClusterDeletingAsync(_store, scope.Deployment, ct).ConfigureAwait(false)) return ReconcileResult.Done;
+        _log.Verbose($"{scope.Deployment}: its Cluster is being deleted; deleting it too.");
+        await _store.DeleteAsync<MachineDeployment>(scope.Namespace, scope.Deployment.Name, ct).ConfigureAwait(false);
+        scope.Halted = true;
+        // Now marked for deletion: the very next pass takes the delete path.
+        return ReconcileResult.RequeueAfter(TimeSpan.Zero);
     }
 
     // Finalizer first: from here on, deleting the deployment cannot strand its sets.
@@ -107,6 +119,7 @@ public sealed class MachineDeploymentReconciler
 
     private Task<ReconcileResult> CheckSpecAsync(Scope scope, CancellationToken ct)
     {
+        if (scope.Halted) return Task.FromResult(ReconcileResult.Done);
         var spec = scope.Deployment.Spec;
         var selector = spec.Selector?.MatchLabels;
         string? problem =
@@ -402,6 +415,11 @@ public sealed class MachineDeploymentReconciler
         catch (StoreConflictException)
         {
             return ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
+        }
+        catch (PacketClusterException ex) when (ex.Kind == ErrorKind.ObjectNotFound)
+        {
+            // Removed between our read and the status write: nothing left to report on.
+            return ReconcileResult.Done;
         }
     }
 }

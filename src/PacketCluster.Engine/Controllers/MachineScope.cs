@@ -93,7 +93,7 @@ internal sealed class MachineScope
         {
             Machine = await Context.Store.UpdateStatusAsync(Machine, cancellationToken).ConfigureAwait(false);
         }
-        catch (Store.StoreConflictException e)
+        catch (PacketClusterException e) when (e is Store.StoreConflictException || e.ErrorId == Store.FileStore.NotFoundErrorId)
         {
             // Status is recomputed from facts on the next pass; the device id is also found again by tag.
             Context.Log.Debug($"Machine {Namespace}/{Name}: status not written ({e.Message}).");

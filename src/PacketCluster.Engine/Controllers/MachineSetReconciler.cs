@@ -76,12 +76,13 @@ public sealed class MachineSetReconciler
                 ? await ReconcileSteps.RunInOrderAsync(_log, set.ToString(), ct,
                     c => DeleteMachinesAsync(scope, c), c => RemoveFinalizerAsync(scope, c)).ConfigureAwait(false)
                 : await ReconcileSteps.RunAllAsync(_log, set.ToString(), ct,
-                    c => EnsureFinalizerAsync(scope, c), c => CheckSpecAsync(scope, c), c => AdoptMachinesAsync(scope, c),
+                    c => EnsureFinalizerAsync(scope, c), c => FollowClusterDeletionAsync(scope, c), c => CheckSpecAsync(scope, c), c => AdoptMachinesAsync(scope, c),
                     c => ReplaceFailedMachinesAsync(scope, c), c => SyncReplicasAsync(scope, c)).ConfigureAwait(false);
             completed = scope.Completed && scope.ErrorReason is null;
         }
-        catch (StoreConflictException ex)
+        catch (PacketClusterException ex) when (ex is StoreConflictException || ex.Kind == ErrorKind.ObjectNotFound)
         {
+            // Lost a race: the object changed, or one we were about to write (adopt, scale) went away meanwhile.
             _log.Debug($"{set}: {ex.Message}; trying again.");
             result = ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
         }
@@ -92,6 +93,17 @@ public sealed class MachineSetReconciler
                 result = ReconcileResult.Combine(result, await PatchStatusAsync(scope, completed, CancellationToken.None).ConfigureAwait(false));
         }
         return result;
+    }
+
+    // After the finalizer, so the deletion runs through our own delete path (descendants first).
+    private async Task<ReconcileResult> FollowClusterDeletionAsync(Scope scope, CancellationToken ct)
+    {
+        if (!await ReplicaOwnership.IsClusterDeletingAsync(_store, scope.Set, ct).ConfigureAwait(false)) return ReconcileResult.Done;
+        _log.Verbose($"{scope.Set}: its Cluster is being deleted; deleting it too.");
+        await _store.DeleteAsync<MachineSet>(scope.Namespace, scope.Set.Name, ct).ConfigureAwait(false);
+        scope.Halted = true;
+        // Now marked for deletion: the very next pass takes the delete path.
+        return ReconcileResult.RequeueAfter(TimeSpan.Zero);
     }
 
     // Finalizer first: from here on, deleting the set cannot strand its machines.
@@ -106,6 +118,7 @@ public sealed class MachineSetReconciler
     // A selector the template does not satisfy would create machines the set never sees again, without end.
     private Task<ReconcileResult> CheckSpecAsync(Scope scope, CancellationToken ct)
     {
+        if (scope.Halted) return Task.FromResult(ReconcileResult.Done);
         var spec = scope.Set.Spec;
         var selector = spec.Selector?.MatchLabels;
         string? problem =
@@ -304,6 +317,11 @@ public sealed class MachineSetReconciler
         catch (StoreConflictException)
         {
             return ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
+        }
+        catch (PacketClusterException ex) when (ex.Kind == ErrorKind.ObjectNotFound)
+        {
+            // Removed between our read and the status write: nothing left to report on.
+            return ReconcileResult.Done;
         }
     }
 }

@@ -1,3 +1,5 @@
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Store;
 using PacketCluster.Models.ClusterApi;
 
 namespace PacketCluster.Engine.Controllers;
@@ -39,4 +41,16 @@ public static class ReplicaOwnership
 
     public static bool HasFinalizer(ResourceObject resource, string finalizer) =>
         resource.Metadata.Finalizers?.Contains(finalizer) == true;
+
+    /// <summary>
+    /// True when the Cluster named by the object's cluster-name label is being deleted. v1alpha1 sets and deployments
+    /// point at their Cluster by that label, not by an owner reference, and the store has no garbage collector; so they
+    /// delete themselves then, instead of recreating the Machines the Cluster reconciler is deleting.
+    /// </summary>
+    public static async Task<bool> IsClusterDeletingAsync(IStateStore store, ResourceObject resource, CancellationToken ct)
+    {
+        if (resource.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel) is not { Length: > 0 } clusterName) return false;
+        var cluster = await store.GetAsync<Cluster>(resource.Metadata.Namespace ?? string.Empty, clusterName, ct).ConfigureAwait(false);
+        return cluster is not null && IsDeleting(cluster);
+    }
 }

@@ -183,6 +183,28 @@ public sealed class MachineDeploymentReconcilerTests
     }
 
     [Fact]
+    public async Task ADeletedClusterTakesItsDeploymentsAndSetsAlongInsteadOfHavingMachinesRecreated()
+    {
+        using var h = new ReplicaHarness();
+        await h.Store.CreateAsync(new Cluster
+        {
+            // The Cluster reconciler's finalizer holds it while descendants go.
+            Metadata = new ObjectMeta { Name = ReplicaHarness.ClusterName, Namespace = ReplicaHarness.Ns, Finalizers = [Finalizers.Cluster] },
+        }, CancellationToken.None);
+        await h.CreateDeploymentAsync("workers", replicas: 2);
+        await h.CreateSetAsync("standalone", replicas: 1);
+        await h.SettleAsync();
+        Assert.Equal(3, (await h.MachinesAsync()).Count);
+
+        await h.Store.DeleteAsync<Cluster>(ReplicaHarness.Ns, ReplicaHarness.ClusterName, CancellationToken.None);
+        await h.SettleAsync();
+
+        Assert.Empty(await h.MachinesAsync());
+        Assert.Empty(await h.MachineSetsAsync());
+        Assert.Null(await h.GetAsync<MachineDeployment>("workers"));
+    }
+
+    [Fact]
     public async Task RevertingTheTemplateReusesTheKeptRevision()
     {
         using var h = new ReplicaHarness();

@@ -1,12 +1,13 @@
 using PacketCluster.Engine.Api;
 using PacketCluster.Engine.Controllers;
 using PacketCluster.Engine.Store;
+using PacketCluster.Engine.Tests.Pki;
 using PacketCluster.Models.ClusterApi;
 
 namespace PacketCluster.Engine.Tests.Controllers;
 
 /// <summary>
-/// A store, the two replica reconcilers and a bounded driver. No Machine reconciler runs: tests play it by setting
+/// A FileStore in a temp folder, the two replica reconcilers and a bounded driver. No Machine reconciler runs: tests play it by setting
 /// machine phases between passes, and machines carry no finalizer, so deleting one removes it at once.
 /// </summary>
 internal sealed class ReplicaHarness : IDisposable
@@ -14,14 +15,20 @@ internal sealed class ReplicaHarness : IDisposable
     public const string Ns = "default";
     public const string ClusterName = "demo";
 
+    private readonly TempDirectory _directory = new("replicas");
+    private readonly FileStore _store;
+
     public ReplicaHarness()
     {
-        Store = new ReplicaMemoryStore();
-        Sets = new MachineSetReconciler(Store, random: new Random(1234));
-        Deployments = new MachineDeploymentReconciler(Store);
+        _store = FileStore.Open(_directory.Path, Clock);
+        Sets = new MachineSetReconciler(Store, time: Clock, random: new Random(1234));
+        Deployments = new MachineDeploymentReconciler(Store, time: Clock);
     }
 
-    public IStateStore Store { get; }
+    /// <summary>Each reading is a second later: FileStore keeps whole seconds, and deletePolicy Oldest/Newest needs distinct creation times.</summary>
+    public TickingClock Clock { get; } = new();
+
+    public IStateStore Store => _store;
     public MachineSetReconciler Sets { get; }
     public MachineDeploymentReconciler Deployments { get; }
 
@@ -86,7 +93,7 @@ internal sealed class ReplicaHarness : IDisposable
         current.Status ??= new MachineStatus();
         current.Status.Phase = phase;
         current.Status.ErrorReason = errorReason;
-        current.Status.LastUpdated = DateTimeOffset.UtcNow;
+        current.Status.LastUpdated = Clock.GetUtcNow();
         await Store.UpdateStatusAsync(current, CancellationToken.None);
     }
 
@@ -144,5 +151,16 @@ internal sealed class ReplicaHarness : IDisposable
         return string.Join(";", parts);
     }
 
-    public void Dispose() { }
+    public void Dispose()
+    {
+        _store.Dispose();
+        _directory.Dispose();
+    }
+}
+
+internal sealed class TickingClock : TimeProvider
+{
+    private long _ticks = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Add(ref _ticks, TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }

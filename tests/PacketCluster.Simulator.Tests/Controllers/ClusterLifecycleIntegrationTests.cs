@@ -22,7 +22,7 @@ public sealed class ClusterLifecycleIntegrationTests(ITestOutputHelper output) :
     {
         var watch = Stopwatch.StartNew();
         await _bed.ClearRequestCountsAsync();
-        await _bed.CreateClusterAsync(workers: 2);
+        await _bed.CreateClusterAsync(workers: 2, storedPki: false);
 
         var rounds = await _bed.SettleAsync(async () => await _bed.AllMachinesAsync(Phases.Provisioned)
             && (await _bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, "demo-cp-0", None))!.Status!.Conditions!.Any(c => c.Type == Conditions.EndpointAssigned && c.Status == "True"));

@@ -3,6 +3,7 @@ using PacketCluster.Engine;
 using PacketCluster.Engine.Api;
 using PacketCluster.Engine.Controllers;
 using PacketCluster.Engine.Metal;
+using PacketCluster.Engine.Pki;
 using PacketCluster.Engine.Store;
 using PacketCluster.Models.ClusterApi;
 using Xunit;
@@ -53,10 +54,17 @@ public sealed class ControllerTestBed : IAsyncDisposable
         return new ControllerTestBed(simulator, store, client, stateDir);
     }
 
+    /// <summary>
+    /// One PKI for the whole test run: RSA generation costs seconds on a small machine, and only the lifecycle test
+    /// needs to prove generation; the others start from stored Secrets (the reconciler's resume path).
+    /// </summary>
+    private static readonly Lazy<ClusterPki> SharedPki = new(() => ClusterPki.Generate(ClusterName));
+
     /// <summary>A Cluster in metro sv plus one control plane and <paramref name="workers"/> workers.</summary>
-    public async Task CreateClusterAsync(int workers = 2)
+    /// <param name="storedPki">Store a ready-made PKI as the cluster's Secrets instead of letting the reconciler generate one.</param>
+    public async Task CreateClusterAsync(int workers = 2, bool storedPki = true)
     {
-        await Store.CreateAsync(new Cluster
+        var cluster = await Store.CreateAsync(new Cluster
         {
             Metadata = new ObjectMeta { Name = ClusterName, Namespace = Ns },
             Spec = new ClusterSpec
@@ -70,6 +78,14 @@ public sealed class ControllerTestBed : IAsyncDisposable
                 ProviderSpec = new ClusterProviderSpec { Value = new PacketClusterProviderSpec { ProjectID = Simulator.ProjectId, Metro = "sv" } },
             },
         }, CancellationToken.None);
+        if (storedPki)
+        {
+            var pki = SharedPki.Value;
+            await Store.CreateSecretAsync(ClusterSecrets.CaSecret(ClusterSecrets.ClusterCa(ClusterName), cluster, pki.ClusterCa), CancellationToken.None);
+            await Store.CreateSecretAsync(ClusterSecrets.CaSecret(ClusterSecrets.EtcdCa(ClusterName), cluster, pki.EtcdCa), CancellationToken.None);
+            await Store.CreateSecretAsync(ClusterSecrets.CaSecret(ClusterSecrets.FrontProxyCa(ClusterName), cluster, pki.FrontProxyCa), CancellationToken.None);
+            await Store.CreateSecretAsync(ClusterSecrets.ServiceAccountSecret(ClusterSecrets.ServiceAccount(ClusterName), cluster, pki.ServiceAccount), CancellationToken.None);
+        }
         await Store.CreateAsync(NewMachine($"{ClusterName}-cp-0", controlPlane: true), CancellationToken.None);
         for (var i = 0; i < workers; i++)
             await Store.CreateAsync(NewMachine($"{ClusterName}-worker-{i}", controlPlane: false), CancellationToken.None);
@@ -163,6 +179,7 @@ public sealed class ControllerTestBed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        if (Store is IAsyncDisposable disposable) await disposable.DisposeAsync();
         await Simulator.DisposeAsync();
         try { Directory.Delete(StateDir, recursive: true); } catch (IOException) { }
     }
@@ -171,5 +188,6 @@ public sealed class ControllerTestBed : IAsyncDisposable
 /// <summary>Which IStateStore the controller tests run on.</summary>
 internal static class TestStores
 {
-    public static IStateStore Create(string stateDir) => new InMemoryStateStore();
+    /// <summary>The FileStore the engine ships (one YAML folder per cluster), in a temp folder per test.</summary>
+    public static IStateStore Create(string stateDir) => FileStore.Open(stateDir);
 }
