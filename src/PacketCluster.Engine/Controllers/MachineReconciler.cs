@@ -125,6 +125,7 @@ public sealed class MachineReconciler
             try
             {
                 created = await Context.Packet.CreateDeviceAsync(ProjectId(), request, ct).ConfigureAwait(false);
+                Inventory.Record(clusterName, created);
             }
             catch (PacketApiValidationException e)
             {
@@ -138,10 +139,11 @@ public sealed class MachineReconciler
                 scope.Fail(InvalidConfiguration, e.Message);
                 return ReconcileResult.Done;
             }
-            finally
+            catch
             {
-                // Created or maybe created (a dropped response): the next lookup must list again, not trust the cache.
+                // Maybe created (a dropped response): the next lookup must list again, not trust the cache.
                 Inventory.Invalidate(clusterName);
+                throw;
             }
             Context.Log.Verbose($"{Target}: created device {created.Id} ({request.Plan}, {request.Metro ?? request.Facility}).");
             scope.Device = created;
@@ -198,12 +200,14 @@ public sealed class MachineReconciler
             }
             try
             {
-                await Context.Packet.AssignIpAsync(device.Id!, endpoint, ct).ConfigureAwait(false);
+                var assignment = await Context.Packet.AssignIpAsync(device.Id!, endpoint, ct).ConfigureAwait(false);
+                // The next look at the device must show it, so an assignment is never tried twice on stale data.
+                Inventory.Record(scope.ClusterName!, device with { IpAddresses = device.IpAddresses.Append(assignment).ToArray() });
             }
-            finally
+            catch
             {
-                // Assigned (or maybe): the next look at the device must show it, so an assignment is never tried twice on stale data.
                 Inventory.Invalidate(scope.ClusterName!);
+                throw;
             }
             Context.Log.Verbose($"{Target}: elastic IP {endpoint} assigned to device {device.Id}.");
             scope.SetCondition(Conditions.EndpointAssigned, true, "ElasticIpAssigned");
@@ -231,12 +235,18 @@ public sealed class MachineReconciler
             {
                 await Context.Packet.DeleteDeviceAsync(device.Id!, cancellationToken: ct).ConfigureAwait(false);
                 Context.Log.Verbose($"{Target}: deleting device {device.Id}.");
+                // Not deleted twice on a stale list; the next list (after the interval) shows it going or gone.
+                Inventory.Record(clusterName, device with { State = "deprovisioning" });
             }
-            catch (PacketApiNotFoundException) { }
-            catch (PacketApiForbiddenException) { }
-            finally
+            catch (PacketApiException e) when (e is PacketApiNotFoundException or PacketApiForbiddenException)
+            {
+                // Already gone: 404, or 403 for a device moved out of the project (the seed's delete got stuck here).
+                Inventory.Invalidate(clusterName);
+            }
+            catch
             {
                 Inventory.Invalidate(clusterName);
+                throw;
             }
             scope.SetCondition(Conditions.DeviceReady, false, "Deleting", $"Device {device.Id} is being deleted.");
             return ReconcileResult.RequeueAfter(RequeueIntervals.DeviceDeleting);

@@ -62,4 +62,20 @@ public sealed class DeviceInventoryTests
         t.Time.Advance(second.RetryAfter);
         Assert.Equal(2, (await inventory.DevicesAsync(Cluster, default)).Count);
     }
+
+    [Fact]
+    public async Task A_device_recorded_while_a_list_is_in_flight_is_not_lost_from_the_answer()
+    {
+        using var t = new MetalTestClient();
+        DeviceInventory inventory = null!;
+        var created = new PacketCluster.Engine.Metal.Device { Id = "d3", State = "queued", Tags = ["cluster-api-provider-packet:machine-uid:u3"] };
+        // The list's answer was computed before d3 existed; d3 is recorded while the response is on its way.
+        t.Handler.Fallback = _ => { inventory.Record(Cluster, created); return ScriptedHandler.Response(HttpStatusCode.OK, Page); };
+        inventory = new DeviceInventory(t.Client, MetalTestClient.ProjectId, t.Time);
+
+        var devices = await inventory.DevicesAsync(Cluster, default);
+        Assert.Equal(["d1", "d2", "d3"], devices.Select(d => d.Id).Order());
+        Assert.Equal("d3", (await inventory.FindByMachineUidAsync(Cluster, "u3", default))!.Id);
+        Assert.Single(t.Handler.Requests);
+    }
 }
