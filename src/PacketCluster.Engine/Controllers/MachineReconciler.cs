@@ -11,6 +11,10 @@ namespace PacketCluster.Engine.Controllers;
 /// seed's machine actuator: the uid is written before the create (the seed wrote it after, so a failed write made a
 /// second device), the device id is recorded, a device already gone counts as deleted, userdata is complete at
 /// create time with a per-machine token and a pinned CA, and the user's sshKeys and tags are sent.
+/// <para>A device that disappears (deleted behind our back) is replaced: the Machine still asks for a device, and its
+/// uid tag guarantees there is never more than one. A device that fails provisioning is not: the Machine becomes
+/// Failed with errorReason CreateError, and replacing it is the MachineSet's job (delete the Machine), so a plan or
+/// location that keeps failing does not burn devices in a loop.</para>
 /// </summary>
 public sealed class MachineReconciler
 {
