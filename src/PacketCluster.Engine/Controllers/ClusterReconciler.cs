@@ -161,6 +161,15 @@ public sealed class ClusterReconciler
         /// <summary>The elastic IP and PKI stay until every Machine's device is gone: a device being deleted may still hold the IP.</summary>
         public async Task<ReconcileResult> WaitForMachinesGone(CancellationToken ct)
         {
+            // Owners first, so no MachineSet replaces the Machines deleted below (CAPI's cluster reconcileDelete order).
+            var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = scope.Name };
+            foreach (var deployment in await Store.ListAsync<MachineDeployment>(scope.Namespace, selector, ct).ConfigureAwait(false))
+                if (deployment.Metadata.DeletionTimestamp is null)
+                    await Store.DeleteAsync<MachineDeployment>(scope.Namespace, deployment.Name, ct).ConfigureAwait(false);
+            foreach (var set in await Store.ListAsync<MachineSet>(scope.Namespace, selector, ct).ConfigureAwait(false))
+                if (set.Metadata.DeletionTimestamp is null)
+                    await Store.DeleteAsync<MachineSet>(scope.Namespace, set.Name, ct).ConfigureAwait(false);
+
             var machines = await MachinesAsync(ct).ConfigureAwait(false);
             if (machines.Count == 0) return ReconcileResult.Done;
             foreach (var machine in machines.Where(m => m.Metadata.DeletionTimestamp is null))

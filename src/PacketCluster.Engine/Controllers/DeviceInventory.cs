@@ -55,15 +55,26 @@ public sealed class DeviceInventory
             if (entry.Devices is not null && now - entry.FetchedAt < MaxAge) return entry.Devices;
             if (entry.NotBefore > now)
                 throw new DeviceInventoryUnavailableException(clusterName, entry.NotBefore - now, entry.LastError);
+            long started;
+            lock (entry) started = entry.Sequence;
             try
             {
                 Interlocked.Increment(ref _listCalls);
-                var devices = await _client.FindDevicesByTagAsync(_projectId, DeviceTags.ClusterId(clusterName), cancellationToken).ConfigureAwait(false);
-                entry.Devices = devices;
-                entry.FetchedAt = _time.GetUtcNow();
-                entry.Failures = 0;
-                entry.LastError = null;
-                return devices;
+                var listed = await _client.FindDevicesByTagAsync(_projectId, DeviceTags.ClusterId(clusterName), cancellationToken).ConfigureAwait(false);
+                lock (entry)
+                {
+                    // A create, delete or assignment recorded while the list was in flight may be missing from it: overlay
+                    // those, or a Machine could take its own new device for lost and create another.
+                    var newer = entry.Overlay.Values.Where(o => o.Sequence > started).Select(o => o.Device).ToList();
+                    var devices = listed.Where(d => newer.All(n => !string.Equals(n.Id, d.Id, StringComparison.Ordinal))).Concat(newer).ToArray();
+                    foreach (var id in entry.Overlay.Where(o => o.Value.Sequence <= started).Select(o => o.Key).ToList()) entry.Overlay.Remove(id);
+                    // Invalidated meanwhile (a write with an unknown outcome): answer this caller, but cache nothing.
+                    entry.Devices = entry.InvalidatedAt > started ? null : devices;
+                    entry.FetchedAt = _time.GetUtcNow();
+                    entry.Failures = 0;
+                    entry.LastError = null;
+                    return devices;
+                }
             }
             catch (PacketApiException e)
             {
@@ -95,10 +106,33 @@ public sealed class DeviceInventory
         return devices.FirstOrDefault(d => string.Equals(d.Id, deviceId, StringComparison.Ordinal));
     }
 
-    /// <summary>Forget the cluster's list: the next lookup lists again (after our own create, delete or IP assignment).</summary>
+    /// <summary>
+    /// Puts what a create, delete or assignment answered into the cached list (replacing the device by id), so the
+    /// next Machine's lookup sees our own write without listing again. Without a cached list this does nothing.
+    /// </summary>
+    public void Record(string clusterName, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var entry = _clusters.GetOrAdd(clusterName, _ => new Entry());
+        lock (entry)
+        {
+            entry.Sequence++;
+            if (device.Id is not null) entry.Overlay[device.Id] = (entry.Sequence, device);
+            if (entry.Devices is { } devices)
+                entry.Devices = devices.Where(d => !string.Equals(d.Id, device.Id, StringComparison.Ordinal)).Append(device).ToArray();
+        }
+    }
+
+    /// <summary>Forget the cluster's list: the next lookup lists again (after a write whose outcome is unknown, e.g. a dropped response).</summary>
     public void Invalidate(string clusterName)
     {
-        if (_clusters.TryGetValue(clusterName, out var entry)) entry.Devices = null;
+        if (!_clusters.TryGetValue(clusterName, out var entry)) return;
+        lock (entry)
+        {
+            entry.Sequence++;
+            entry.InvalidatedAt = entry.Sequence;
+            entry.Devices = null;
+        }
     }
 
     internal static TimeSpan Backoff(int failures)
@@ -116,5 +150,10 @@ public sealed class DeviceInventory
         public DateTimeOffset NotBefore;
         public int Failures;
         public PacketApiException? LastError;
+
+        // Guarded by lock(entry): a counter of local writes, and the devices written since the last list started.
+        public long Sequence;
+        public long InvalidatedAt;
+        public readonly Dictionary<string, (long Sequence, Device Device)> Overlay = new(StringComparer.Ordinal);
     }
 }

@@ -11,6 +11,10 @@ namespace PacketCluster.Engine.Controllers;
 /// seed's machine actuator: the uid is written before the create (the seed wrote it after, so a failed write made a
 /// second device), the device id is recorded, a device already gone counts as deleted, userdata is complete at
 /// create time with a per-machine token and a pinned CA, and the user's sshKeys and tags are sent.
+/// <para>A device that disappears (deleted behind our back) is replaced: the Machine still asks for a device, and its
+/// uid tag guarantees there is never more than one. A device that fails provisioning is not: the Machine becomes
+/// Failed with errorReason CreateError, and replacing it is the MachineSet's job (delete the Machine), so a plan or
+/// location that keeps failing does not burn devices in a loop.</para>
 /// </summary>
 public sealed class MachineReconciler
 {
@@ -125,6 +129,7 @@ public sealed class MachineReconciler
             try
             {
                 created = await Context.Packet.CreateDeviceAsync(ProjectId(), request, ct).ConfigureAwait(false);
+                Inventory.Record(clusterName, created);
             }
             catch (PacketApiValidationException e)
             {
@@ -138,10 +143,11 @@ public sealed class MachineReconciler
                 scope.Fail(InvalidConfiguration, e.Message);
                 return ReconcileResult.Done;
             }
-            finally
+            catch
             {
-                // Created or maybe created (a dropped response): the next lookup must list again, not trust the cache.
+                // Maybe created (a dropped response): the next lookup must list again, not trust the cache.
                 Inventory.Invalidate(clusterName);
+                throw;
             }
             Context.Log.Verbose($"{Target}: created device {created.Id} ({request.Plan}, {request.Metro ?? request.Facility}).");
             scope.Device = created;
@@ -198,12 +204,14 @@ public sealed class MachineReconciler
             }
             try
             {
-                await Context.Packet.AssignIpAsync(device.Id!, endpoint, ct).ConfigureAwait(false);
+                var assignment = await Context.Packet.AssignIpAsync(device.Id!, endpoint, ct).ConfigureAwait(false);
+                // The next look at the device must show it, so an assignment is never tried twice on stale data.
+                Inventory.Record(scope.ClusterName!, device with { IpAddresses = device.IpAddresses.Append(assignment).ToArray() });
             }
-            finally
+            catch
             {
-                // Assigned (or maybe): the next look at the device must show it, so an assignment is never tried twice on stale data.
                 Inventory.Invalidate(scope.ClusterName!);
+                throw;
             }
             Context.Log.Verbose($"{Target}: elastic IP {endpoint} assigned to device {device.Id}.");
             scope.SetCondition(Conditions.EndpointAssigned, true, "ElasticIpAssigned");
@@ -231,12 +239,18 @@ public sealed class MachineReconciler
             {
                 await Context.Packet.DeleteDeviceAsync(device.Id!, cancellationToken: ct).ConfigureAwait(false);
                 Context.Log.Verbose($"{Target}: deleting device {device.Id}.");
+                // Not deleted twice on a stale list; the next list (after the interval) shows it going or gone.
+                Inventory.Record(clusterName, device with { State = "deprovisioning" });
             }
-            catch (PacketApiNotFoundException) { }
-            catch (PacketApiForbiddenException) { }
-            finally
+            catch (PacketApiException e) when (e is PacketApiNotFoundException or PacketApiForbiddenException)
+            {
+                // Already gone: 404, or 403 for a device moved out of the project (the seed's delete got stuck here).
+                Inventory.Invalidate(clusterName);
+            }
+            catch
             {
                 Inventory.Invalidate(clusterName);
+                throw;
             }
             scope.SetCondition(Conditions.DeviceReady, false, "Deleting", $"Device {device.Id} is being deleted.");
             return ReconcileResult.RequeueAfter(RequeueIntervals.DeviceDeleting);

@@ -1,0 +1,81 @@
+using System.Net;
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Tests.Metal;
+using Xunit;
+
+namespace PacketCluster.Engine.Tests.Controllers;
+
+public sealed class DeviceInventoryTests
+{
+    private const string Cluster = "demo";
+    private const string Page = """
+        {"devices":[
+          {"id":"d1","hostname":"demo-cp-0","state":"active","tags":["cluster-api-provider-packet:cluster-id:demo","cluster-api-provider-packet:machine-uid:u1"]},
+          {"id":"d2","hostname":"demo-worker-0","state":"provisioning","tags":["cluster-api-provider-packet:cluster-id:demo","cluster-api-provider-packet:machine-uid:u2"]}
+        ],"meta":{"total":2,"next":null}}
+        """;
+
+    [Fact]
+    public async Task One_list_per_cluster_per_interval_serves_every_lookup()
+    {
+        using var t = new MetalTestClient();
+        t.Handler.Fallback = _ => ScriptedHandler.Response(HttpStatusCode.OK, Page);
+        var inventory = new DeviceInventory(t.Client, MetalTestClient.ProjectId, t.Time, maxAge: TimeSpan.FromSeconds(10));
+
+        Assert.Equal("d1", (await inventory.FindByMachineUidAsync(Cluster, "u1", default))!.Id);
+        Assert.Equal("d2", (await inventory.FindByMachineUidAsync(Cluster, "u2", default))!.Id);
+        Assert.Equal("demo-cp-0", (await inventory.FindByIdAsync(Cluster, "d1", default))!.Hostname);
+        Assert.Null(await inventory.FindByMachineUidAsync(Cluster, "u3", default));
+        var request = Assert.Single(t.Handler.Requests);
+        Assert.Equal("cluster-api-provider-packet:cluster-id:demo", request.Query("tag"));
+
+        t.Time.Advance(TimeSpan.FromSeconds(11));
+        await inventory.FindByIdAsync(Cluster, "d1", default);
+        Assert.Equal(2, t.Handler.Requests.Count);
+
+        inventory.Invalidate(Cluster);
+        await inventory.FindByIdAsync(Cluster, "d1", default);
+        Assert.Equal(3, t.Handler.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Api_errors_back_off_exponentially_without_calling_the_API_in_between()
+    {
+        using var t = new MetalTestClient();
+        t.Handler.Fallback = _ => ScriptedHandler.Response(HttpStatusCode.Forbidden, """{"errors":["nope"]}""");
+        var inventory = new DeviceInventory(t.Client, MetalTestClient.ProjectId, t.Time);
+
+        var first = await Assert.ThrowsAsync<DeviceInventoryUnavailableException>(() => inventory.DevicesAsync(Cluster, default));
+        Assert.Equal(DeviceInventory.BackoffBase, first.RetryAfter);
+        var calls = t.Handler.Requests.Count;
+
+        await Assert.ThrowsAsync<DeviceInventoryUnavailableException>(() => inventory.DevicesAsync(Cluster, default));
+        Assert.Equal(calls, t.Handler.Requests.Count); // still backing off: no call
+
+        t.Time.Advance(first.RetryAfter);
+        var second = await Assert.ThrowsAsync<DeviceInventoryUnavailableException>(() => inventory.DevicesAsync(Cluster, default));
+        Assert.Equal(DeviceInventory.BackoffBase * 2, second.RetryAfter);
+
+        Assert.Equal(DeviceInventory.BackoffMax, DeviceInventory.Backoff(50));
+
+        t.Handler.Fallback = _ => ScriptedHandler.Response(HttpStatusCode.OK, Page);
+        t.Time.Advance(second.RetryAfter);
+        Assert.Equal(2, (await inventory.DevicesAsync(Cluster, default)).Count);
+    }
+
+    [Fact]
+    public async Task A_device_recorded_while_a_list_is_in_flight_is_not_lost_from_the_answer()
+    {
+        using var t = new MetalTestClient();
+        DeviceInventory inventory = null!;
+        var created = new PacketCluster.Engine.Metal.Device { Id = "d3", State = "queued", Tags = ["cluster-api-provider-packet:machine-uid:u3"] };
+        // The list's answer was computed before d3 existed; d3 is recorded while the response is on its way.
+        t.Handler.Fallback = _ => { inventory.Record(Cluster, created); return ScriptedHandler.Response(HttpStatusCode.OK, Page); };
+        inventory = new DeviceInventory(t.Client, MetalTestClient.ProjectId, t.Time);
+
+        var devices = await inventory.DevicesAsync(Cluster, default);
+        Assert.Equal(["d1", "d2", "d3"], devices.Select(d => d.Id).Order());
+        Assert.Equal("d3", (await inventory.FindByMachineUidAsync(Cluster, "u3", default))!.Id);
+        Assert.Single(t.Handler.Requests);
+    }
+}
