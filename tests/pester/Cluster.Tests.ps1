@@ -59,6 +59,16 @@ Describe 'Cluster lifecycle against the simulator' {
         } finally { Remove-Item Env:KUBECONFIG }
     }
 
+    It '-AsJob runs the create in a background job whose output is the cluster' {
+        $job = New-PacketCluster -Name jobbed -Metro sv -WorkerCount 0 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -AsJob
+        $job | Should -BeOfType ([System.Management.Automation.Job])
+        $c = $job | Receive-Job -Wait -AutoRemoveJob
+        $c.Name | Should -Be 'jobbed'
+        $c.Status.Phase | Should -Be 'Provisioned'
+        Remove-PacketCluster jobbed -StatePath $State -Force -PollIntervalSeconds 0.2
+        Join-Path $State jobbed | Should -Not -Exist
+    }
+
     It 'Remove-PacketCluster leaves no device, IP reservation or state' {
         Get-PacketCluster demo -StatePath $State | Remove-PacketCluster -StatePath $State -Force -PollIntervalSeconds 0.2 -TimeoutSeconds 120
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 0
