@@ -208,6 +208,13 @@ public sealed class MachineReconciler
                 // The next look at the device must show it, so an assignment is never tried twice on stale data.
                 Inventory.Record(scope.ClusterName!, device with { IpAddresses = device.IpAddresses.Append(assignment).ToArray() });
             }
+            catch (PacketApiValidationException e)
+            {
+                // 422, e.g. "already assigned" after a lost answer: look again at a fresh list rather than fail the Machine.
+                Inventory.Invalidate(scope.ClusterName!);
+                scope.SetCondition(Conditions.EndpointAssigned, false, "AssignmentRefused", string.Join("; ", e.ApiErrors));
+                return ReconcileResult.RequeueAfter(RequeueIntervals.ApiError);
+            }
             catch
             {
                 Inventory.Invalidate(scope.ClusterName!);
