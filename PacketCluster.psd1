@@ -28,6 +28,9 @@
         'Remove-PacketCluster'
         'Get-PacketMachine'
         'Get-PacketKubeconfig'
+        'Add-PacketMachine'
+        'Remove-PacketMachine'
+        'Set-PacketMachineDeployment'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

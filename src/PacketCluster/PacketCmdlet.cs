@@ -108,6 +108,14 @@ public abstract class PacketCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>ShouldProcess for High-impact commands: -Force skips the confirmation, never -WhatIf.</summary>
+    protected bool ShouldProcessUnlessForced(bool force, string target, string action)
+    {
+        var whatIf = (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && LanguagePrimitives.IsTrue(w))
+            || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+        return (force && !whatIf) || ShouldProcess(target, action);
+    }
+
     /// <summary>Writes a non-terminating error for one failed item.</summary>
     protected void WriteEngineError(Exception ex)
     {

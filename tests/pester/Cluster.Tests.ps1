@@ -28,7 +28,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'creates 1 control plane + 2 workers with an elastic IP endpoint' {
-        $c = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $c = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
         $c | Should -BeOfType ([PacketCluster.Models.ClusterApi.Cluster])
         $c.Status.ApiEndpoints[0].Host | Should -Match '^127\.'
         $c.Status.ApiEndpoints[0].Port | Should -Be 6443
@@ -41,7 +41,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'running it again resumes without a second device' {
-        New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 | Out-Null
+        New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 | Out-Null
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) | Should -HaveCount 3
     }
 
@@ -57,6 +57,37 @@ Describe 'Cluster lifecycle against the simulator' {
             Get-PacketCluster demo -StatePath $State | Get-PacketKubeconfig -StatePath $State -Merge
             (Get-Content $env:KUBECONFIG -Raw) | Should -Match 'current-context: kubernetes-admin@demo'
         } finally { Remove-Item Env:KUBECONFIG }
+    }
+
+    It 'Add-PacketMachine adds workers through the MachineDeployment' {
+        $added = Get-PacketCluster demo -StatePath $State | Add-PacketMachine -Role Worker -Count 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $added | Should -HaveCount 2
+        $added | ForEach-Object { $_.Status.Phase | Should -BeIn 'Provisioned', 'Running' }
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 5
+        { Add-PacketMachine -ClusterName demo -Role ControlPlane -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'AddControlPlaneNotSupported,PacketCluster.Commands.AddPacketMachineCommand'
+    }
+
+    It 'Remove-PacketMachine removes one worker for good and refuses the last control plane' {
+        $victim = Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane } | Select-Object -First 1
+        $victim | Remove-PacketMachine -StatePath $State -Force -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        (Get-PacketMachine demo -StatePath $State).Name | Should -Not -Contain $victim.Name
+        @(Get-PacketMachine demo -StatePath $State) | Should -HaveCount 4
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 4
+        { Remove-PacketMachine -ClusterName demo -Name demo-control-plane-0 -StatePath $State -Force -ErrorAction Stop } | Should -Throw -ErrorId 'LastControlPlane,PacketCluster.Commands.RemovePacketMachineCommand'
+    }
+
+    It 'Set-PacketMachineDeployment scales back to 2 and rolls the workers to another version' {
+        $md = Set-PacketMachineDeployment -ClusterName demo -Replicas 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $md.Spec.Replicas | Should -Be 2
+        @(Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane }) | Should -HaveCount 2
+        { Set-PacketMachineDeployment -ClusterName demo -KubernetesVersion 1.35.9 -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'MachineConfigNotFound,PacketCluster.Commands.SetPacketMachineDeploymentCommand'
+        { Set-PacketMachineDeployment -ClusterName demo -KubernetesVersion 1.36.0 -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'VersionSkew,PacketCluster.Commands.SetPacketMachineDeploymentCommand'
+        $before = (Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane }).Name
+        Get-PacketCluster demo -StatePath $State | Set-PacketMachineDeployment -KubernetesVersion 1.34.0 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 180 | Out-Null
+        $workers = @(Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane })
+        $workers | Should -HaveCount 2
+        $workers | ForEach-Object { $_.Spec.Versions.Kubelet | Should -Be '1.34.0'; $_.Name | Should -Not -BeIn $before }
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 3
     }
 
     It '-AsJob runs the create in a background job whose output is the cluster' {

@@ -9,6 +9,9 @@ public sealed class Machine : ResourceObject
 
     /// <summary>True when spec.versions.controlPlane is set.</summary>
     public bool IsControlPlane => !string.IsNullOrEmpty(Spec.Versions?.ControlPlane);
+
+    /// <summary>The cluster the machine belongs to (its cluster.k8s.io/cluster-name label), so machines pipe by property name.</summary>
+    public string? ClusterName => Metadata.Labels is { } labels && labels.TryGetValue("cluster.k8s.io/cluster-name", out var name) ? name : null;
 }
 
 public sealed class MachineSpec

@@ -43,9 +43,7 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
 
     protected override void ProcessRecord()
     {
-        // -Force skips the High-impact confirmation, never -WhatIf.
-        var whatIf = (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && LanguagePrimitives.IsTrue(w)) || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
-        if (!(Force && !whatIf) && !ShouldProcess(Name, "Delete the cluster, its devices, its elastic IP and its state")) return;
+        if (!ShouldProcessUnlessForced(Force, Name, "Delete the cluster, its devices, its elastic IP and its state")) return;
         var session = RequireSession();
         var root = StateRoot;
         var report = RunEngineAsync((log, ct) => ClusterOperations.DeleteAsync(Name, root, session, log,

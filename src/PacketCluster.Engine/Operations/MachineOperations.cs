@@ -1,0 +1,162 @@
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Store;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Engine.Operations;
+
+/// <summary>How long a day-2 change may take and how it is watched.</summary>
+public sealed record ChangeWait(bool Wait, TimeSpan Timeout, TimeSpan PollInterval);
+
+/// <summary>
+/// Day 2 on the embedded store: scale or upgrade a MachineDeployment (the reconcilers roll machines one at a time),
+/// add workers, remove a machine. Each change is written to the store, then the cluster is reconciled until it settles.
+/// </summary>
+public static class MachineOperations
+{
+    private const string Activity = "PacketCluster";
+
+    public static async Task<MachineDeployment> SetDeploymentAsync(string stateRoot, string clusterName, string? deploymentName, int? replicas,
+        string? kubernetesVersion, PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct)
+    {
+        await using var store = Open(stateRoot, clusterName);
+        var ns = ClusterOperations.DefaultNamespace;
+        var deployment = await FindDeploymentAsync(store, clusterName, deploymentName, ct).ConfigureAwait(false);
+        if (replicas is { } r) deployment.Spec.Replicas = r;
+        if (kubernetesVersion is { } version)
+        {
+            var template = deployment.Spec.Template!.Spec!;
+            template.Versions ??= new MachineVersionInfo();
+            template.Versions.Kubelet = version;
+            // The exact-match rule must hold before anything rolls: a version without userdata would stall the rollout.
+            var controlPlane = (await MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).FirstOrDefault(m => m.IsControlPlane)?.Spec.Versions?.ControlPlane;
+            CheckSkew(version, controlPlane, deployment.Name);
+            var catalogue = MachineConfigCatalogue.LoadShipped();
+            if (MachineConfigCheck.For(catalogue)("MachineDeployment", $"MachineDeployment/{deployment.Name}", template, "spec.template.spec") is { } problem)
+                throw new ClusterConfigInvalidException(new[] { problem });
+        }
+        deployment = await store.UpdateAsync(deployment, ct).ConfigureAwait(false);
+        await SettleAsync(store, session, clusterName, log, wait, s => DeploymentSettled(s, deployment), ct).ConfigureAwait(false);
+        return (await store.GetAsync<MachineDeployment>(ns, deployment.Name, ct).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Adds workers: more replicas on the cluster's (or the named) MachineDeployment. Returns the new machines.</summary>
+    public static async Task<IReadOnlyList<Machine>> AddWorkersAsync(string stateRoot, string clusterName, string? deploymentName, int count,
+        PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct)
+    {
+        HashSet<string> before;
+        int target;
+        await using (var store = Open(stateRoot, clusterName))
+        {
+            var deployment = await FindDeploymentAsync(store, clusterName, deploymentName, ct).ConfigureAwait(false);
+            before = (await MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Select(m => m.Name).ToHashSet();
+            target = (deployment.Spec.Replicas ?? 1) + count;
+            deploymentName = deployment.Name;
+            log.Verbose($"MachineDeployment {deployment.Name}: {deployment.Spec.Replicas ?? 1} → {target} replicas.");
+        }
+        await SetDeploymentAsync(stateRoot, clusterName, deploymentName, target, null, session, log, wait, ct).ConfigureAwait(false);
+        await using var reopened = Open(stateRoot, clusterName);
+        return (await MachinesAsync(reopened, clusterName, ct).ConfigureAwait(false)).Where(m => !before.Contains(m.Name)).ToList();
+    }
+
+    /// <summary>
+    /// Removes a machine. A machine of a MachineDeployment/MachineSet is marked for deletion and its owner scaled down by
+    /// one, so it is not replaced; a standalone Machine is deleted. The last control plane is refused.
+    /// </summary>
+    public static async Task RemoveMachineAsync(string stateRoot, string clusterName, string machineName, PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct)
+    {
+        await using var store = Open(stateRoot, clusterName);
+        var ns = ClusterOperations.DefaultNamespace;
+        var machine = await store.GetAsync<Machine>(ns, machineName, ct).ConfigureAwait(false)
+            ?? throw new PacketClusterException("MachineNotFound", ErrorKind.ObjectNotFound,
+                $"Cluster '{clusterName}' has no machine '{machineName}'. Get-PacketMachine -ClusterName {clusterName} lists them.", machineName);
+        if (machine.IsControlPlane && (await MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Count(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null) <= 1)
+            throw new PacketClusterException("LastControlPlane", ErrorKind.InvalidOperation,
+                $"'{machineName}' is the cluster's only control plane. Remove the whole cluster with Remove-PacketCluster instead.", machineName);
+
+        var owner = machine.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "MachineSet");
+        if (owner is null)
+        {
+            await store.DeleteAsync<Machine>(ns, machineName, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            machine.Metadata.Annotations ??= new();
+            machine.Metadata.Annotations[MachineDeletionOrder.DeleteMachineAnnotation] = "true";
+            await store.UpdateAsync(machine, ct).ConfigureAwait(false);
+            var set = await store.GetAsync<MachineSet>(ns, owner.Name!, ct).ConfigureAwait(false);
+            var deploymentRef = set?.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "MachineDeployment");
+            if (deploymentRef is not null && await store.GetAsync<MachineDeployment>(ns, deploymentRef.Name!, ct).ConfigureAwait(false) is { } deployment)
+            {
+                deployment.Spec.Replicas = Math.Max(0, (deployment.Spec.Replicas ?? 1) - 1);
+                await store.UpdateAsync(deployment, ct).ConfigureAwait(false);
+            }
+            else if (set is not null)
+            {
+                set.Spec.Replicas = Math.Max(0, (set.Spec.Replicas ?? 1) - 1);
+                await store.UpdateAsync(set, ct).ConfigureAwait(false);
+            }
+        }
+        await SettleAsync(store, session, clusterName, log, wait, s => s.Machines.All(m => m.Name != machineName), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Kubernetes' skew policy: a kubelet is never newer than the API server and at most three minors older.</summary>
+    private static void CheckSkew(string kubelet, string? controlPlane, string deployment)
+    {
+        if (controlPlane is null || !Version.TryParse(kubelet, out var k) || !Version.TryParse(controlPlane, out var c)) return;
+        if (k.Major != c.Major || k.Minor > c.Minor || k.Minor < c.Minor - 3)
+            throw new PacketClusterException("VersionSkew", ErrorKind.InvalidArgument,
+                $"Workers of {deployment} cannot run Kubernetes {kubelet} with a {controlPlane} control plane: a kubelet may be at most three minor versions older than the API server and never newer.", deployment);
+    }
+
+    private static bool DeploymentSettled(ClusterSnapshot s, MachineDeployment deployment)
+    {
+        var selector = deployment.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>();
+        var mine = s.Machines.Where(m => selector.All(kv => m.Metadata.Labels?.GetValueOrDefault(kv.Key) == kv.Value)).ToList();
+        var version = deployment.Spec.Template?.Spec?.Versions?.Kubelet;
+        return mine.Count == (deployment.Spec.Replicas ?? 1)
+            && mine.All(m => m.Metadata.DeletionTimestamp is null && m.Status?.Phase is Phases.Provisioned or Phases.Running && m.Spec.Versions?.Kubelet == version);
+    }
+
+    private static async Task SettleAsync(IStateStore store, PacketSession session, string clusterName, IEngineLog log, ChangeWait wait,
+        Func<ClusterSnapshot, bool> settled, CancellationToken ct)
+    {
+        using var client = session.CreateClient(log);
+        var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, inventoryMaxAge: wait.PollInterval);
+        var loop = new ClusterReconcileLoop(context, ClusterOperations.DefaultNamespace, clusterName);
+        if (!wait.Wait)
+        {
+            await loop.RunOnceAsync(ct).ConfigureAwait(false);
+            return;
+        }
+        await loop.RunUntilAsync(settled, wait.Timeout, wait.PollInterval,
+            s => log.Report(new EngineProgress(Activity, "Reconciling", s.Describe())), ct).ConfigureAwait(false);
+    }
+
+    private static async Task<MachineDeployment> FindDeploymentAsync(IStateStore store, string clusterName, string? name, CancellationToken ct)
+    {
+        var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName };
+        var all = await store.ListAsync<MachineDeployment>(ClusterOperations.DefaultNamespace, selector, ct).ConfigureAwait(false);
+        var found = name is null ? all.ToList() : all.Where(d => d.Name == name).ToList();
+        return found.Count switch
+        {
+            1 => found[0],
+            0 => throw new PacketClusterException("MachineDeploymentNotFound", ErrorKind.ObjectNotFound,
+                name is null ? $"Cluster '{clusterName}' has no MachineDeployment to scale." : $"Cluster '{clusterName}' has no MachineDeployment '{name}'. It has: {string.Join(", ", all.Select(d => d.Name))}.", name ?? clusterName),
+            _ => throw new PacketClusterException("MachineDeploymentAmbiguous", ErrorKind.InvalidArgument,
+                $"Cluster '{clusterName}' has several MachineDeployments ({string.Join(", ", found.Select(d => d.Name))}); name one with -DeploymentName.", clusterName),
+        };
+    }
+
+    private static Task<IReadOnlyList<Machine>> MachinesAsync(IStateStore store, string clusterName, CancellationToken ct) =>
+        store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct);
+
+    private static FileStore Open(string stateRoot, string clusterName)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
+        if (!FileStore.Exists(directory))
+            throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"No cluster '{clusterName}' in {stateRoot}.", clusterName);
+        return FileStore.Open(directory);
+    }
+}

@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using PacketCluster.Engine.Operations;
+
+namespace PacketCluster;
+
+/// <summary>Base of day-2 cmdlets: whether and how long to wait for the cluster to settle.</summary>
+public abstract class ChangeCmdlet : StateCmdlet
+{
+    /// <summary>Record the change and start it, then return without waiting for the machines.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
+    /// <summary>Seconds to wait for the cluster to settle (default 1800). A timeout loses nothing: the change goes on when reconciled again.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSeconds { get; set; } = 1800;
+
+    /// <summary>Longest pause between reconcile passes, in seconds (default 5).</summary>
+    [Parameter]
+    [ValidateRange(0.05, 300)]
+    public double PollIntervalSeconds { get; set; } = 5;
+
+    private protected ChangeWait Wait => new(!NoWait, TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds));
+}
