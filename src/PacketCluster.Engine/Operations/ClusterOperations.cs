@@ -94,6 +94,17 @@ public static class ClusterOperations
             expected == 0 ? null : Math.Min(100, ready * 100 / expected));
     }
 
+    /// <summary>Keeps a generated SSH private key in the cluster's state folder (0600); an existing one is kept on resume.</summary>
+    public static async Task<string> SaveGeneratedSshKeyAsync(string stateRoot, string clusterName, string privateKeyPem, CancellationToken ct)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
+        if (!Directory.Exists(directory)) AtomicFile.CreatePrivateDirectory(directory);
+        var path = Path.Combine(directory, ClusterConfigGenerator.SshKeyFileName);
+        // Resuming: the devices already carry the first key.
+        if (!File.Exists(path)) await AtomicFile.WriteAsync(path, privateKeyPem, ct).ConfigureAwait(false);
+        return path;
+    }
+
     internal static int ExpectedMachineCount(PacketClusterConfig config) =>
         config.Machines.Count + config.MachineDeployments.Sum(d => d.Spec.Replicas ?? 1) + config.MachineSets.Sum(s => s.Spec.Replicas ?? 1);
 

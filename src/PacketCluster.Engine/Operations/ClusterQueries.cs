@@ -41,7 +41,7 @@ public static class ClusterQueries
         return AdminKubeconfig.Create(clusterName, $"https://{host}:{endpoint.Port}", pki.ClusterCa);
     }
 
-    private static FileStore OpenExisting(string stateRoot, string name)
+    internal static FileStore OpenExisting(string stateRoot, string name)
     {
         var directory = StateLocation.ClusterDirectory(stateRoot, name);
         if (!FileStore.Exists(directory)) throw NotFound(stateRoot, name);

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.KubeConfigModels;
+using PacketCluster.Engine.Store;
 
 namespace PacketCluster.Engine.Operations;
 
@@ -9,8 +10,6 @@ namespace PacketCluster.Engine.Operations;
 /// </summary>
 public static class KubeconfigFile
 {
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     /// <summary>Where -Merge writes: the first path of $KUBECONFIG, else ~/.kube/config.</summary>
     public static string DefaultPath()
     {
@@ -47,41 +46,26 @@ public static class KubeconfigFile
         return KubernetesYaml.Serialize(target);
     }
 
-    /// <summary>Writes atomically (temp file, flush, rename) with mode 0600; creates the folder (0700) when missing.</summary>
-    public static void Write(string path, string content)
+    /// <summary>Writes atomically (temp file, fsync, rename) with mode 0600; creates the folder (0700) when missing.</summary>
+    public static async Task WriteAsync(string path, string content, CancellationToken cancellationToken)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(directory))
-        {
-            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
-            else Directory.CreateDirectory(directory, OwnerOnly | UnixFileMode.UserExecute);
-        }
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnly;
-            using (var stream = new FileStream(temp, options))
-            using (var writer = new StreamWriter(stream))
-            {
-                writer.Write(content);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            if (!Directory.Exists(directory)) AtomicFile.CreatePrivateDirectory(directory);
+            await AtomicFile.WriteAsync(Path.GetFullPath(path), content, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            try { File.Delete(temp); } catch (IOException) { }
             throw new PacketClusterException("KubeconfigWriteFailed", ErrorKind.WriteError, $"Could not write the kubeconfig '{path}': {ex.Message}", path, ex);
         }
     }
 
     /// <summary>Merges into the file at <paramref name="path"/> (created when missing) and writes it back.</summary>
-    public static void MergeInto(string path, string incoming)
+    public static async Task MergeIntoAsync(string path, string incoming, CancellationToken cancellationToken)
     {
-        var existing = File.Exists(path) ? File.ReadAllText(path) : null;
-        Write(path, Merge(existing, incoming));
+        var existing = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
+        await WriteAsync(path, Merge(existing, incoming), cancellationToken).ConfigureAwait(false);
     }
 
     private static K8SConfiguration Parse(string yaml, string what)

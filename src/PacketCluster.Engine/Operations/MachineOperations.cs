@@ -152,11 +152,5 @@ public static class MachineOperations
     private static Task<IReadOnlyList<Machine>> MachinesAsync(IStateStore store, string clusterName, CancellationToken ct) =>
         store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct);
 
-    private static FileStore Open(string stateRoot, string clusterName)
-    {
-        var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
-        if (!FileStore.Exists(directory))
-            throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"No cluster '{clusterName}' in {stateRoot}.", clusterName);
-        return FileStore.Open(directory);
-    }
+    private static FileStore Open(string stateRoot, string clusterName) => ClusterQueries.OpenExisting(stateRoot, clusterName);
 }

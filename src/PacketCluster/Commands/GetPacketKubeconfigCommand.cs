@@ -58,10 +58,11 @@ public sealed class GetPacketKubeconfigCommand : StateCmdlet
         }
         var target = ParameterSetName == PathSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path!) : KubeconfigFile.DefaultPath();
         if (!ShouldProcess(target, ParameterSetName == PathSet ? "Write kubeconfig" : $"Merge cluster {Name} into kubeconfig")) return;
-        RunEngine(() =>
+        RunEngineAsync(async (_, ct) =>
         {
-            if (ParameterSetName == PathSet) KubeconfigFile.Write(target, kubeconfig);
-            else KubeconfigFile.MergeInto(target, kubeconfig);
+            if (ParameterSetName == PathSet) await KubeconfigFile.WriteAsync(target, kubeconfig, ct);
+            else await KubeconfigFile.MergeIntoAsync(target, kubeconfig, ct);
+            return true;
         });
         if (PassThru) WriteObject(new FileInfo(target));
     }

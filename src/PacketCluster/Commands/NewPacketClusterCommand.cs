@@ -138,7 +138,11 @@ public sealed class NewPacketClusterCommand : StateCmdlet
             if (!ShouldProcess(config.Name, Describe(plan))) return;
 
             if (generatedKey is not null)
-                WriteKey(StateLocation.ClusterDirectory(StateRoot, config.Name), generatedKey.PrivateKeyPem);
+            {
+                var root = StateRoot;
+                var keyPath = RunEngineAsync((_, ct) => ClusterOperations.SaveGeneratedSshKeyAsync(root, config.Name, generatedKey.PrivateKeyPem, ct));
+                WriteVerbose($"The machines accept the generated SSH key {keyPath}.");
+            }
             var request = new CreateClusterRequest
             {
                 Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = !NoWait,
@@ -187,18 +191,6 @@ public sealed class NewPacketClusterCommand : StateCmdlet
         foreach (var ip in plan.IpReservations) text.Append($"\n  IP reservation {ip}");
         text.Append($"\n  objects: {string.Join(", ", plan.Objects)}\n");
         return text.ToString();
-    }
-
-    private static void WriteKey(string directory, string privateKeyPem)
-    {
-        if (System.OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
-        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var path = Path.Combine(directory, ClusterConfigGenerator.SshKeyFileName);
-        if (File.Exists(path)) return; // resuming: keep the key the devices already carry
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!System.OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var writer = new StreamWriter(new FileStream(path, options));
-        writer.Write(privateKeyPem);
     }
 
     private string? Resolve(string? path) => path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);

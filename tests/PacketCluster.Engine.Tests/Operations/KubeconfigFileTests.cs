@@ -40,7 +40,7 @@ public class KubeconfigFileTests
     }
 
     [Fact]
-    public void Foreign_entries_survive_and_the_file_is_owner_only()
+    public async Task Foreign_entries_survive_and_the_file_is_owner_only()
     {
         var dir = Directory.CreateTempSubdirectory("pc-kubeconfig-").FullName;
         var path = Path.Combine(dir, "nested", "config");
@@ -59,7 +59,7 @@ public class KubeconfigFileTests
               context: {cluster: other, user: other-user}
             current-context: other
             """);
-        KubeconfigFile.MergeInto(path, Admin("demo", "192.0.2.3"));
+        await KubeconfigFile.MergeIntoAsync(path, Admin("demo", "192.0.2.3"), default);
 
         var config = KubernetesClientConfiguration.LoadKubeConfig(path);
         Assert.Contains(config.Clusters, c => c.Name == "other");
