@@ -73,9 +73,10 @@ internal static class ClusterBench
                 var total = counts["total"]!.GetValue<int>();
                 var perMachine = (double)total / machines;
 
-                var setup = log.FirstDeviceRequested ?? double.NaN;
+                var first = log.FirstDeviceCreated ?? double.NaN;
+                var last = log.LastDeviceCreated ?? double.NaN;
                 Console.WriteLine($"Bench: time to provisioned, 1+{workers} machines: {wall:N1} s for D = {d:N1} s; target {TimeTarget}·D; ratio {wall / d:N2}" +
-                                  $" (preflight, PKI and endpoint before the first device request: {setup:N1} s)");
+                                  $" (preflight, PKI and endpoint before the first device was created: {first:N1} s; last device created at {last:N1} s)");
                 Console.WriteLine($"Bench: Packet API requests per machine, 1+{workers}: {perMachine:N1}; target {RequestTarget:N0}; ratio {perMachine / RequestTarget:N2}" +
                                   $" ({total} requests: {string.Join(", ", counts["requests"]!.AsObject().Select(kv => $"{kv.Key} ×{kv.Value}"))})");
             }
@@ -86,20 +87,33 @@ internal static class ClusterBench
         }
     }
 
-    /// <summary>Discards messages, but notes when the first device was requested (so setup time can be split out).</summary>
+    /// <summary>Discards messages, but notes when the first and last device were created (so setup time can be split out).</summary>
     private sealed class TimingLog : IEngineLog
     {
         private Stopwatch? _clock;
         private long _firstDeviceTicks = -1;
+        private long _lastDeviceTicks = -1;
 
-        public void Start(Stopwatch clock) { _clock = clock; Interlocked.Exchange(ref _firstDeviceTicks, -1); }
+        public void Start(Stopwatch clock)
+        {
+            _clock = clock;
+            Interlocked.Exchange(ref _firstDeviceTicks, -1);
+            Interlocked.Exchange(ref _lastDeviceTicks, -1);
+        }
 
-        public double? FirstDeviceRequested => Interlocked.Read(ref _firstDeviceTicks) is var t and >= 0 ? TimeSpan.FromTicks(t).TotalSeconds : null;
+        public double? FirstDeviceCreated => Seconds(Interlocked.Read(ref _firstDeviceTicks));
+        public double? LastDeviceCreated => Seconds(Interlocked.Read(ref _lastDeviceTicks));
+
+        private static double? Seconds(long ticks) => ticks >= 0 ? TimeSpan.FromTicks(ticks).TotalSeconds : null;
 
         public void Write(EngineMessage message)
         {
+            // MachineReconciler logs "{machine}: created device {id} (…)" once the create request was answered.
             if (_clock is null || !message.Text.Contains(": created device ", StringComparison.Ordinal)) return;
-            Interlocked.CompareExchange(ref _firstDeviceTicks, _clock.Elapsed.Ticks, -1);
+            var now = _clock.Elapsed.Ticks;
+            Interlocked.CompareExchange(ref _firstDeviceTicks, now, -1);
+            long seen;
+            while ((seen = Interlocked.Read(ref _lastDeviceTicks)) < now && Interlocked.CompareExchange(ref _lastDeviceTicks, now, seen) != seen) { }
         }
     }
 }
