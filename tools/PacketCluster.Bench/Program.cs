@@ -1,5 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
+using PacketCluster.Bench;
 using PacketCluster.Engine.Pki;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 // Warm admin-kubeconfig minting: the cost Get-PacketKubeconfig pays per call once the engine is loaded.
 const double TargetMs = 100;
@@ -15,3 +20,6 @@ for (var i = 0; i < 25; i++)
 samples.Sort();
 var median = samples[samples.Count / 2];
 Console.WriteLine($"Bench: warm admin-kubeconfig minting {median:N2} ms (median of {samples.Count}); target {TargetMs} ms; ratio {median / TargetMs:N3}");
+
+// Cluster create → Provisioned → delete against the in-process simulator (PRODUCT.md §10).
+await ClusterBench.RunAsync(provisioningDelay: TimeSpan.FromSeconds(8), workerCounts: [1, 10, 50]);
