@@ -182,18 +182,9 @@ public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
         }
     }
 
-    public async Task<T> UpdateAsync<T>(T resource, CancellationToken cancellationToken) where T : ResourceObject, new()
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        var (@namespace, name) = Identify(resource);
-        var path = ObjectPath<T>(@namespace, name);
-        await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+    public Task<T> UpdateAsync<T>(T resource, CancellationToken cancellationToken) where T : ResourceObject, new() =>
+        ModifyAsync(resource, cancellationToken, async (stored, @namespace, name, path) =>
         {
-            ThrowIfDisposed();
-            var stored = await ReadObjectAsync<T>(path, cancellationToken).ConfigureAwait(false) ?? throw NotFound<T>(@namespace, name, resource);
-            CheckPreconditions(stored, resource);
-
             var storedNode = ToObjectNode(stored);
             var node = ToObjectNode(resource);
             // Update never changes status; that is UpdateStatus' job (Kubernetes status subresource).
@@ -233,25 +224,11 @@ public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
             }
             await WriteObjectAsync(path, updated, cancellationToken).ConfigureAwait(false);
             return updated;
-        }
-        finally
-        {
-            _mutex.Release();
-        }
-    }
+        });
 
-    public async Task<T> UpdateStatusAsync<T>(T resource, CancellationToken cancellationToken) where T : ResourceObject, new()
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        var (@namespace, name) = Identify(resource);
-        var path = ObjectPath<T>(@namespace, name);
-        await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+    public Task<T> UpdateStatusAsync<T>(T resource, CancellationToken cancellationToken) where T : ResourceObject, new() =>
+        ModifyAsync(resource, cancellationToken, async (stored, _, _, path) =>
         {
-            ThrowIfDisposed();
-            var stored = await ReadObjectAsync<T>(path, cancellationToken).ConfigureAwait(false) ?? throw NotFound<T>(@namespace, name, resource);
-            CheckPreconditions(stored, resource);
-
             var storedNode = ToObjectNode(stored);
             var node = storedNode.DeepClone().AsObject();
             node.Remove("status");
@@ -262,6 +239,25 @@ public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
             updated.Metadata.ResourceVersion = await NextResourceVersionAsync(cancellationToken).ConfigureAwait(false);
             await WriteObjectAsync(path, updated, cancellationToken).ConfigureAwait(false);
             return updated;
+        });
+
+    /// <summary>
+    /// The shared start of Update and UpdateStatus: under the store's lock, read the stored object (ObjectNotFound when
+    /// missing) and check the caller's resourceVersion and uid, then let <paramref name="modify"/> write.
+    /// </summary>
+    private async Task<T> ModifyAsync<T>(T resource, CancellationToken cancellationToken, Func<T, string, string, string, Task<T>> modify)
+        where T : ResourceObject, new()
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var (@namespace, name) = Identify(resource);
+        var path = ObjectPath<T>(@namespace, name);
+        await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            var stored = await ReadObjectAsync<T>(path, cancellationToken).ConfigureAwait(false) ?? throw NotFound<T>(@namespace, name, resource);
+            CheckPreconditions(stored, resource);
+            return await modify(stored, @namespace, name, path).ConfigureAwait(false);
         }
         finally
         {
