@@ -38,7 +38,7 @@ namespace PacketCluster.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.New, "PacketCluster", SupportsShouldProcess = true, DefaultParameterSetName = QuickSet)]
 [OutputType(typeof(Cluster))]
-public sealed class NewPacketClusterCommand : StateCmdlet
+public sealed class NewPacketClusterCommand : ChangeCmdlet
 {
     private const string QuickSet = "Quick";
     private const string InputObjectSet = "InputObject";
@@ -110,20 +110,6 @@ public sealed class NewPacketClusterCommand : StateCmdlet
     [Parameter(ParameterSetName = QuickSet)]
     public string? SshPublicKeyPath { get; set; }
 
-    /// <summary>Record the cluster and request its devices, then return without waiting for them.</summary>
-    [Parameter]
-    public SwitchParameter NoWait { get; set; }
-
-    /// <summary>Seconds to wait for every machine to be provisioned (default 1800). A timeout loses nothing: run the command again to resume.</summary>
-    [Parameter]
-    [ValidateRange(1, 86400)]
-    public int TimeoutSeconds { get; set; } = 1800;
-
-    /// <summary>Longest pause between reconcile passes, in seconds (default 5).</summary>
-    [Parameter]
-    [ValidateRange(0.05, 300)]
-    public double PollIntervalSeconds { get; set; } = 5;
-
     /// <summary>Run as a background job; the cluster object is the job's output.</summary>
     [Parameter]
     public SwitchParameter AsJob { get; set; }
@@ -145,8 +131,8 @@ public sealed class NewPacketClusterCommand : StateCmdlet
             }
             var request = new CreateClusterRequest
             {
-                Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = !NoWait,
-                Timeout = TimeSpan.FromSeconds(TimeoutSeconds), PollInterval = TimeSpan.FromSeconds(PollIntervalSeconds),
+                Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = Wait.Wait,
+                Timeout = Wait.Timeout, PollInterval = Wait.PollInterval,
             };
             if (AsJob)
             {
