@@ -12,6 +12,7 @@ public abstract class ChangeCmdlet : StateCmdlet
 
     /// <summary>Seconds to wait for the cluster to settle (default 1800). A timeout loses nothing: the change goes on when reconciled again.</summary>
     [Parameter]
+    [Alias("Timeout")]
     [ValidateRange(1, 86400)]
     public int TimeoutSeconds { get; set; } = 1800;
 
@@ -20,5 +21,10 @@ public abstract class ChangeCmdlet : StateCmdlet
     [ValidateRange(0.05, 300)]
     public double PollIntervalSeconds { get; set; } = 5;
 
-    private protected ChangeWait Wait => new(!NoWait, TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds));
+    /// <summary>How many machines are reconciled (created, checked, deleted) at once (default 16, at most 64).</summary>
+    [Parameter]
+    [ValidateRange(1, ClusterReconcileLoop.MaxConcurrency)]
+    public int ThrottleLimit { get; set; } = ClusterReconcileLoop.DefaultConcurrency;
+
+    private protected ChangeWait Wait => new(!NoWait, TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds), ThrottleLimit);
 }

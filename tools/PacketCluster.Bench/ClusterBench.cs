@@ -56,7 +56,7 @@ internal static class ClusterBench
                         Name = name, ProjectId = simulator.ProjectId, ApiKey = simulator.ApiKey, Metro = "sv", Plan = "c3.small.x86",
                         OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = workers, SshPublicKey = SshKey,
                     }, MachineConfigCatalogue.LoadShipped()).Config,
-                    StateRoot = stateRoot, Wait = true, Timeout = TimeSpan.FromMinutes(3), PollInterval = TimeSpan.FromMilliseconds(250),
+                    StateRoot = stateRoot, Wait = new ChangeWait(true, TimeSpan.FromMinutes(3), TimeSpan.FromMilliseconds(250)),
                 };
 
                 (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();

@@ -8,7 +8,9 @@ namespace PacketCluster.Engine.Controllers;
 /// <see cref="MaxAge"/>, shared by every Machine of that cluster, instead of one GET per device (the seed listed
 /// the whole project on every lookup: O(N²)). Lookups by machine-uid tag and by id read that list. After a create or
 /// delete the caller invalidates, so the next lookup sees its own write. API errors back off exponentially (bounded)
-/// per cluster, so a failing API is not hammered by every Machine at once. Thread-safe; one list in flight per cluster.
+/// per cluster, so a failing API is not hammered by every Machine at once. While a cluster's devices only provision,
+/// the list is reused until the first of them is forecast to be active (<see cref="ProvisioningForecast"/>).
+/// Thread-safe; one list in flight per cluster.
 /// </summary>
 public sealed class DeviceInventory
 {
@@ -20,6 +22,12 @@ public sealed class DeviceInventory
 
     /// <summary>Longest wait between list attempts, so recovery is noticed within a couple of minutes.</summary>
     public static readonly TimeSpan BackoffMax = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Longest a list is reused while its devices provision on a forecast: a device that fails or is deleted behind
+    /// our back during provisioning is still noticed within a minute.
+    /// </summary>
+    public static readonly TimeSpan MaxForecastReuse = TimeSpan.FromMinutes(1);
 
     private readonly PacketClient _client;
     private readonly string _projectId;
@@ -52,7 +60,7 @@ public sealed class DeviceInventory
         try
         {
             var now = _time.GetUtcNow();
-            if (entry.Devices is not null && now - entry.FetchedAt < MaxAge) return entry.Devices;
+            if (entry.Devices is not null && now < entry.RefreshAt) return entry.Devices;
             if (entry.NotBefore > now)
                 throw new DeviceInventoryUnavailableException(clusterName, entry.NotBefore - now, entry.LastError);
             long started;
@@ -71,6 +79,7 @@ public sealed class DeviceInventory
                     // Invalidated meanwhile (a write with an unknown outcome): answer this caller, but cache nothing.
                     entry.Devices = entry.InvalidatedAt > started ? null : devices;
                     entry.FetchedAt = _time.GetUtcNow();
+                    entry.RefreshAt = NextRefresh(entry.FetchedAt, entry.Forecast.Observe(devices, entry.FetchedAt));
                     entry.Failures = 0;
                     entry.LastError = null;
                     return devices;
@@ -120,7 +129,22 @@ public sealed class DeviceInventory
             if (device.Id is not null) entry.Overlay[device.Id] = (entry.Sequence, device);
             if (entry.Devices is { } devices)
                 entry.Devices = devices.Where(d => !string.Equals(d.Id, device.Id, StringComparison.Ordinal)).Append(device).ToArray();
+            // Our own write changed the picture (a new queued device, a deletion): back to the normal pace.
+            var normal = entry.FetchedAt + MaxAge;
+            if (entry.RefreshAt > normal) entry.RefreshAt = normal;
         }
+    }
+
+    /// <summary>
+    /// When the next list is due: after <see cref="MaxAge"/>, or — while devices provision on a forecast — not before
+    /// the first of them is expected to be active (at most <see cref="MaxForecastReuse"/> later).
+    /// </summary>
+    private DateTimeOffset NextRefresh(DateTimeOffset fetchedAt, DateTimeOffset? expectedActive)
+    {
+        var normal = fetchedAt + MaxAge;
+        if (expectedActive is not { } eta || eta <= normal) return normal;
+        var latest = fetchedAt + (MaxForecastReuse > MaxAge ? MaxForecastReuse : MaxAge);
+        return eta < latest ? eta : latest;
     }
 
     /// <summary>Forget the cluster's list: the next lookup lists again (after a write whose outcome is unknown, e.g. a dropped response).</summary>
@@ -147,6 +171,8 @@ public sealed class DeviceInventory
         public readonly SemaphoreSlim Gate = new(1, 1);
         public volatile IReadOnlyList<Device>? Devices;
         public DateTimeOffset FetchedAt;
+        public DateTimeOffset RefreshAt;
+        public readonly ProvisioningForecast Forecast = new();
         public DateTimeOffset NotBefore;
         public int Failures;
         public PacketApiException? LastError;

@@ -17,11 +17,11 @@ public sealed record CreateClusterRequest
     public required string StateRoot { get; init; }
     /// <summary>The machine-config catalogue in force (the definition's own, else the shipped one).</summary>
     public MachineConfigCatalogue? MachineConfigs { get; init; }
-    /// <summary>False: store the objects and reconcile once (devices requested), without waiting for them.</summary>
-    public bool Wait { get; init; } = true;
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
-    /// <summary>Longest pause between reconcile passes (and the device-list age), so progress is seen promptly.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Wait = false: store the objects and reconcile twice (devices requested) without waiting for them. PollInterval is
+    /// the longest pause between reconcile passes (and the device-list age), so progress is seen promptly.
+    /// </summary>
+    public ChangeWait Wait { get; init; } = ChangeWait.Default;
 }
 
 /// <summary>What deleting a cluster removed, and anything it could not.</summary>
@@ -58,10 +58,10 @@ public static class ClusterOperations
 
         using var client = session.CreateClient(log);
         var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, machineConfigs: request.MachineConfigs,
-            inventoryMaxAge: request.PollInterval);
-        var loop = new ClusterReconcileLoop(context, ns, name);
+            inventoryMaxAge: request.Wait.PollInterval);
+        var loop = new ClusterReconcileLoop(context, ns, name, request.Wait.Concurrency);
         var expected = ExpectedMachineCount(config);
-        if (!request.Wait)
+        if (!request.Wait.Wait)
         {
             // Twice: the first pass makes PKI and the endpoint, the second creates every device (§4: all at once).
             await loop.RunOnceAsync(ct).ConfigureAwait(false);
@@ -69,7 +69,7 @@ public static class ClusterOperations
         }
         else
         {
-            await loop.RunUntilAsync(s => Settled(s, expected), request.Timeout, request.PollInterval,
+            await loop.RunUntilAsync(s => Settled(s, expected), request.Wait.Timeout, request.Wait.PollInterval,
                 s => log.Report(Progress(s, expected)), ct).ConfigureAwait(false);
         }
         return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;

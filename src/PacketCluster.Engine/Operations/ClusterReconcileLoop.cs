@@ -19,12 +19,22 @@ public sealed class ClusterReconcileLoop
     private readonly MachineDeploymentReconciler _deploymentReconciler;
     private readonly int _concurrency;
 
-    public ClusterReconcileLoop(ClusterReconcileContext context, string @namespace, string clusterName, int concurrency = 8)
+    /// <summary>
+    /// Machines reconciled at once. Each is mostly waiting on the Packet API (a create answers in about a second), so
+    /// 16 lets 100 machines be requested within a few seconds (PRODUCT.md §10: 1+N ready ≤ 1.3·D) while the client's
+    /// 429 handling copes with the API's rate limit.
+    /// </summary>
+    public const int DefaultConcurrency = 16;
+
+    /// <summary>Upper bound for -ThrottleLimit: beyond this the API's rate limit, not us, sets the pace.</summary>
+    public const int MaxConcurrency = 64;
+
+    public ClusterReconcileLoop(ClusterReconcileContext context, string @namespace, string clusterName, int concurrency = DefaultConcurrency)
     {
         _context = context;
         _namespace = @namespace;
         _cluster = clusterName;
-        _concurrency = Math.Max(1, concurrency);
+        _concurrency = Math.Clamp(concurrency, 1, MaxConcurrency);
         _clusterReconciler = new ClusterReconciler(context);
         _machineReconciler = new MachineReconciler(context);
         _setReconciler = new MachineSetReconciler(context.Store, context.Log, context.Time);

@@ -6,8 +6,14 @@ using PacketCluster.Models.ClusterApi;
 
 namespace PacketCluster.Engine.Operations;
 
-/// <summary>How long a day-2 change may take and how it is watched.</summary>
-public sealed record ChangeWait(bool Wait, TimeSpan Timeout, TimeSpan PollInterval);
+/// <summary>
+/// How long a change (create, scale, delete) may take, how it is watched, and how many machines are reconciled at once.
+/// </summary>
+public sealed record ChangeWait(bool Wait, TimeSpan Timeout, TimeSpan PollInterval, int Concurrency = ClusterReconcileLoop.DefaultConcurrency)
+{
+    /// <summary>Defaults for a user who gave no options: wait up to 30 minutes, look every 5 s.</summary>
+    public static ChangeWait Default { get; } = new(true, TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(5));
+}
 
 /// <summary>
 /// Day 2 on the embedded store: scale or upgrade a MachineDeployment (the reconcilers roll machines one at a time),
@@ -124,7 +130,7 @@ public static class MachineOperations
     {
         using var client = session.CreateClient(log);
         var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, inventoryMaxAge: wait.PollInterval);
-        var loop = new ClusterReconcileLoop(context, ClusterOperations.DefaultNamespace, clusterName);
+        var loop = new ClusterReconcileLoop(context, ClusterOperations.DefaultNamespace, clusterName, wait.Concurrency);
         if (!wait.Wait)
         {
             await loop.RunOnceAsync(ct).ConfigureAwait(false);

@@ -62,7 +62,7 @@ public static class AdminEndpoints
             var counts = counter.Snapshot();
             var requests = new JsonObject();
             foreach (var (key, n) in counts) requests[key] = n;
-            return ApiContext.Json(new JsonObject { ["total"] = counts.Values.Sum(), ["requests"] = requests });
+            return ApiContext.Json(new JsonObject { ["total"] = counts.Values.Sum(), ["maxInFlight"] = counter.MaxInFlight, ["requests"] = requests });
         });
         admin.MapDelete("/requests", () => { counter.Clear(); return Results.StatusCode(204); });
 

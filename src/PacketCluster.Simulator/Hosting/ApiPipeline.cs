@@ -79,6 +79,7 @@ public sealed class ApiPipeline(string apiKey, RequestCounter counter, RateLimit
             : "(unmatched)";
         if (!template.StartsWith('/')) template = "/" + template;
         counter.Add(context.Request.Method, template);
+        using var inFlight = counter.Enter();
 
         var rate = limiter.Take();
         if (rate is not null)

@@ -131,8 +131,7 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
             }
             var request = new CreateClusterRequest
             {
-                Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = Wait.Wait,
-                Timeout = Wait.Timeout, PollInterval = Wait.PollInterval,
+                Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = Wait,
             };
             if (AsJob)
             {

@@ -33,6 +33,7 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
 
     /// <summary>Seconds to wait for the devices to be gone (default 900).</summary>
     [Parameter]
+    [Alias("Timeout")]
     [ValidateRange(1, 86400)]
     public int TimeoutSeconds { get; set; } = 900;
 

@@ -78,4 +78,61 @@ public sealed class DeviceInventoryTests
         Assert.Equal("d3", (await inventory.FindByMachineUidAsync(Cluster, "u3", default))!.Id);
         Assert.Single(t.Handler.Requests);
     }
+
+    private static string ProvisioningPage(double percent, string otherState = "active") => $$$"""
+        {"devices":[
+          {"id":"d1","hostname":"demo-cp-0","state":"{{{otherState}}}","tags":["cluster-api-provider-packet:cluster-id:demo"]},
+          {"id":"d2","hostname":"demo-worker-0","state":"provisioning","provisioning_percentage":{{{percent}}},"tags":["cluster-api-provider-packet:cluster-id:demo"]}
+        ],"meta":{"total":2,"next":null}}
+        """;
+
+    [Fact]
+    public async Task While_devices_only_provision_the_list_is_reused_until_the_first_is_forecast_active()
+    {
+        using var t = new MetalTestClient();
+        var percent = 10.0;
+        t.Handler.Fallback = _ => ScriptedHandler.Response(HttpStatusCode.OK, ProvisioningPage(percent));
+        var inventory = new DeviceInventory(t.Client, MetalTestClient.ProjectId, t.Time, maxAge: TimeSpan.FromSeconds(1));
+
+        await inventory.DevicesAsync(Cluster, default);           // first sight of 10 %: no forecast yet
+        t.Time.Advance(TimeSpan.FromSeconds(1));
+        percent = 20;                                             // 10 % per second: 80 % left → active in 8 s
+        await inventory.DevicesAsync(Cluster, default);
+        Assert.Equal(2, t.Handler.Requests.Count);
+
+        t.Time.Advance(TimeSpan.FromSeconds(7.5));
+        await inventory.DevicesAsync(Cluster, default);
+        Assert.Equal(2, t.Handler.Requests.Count);                // 7.5 s of reuse instead of 7 lists
+
+        t.Time.Advance(TimeSpan.FromSeconds(0.6));
+        await inventory.DevicesAsync(Cluster, default);
+        Assert.Equal(3, t.Handler.Requests.Count);                // due at the forecast
+    }
+
+    [Fact]
+    public async Task A_changing_device_or_our_own_write_keeps_the_normal_pace()
+    {
+        using var t = new MetalTestClient();
+        var percent = 10.0;
+        var other = "deprovisioning";
+        t.Handler.Fallback = _ => ScriptedHandler.Response(HttpStatusCode.OK, ProvisioningPage(percent, other));
+        var inventory = new DeviceInventory(t.Client, MetalTestClient.ProjectId, t.Time, maxAge: TimeSpan.FromSeconds(1));
+
+        await inventory.DevicesAsync(Cluster, default);
+        t.Time.Advance(TimeSpan.FromSeconds(1));
+        percent = 20;
+        await inventory.DevicesAsync(Cluster, default);
+        t.Time.Advance(TimeSpan.FromSeconds(1.1));
+        await inventory.DevicesAsync(Cluster, default);
+        Assert.Equal(3, t.Handler.Requests.Count);                // a deprovisioning device: no reuse
+
+        other = "active";
+        t.Time.Advance(TimeSpan.FromSeconds(1.1));
+        percent = 30;
+        await inventory.DevicesAsync(Cluster, default);           // forecast now holds
+        inventory.Record(Cluster, new PacketCluster.Engine.Metal.Device { Id = "d3", State = "queued" });
+        t.Time.Advance(TimeSpan.FromSeconds(1.1));
+        await inventory.DevicesAsync(Cluster, default);
+        Assert.Equal(5, t.Handler.Requests.Count);                // our new queued device ended the reuse
+    }
 }

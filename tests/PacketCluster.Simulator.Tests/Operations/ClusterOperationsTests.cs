@@ -40,7 +40,7 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
         Directory.Delete(_stateRoot, recursive: true);
     }
 
-    private CreateClusterRequest Request(bool wait) => new()
+    private CreateClusterRequest Request(bool wait, int concurrency = ClusterReconcileLoop.DefaultConcurrency) => new()
     {
         Config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
         {
@@ -48,7 +48,7 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
             OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = 2,
             SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
         }, MachineConfigCatalogue.LoadShipped()).Config,
-        StateRoot = _stateRoot, Wait = wait, Timeout = TimeSpan.FromSeconds(60), PollInterval = TimeSpan.FromMilliseconds(100),
+        StateRoot = _stateRoot, Wait = new ChangeWait(wait, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100), concurrency),
     };
 
     private async Task<IReadOnlyList<Device>> ClusterDevicesAsync()
@@ -85,5 +85,23 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
         using var client = _session.CreateClient(NullEngineLog.Instance);
         Assert.DoesNotContain(await client.ListIpReservationsAsync(_simulator.ProjectId), ip => ip.Tags.Contains(DeviceTags.ClusterId("ops")));
         Assert.False(Directory.Exists(Path.Combine(_stateRoot, "ops")));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task The_throttle_limit_bounds_how_many_requests_are_in_flight(int concurrency)
+    {
+        using var admin = new HttpClient { BaseAddress = _simulator.AdminUrl };
+        admin.DefaultRequestHeaders.Add("X-Auth-Token", _simulator.ApiKey);
+        // Slow creates, so machines reconciled together are visibly in flight together.
+        (await admin.PutAsync("faults", new StringContent("requests:\n- path: /projects/*/devices\n  methods: [POST]\n  latency: 00:00:00.300\n"))).EnsureSuccessStatusCode();
+        (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
+
+        await ClusterOperations.CreateAsync(Request(wait: false, concurrency), _session, NullEngineLog.Instance, default);
+
+        Assert.Equal(3, (await ClusterDevicesAsync()).Count);
+        var counts = System.Text.Json.Nodes.JsonNode.Parse(await admin.GetStringAsync("requests"))!;
+        Assert.Equal(concurrency, counts["maxInFlight"]!.GetValue<int>());
     }
 }
