@@ -1,17 +1,21 @@
 using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Store;
+using PacketCluster.Engine.Workload;
 
 namespace PacketCluster.Engine.Controllers;
 
 /// <summary>
 /// What one reconcile needs, shared by the Cluster and Machine reconcilers of one engine (one project). The
-/// <see cref="Inventory"/> is shared so every Machine of a cluster reads the same device list.
+/// <see cref="Inventory"/> is shared so every Machine of a cluster reads the same device list, and <see cref="Nodes"/>
+/// the same Node list of the workload cluster. Disposing it closes the workload-cluster clients it made.
 /// </summary>
-public sealed class ClusterReconcileContext
+public sealed class ClusterReconcileContext : IDisposable
 {
+    private readonly IDisposable? _ownedNodeSource;
+
     public ClusterReconcileContext(IStateStore store, PacketClient packet, string projectId, IEngineLog log, TimeProvider time,
-        MachineConfigCatalogue machineConfigs, DeviceInventory inventory)
+        MachineConfigCatalogue machineConfigs, DeviceInventory inventory, NodeInventory? nodes = null)
     {
         Store = store ?? throw new ArgumentNullException(nameof(store));
         Packet = packet ?? throw new ArgumentNullException(nameof(packet));
@@ -21,16 +25,23 @@ public sealed class ClusterReconcileContext
         Time = time ?? TimeProvider.System;
         MachineConfigs = machineConfigs ?? throw new ArgumentNullException(nameof(machineConfigs));
         Inventory = inventory ?? throw new ArgumentNullException(nameof(inventory));
+        if (nodes is null)
+        {
+            var source = new KubernetesNodeSource(store);
+            _ownedNodeSource = source;
+            nodes = new NodeInventory(source, Time, inventory.MaxAge);
+        }
+        Nodes = nodes;
     }
 
     /// <summary>A context whose inventory is built from the same client, project, clock and log.</summary>
     public static ClusterReconcileContext Create(IStateStore store, PacketClient packet, string projectId, IEngineLog? log = null,
-        TimeProvider? time = null, MachineConfigCatalogue? machineConfigs = null, TimeSpan? inventoryMaxAge = null)
+        TimeProvider? time = null, MachineConfigCatalogue? machineConfigs = null, TimeSpan? inventoryMaxAge = null, NodeInventory? nodes = null)
     {
         time ??= TimeProvider.System;
         log ??= NullEngineLog.Instance;
         return new ClusterReconcileContext(store, packet, projectId, log, time, machineConfigs ?? MachineConfigCatalogue.LoadShipped(),
-            new DeviceInventory(packet, projectId, time, log, inventoryMaxAge));
+            new DeviceInventory(packet, projectId, time, log, inventoryMaxAge), nodes);
     }
 
     public IStateStore Store { get; }
@@ -40,4 +51,7 @@ public sealed class ClusterReconcileContext
     public TimeProvider Time { get; }
     public MachineConfigCatalogue MachineConfigs { get; }
     public DeviceInventory Inventory { get; }
+    public NodeInventory Nodes { get; }
+
+    public void Dispose() => _ownedNodeSource?.Dispose();
 }

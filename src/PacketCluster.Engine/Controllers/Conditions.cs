@@ -20,6 +20,9 @@ public static class Conditions
     /// <summary>Machine (first control plane): the cluster's elastic IP is on its device.</summary>
     public const string EndpointAssigned = "EndpointAssigned";
 
+    /// <summary>Machine: the workload cluster has a Node with this machine's providerID, and it is Ready.</summary>
+    public const string NodeReady = "NodeReady";
+
     public static void Set(ref List<Condition>? conditions, string type, bool status, string reason, string? message, DateTimeOffset now)
     {
         conditions ??= new List<Condition>();

@@ -44,7 +44,7 @@ public sealed class MachineReconciler
                 ? await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
                     steps.EnsureDeviceGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
                 : await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
-                    steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned).ConfigureAwait(false);
+                    steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned, steps.LinkNode).ConfigureAwait(false);
         }
         finally
         {
@@ -223,6 +223,38 @@ public sealed class MachineReconciler
             Context.Log.Verbose($"{Target}: elastic IP {endpoint} assigned to device {device.Id}.");
             scope.SetCondition(Conditions.EndpointAssigned, true, "ElasticIpAssigned");
             return ReconcileResult.Done;
+        }
+
+        /// <summary>
+        /// status.nodeRef from the workload cluster's Node whose providerID is this machine's, and the NodeReady condition
+        /// (Running needs both). The API server not answering yet is normal while the control plane boots.
+        /// </summary>
+        public async Task<ReconcileResult> LinkNode(CancellationToken ct)
+        {
+            if (scope.Device is not { State: "active" } || scope.Cluster?.Status?.ApiEndpoints is not { Count: > 0 } || scope.ClusterName is null
+                || string.IsNullOrEmpty(scope.Machine.Spec.ProviderID)) return ReconcileResult.Done;
+            IReadOnlyList<Workload.WorkloadNode> nodes;
+            try
+            {
+                nodes = await Context.Nodes.NodesAsync(scope.Namespace, scope.ClusterName, ct).ConfigureAwait(false);
+            }
+            catch (Workload.WorkloadClusterUnavailableException e)
+            {
+                scope.SetCondition(Conditions.NodeReady, false, "WaitingForApiServer", e.Message);
+                return ReconcileResult.RequeueAfter(e.RetryAfter > RequeueIntervals.WaitForNode ? e.RetryAfter : RequeueIntervals.WaitForNode);
+            }
+            var node = nodes.FirstOrDefault(n => string.Equals(n.ProviderId, scope.Machine.Spec.ProviderID, StringComparison.Ordinal));
+            if (node is null)
+            {
+                scope.Status.NodeRef = null;
+                scope.SetCondition(Conditions.NodeReady, false, "NodeNotRegistered",
+                    $"No Node with providerID {scope.Machine.Spec.ProviderID} yet; the device's console log tells why if it never joins.");
+                return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
+            }
+            if (scope.Status.NodeRef?.Name != node.Name) Context.Log.Verbose($"{Target}: linked to Node {node.Name}.");
+            scope.Status.NodeRef = new ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node.Name, Uid = node.Uid };
+            scope.SetCondition(Conditions.NodeReady, node.Ready, node.Ready ? "NodeReady" : "NodeNotReady");
+            return node.Ready ? ReconcileResult.Done : ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
         }
 
         // ---------------------------------------------------------------- delete

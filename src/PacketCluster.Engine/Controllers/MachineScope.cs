@@ -77,7 +77,7 @@ internal sealed class MachineScope
         var state = Status.ProviderStatus?.State;
         var phase = IsDeleting ? Phases.Deleting
             : !string.IsNullOrEmpty(Status.ErrorReason) ? Phases.Failed
-            : Status.NodeRef is not null ? Phases.Running
+            : Status.NodeRef is not null && Conditions.IsTrue(Status.Conditions, Conditions.NodeReady) ? Phases.Running
             : state == "active" ? Phases.Provisioned
             : !string.IsNullOrEmpty(Status.ProviderStatus?.DeviceID) ? Phases.Provisioning
             : Phases.Pending;

@@ -12,6 +12,9 @@ public static class RequeueIntervals
     /// <summary>A machine waits for something of its cluster (endpoint, PKI) that the cluster reconciler produces within one pass.</summary>
     public static readonly TimeSpan WaitForCluster = TimeSpan.FromSeconds(5);
 
+    /// <summary>An active machine's Node is not registered or not Ready yet: booting and joining take tens of seconds.</summary>
+    public static readonly TimeSpan WaitForNode = TimeSpan.FromSeconds(10);
+
     /// <summary>A cluster being deleted waits for its Machines' devices to go first (same pace as the devices).</summary>
     public static readonly TimeSpan WaitForMachinesGone = TimeSpan.FromSeconds(10);
 

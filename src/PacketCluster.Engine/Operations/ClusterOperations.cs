@@ -57,7 +57,7 @@ public static class ClusterOperations
         }
 
         using var client = session.CreateClient(log);
-        var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, machineConfigs: request.MachineConfigs,
+        using var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, machineConfigs: request.MachineConfigs,
             inventoryMaxAge: request.Wait.PollInterval);
         var loop = new ClusterReconcileLoop(context, ns, name, request.Wait.Concurrency);
         var expected = ExpectedMachineCount(config);
@@ -157,7 +157,7 @@ public static class ClusterOperations
             foreach (var m in await store.ListAsync<Machine>(ns, selector, ct).ConfigureAwait(false)) await store.DeleteAsync<Machine>(ns, m.Name, ct).ConfigureAwait(false);
             await store.DeleteAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false);
 
-            var context = ClusterReconcileContext.Create(store, client, projectId, log, inventoryMaxAge: pollInterval);
+            using var context = ClusterReconcileContext.Create(store, client, projectId, log, inventoryMaxAge: pollInterval);
             var loop = new ClusterReconcileLoop(context, ns, clusterName);
             await loop.RunUntilAsync(s => s.Cluster is null && s.Machines.Count == 0, timeout, pollInterval,
                 s => log.Report(new EngineProgress(Activity, "Deleting", $"{s.Machines.Count} machines left ({s.Describe()})")), ct).ConfigureAwait(false);

@@ -29,8 +29,15 @@ public static class ClusterQueries
     public static async Task<string> AdminKubeconfigAsync(string stateRoot, string clusterName, CancellationToken ct)
     {
         await using var store = OpenExisting(stateRoot, clusterName);
-        var ns = ClusterOperations.DefaultNamespace;
-        var cluster = await store.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false) ?? throw NotFound(stateRoot, clusterName);
+        return await AdminKubeconfigAsync(store, ClusterOperations.DefaultNamespace, clusterName, ct).ConfigureAwait(false)
+            ?? throw NotFound(stateRoot, clusterName);
+    }
+
+    /// <summary>The same from an open store; null when the Cluster is not in it.</summary>
+    internal static async Task<string?> AdminKubeconfigAsync(IStateStore store, string ns, string clusterName, CancellationToken ct)
+    {
+        var cluster = await store.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false);
+        if (cluster is null) return null;
         var endpoint = cluster.Status?.ApiEndpoints?.FirstOrDefault()
             ?? throw new PacketClusterException("ClusterEndpointNotReady", ErrorKind.InvalidOperation,
                 $"Cluster '{clusterName}' has no API endpoint yet. Wait for New-PacketCluster to finish (or run it again to resume).", clusterName);

@@ -129,7 +129,7 @@ public static class MachineOperations
         Func<ClusterSnapshot, bool> settled, CancellationToken ct)
     {
         using var client = session.CreateClient(log);
-        var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, inventoryMaxAge: wait.PollInterval);
+        using var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, inventoryMaxAge: wait.PollInterval);
         var loop = new ClusterReconcileLoop(context, ClusterOperations.DefaultNamespace, clusterName, wait.Concurrency);
         if (!wait.Wait)
         {

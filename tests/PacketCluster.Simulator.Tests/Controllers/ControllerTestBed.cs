@@ -5,6 +5,7 @@ using PacketCluster.Engine.Controllers;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Pki;
 using PacketCluster.Engine.Store;
+using PacketCluster.Engine.Workload;
 using PacketCluster.Models.ClusterApi;
 using Xunit;
 
@@ -22,13 +23,14 @@ public sealed class ControllerTestBed : IAsyncDisposable
     /// <summary>One pass per polling interval: past the inventory's max age, so every round sees fresh device states.</summary>
     public static readonly TimeSpan Round = TimeSpan.FromSeconds(15);
 
-    private ControllerTestBed(TestSimulator simulator, IStateStore store, PacketClient client, string stateDir)
+    private ControllerTestBed(TestSimulator simulator, IStateStore store, PacketClient client, string stateDir, IWorkloadNodeSource? nodes)
     {
         Simulator = simulator;
         Store = store;
         Client = client;
         StateDir = stateDir;
-        Context = ClusterReconcileContext.Create(store, client, simulator.ProjectId, NullEngineLog.Instance, simulator.Clock);
+        Context = ClusterReconcileContext.Create(store, client, simulator.ProjectId, NullEngineLog.Instance, simulator.Clock,
+            nodes: nodes is null ? null : new NodeInventory(nodes, simulator.Clock));
         Clusters = new ClusterReconciler(Context);
         Machines = new MachineReconciler(Context);
     }
@@ -42,7 +44,8 @@ public sealed class ControllerTestBed : IAsyncDisposable
     public MachineReconciler Machines { get; }
     public string ClusterTag => DeviceTags.ClusterId(ClusterName);
 
-    public static async Task<ControllerTestBed> StartAsync()
+    /// <param name="nodes">Where the Machines' Nodes come from; default: the real workload cluster at the endpoint (none runs here).</param>
+    public static async Task<ControllerTestBed> StartAsync(IWorkloadNodeSource? nodes = null)
     {
         var simulator = await TestSimulator.StartAsync();
         var stateDir = Directory.CreateTempSubdirectory("pc-controllers-").FullName;
@@ -51,7 +54,7 @@ public sealed class ControllerTestBed : IAsyncDisposable
         {
             Endpoint = simulator.Host.BaseUrl, ApiKey = simulator.Host.ApiKey, ProjectId = simulator.ProjectId,
         }, NullEngineLog.Instance);
-        return new ControllerTestBed(simulator, store, client, stateDir);
+        return new ControllerTestBed(simulator, store, client, stateDir, nodes);
     }
 
     /// <summary>
@@ -179,6 +182,7 @@ public sealed class ControllerTestBed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        Context.Dispose();
         if (Store is IAsyncDisposable disposable) await disposable.DisposeAsync();
         await Simulator.DisposeAsync();
         try { Directory.Delete(StateDir, recursive: true); } catch (IOException) { }

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using PacketCluster.Engine.Operations;
+using PacketCluster.Engine.Store;
+
+namespace PacketCluster.Engine.Workload;
+
+/// <summary>
+/// Lists a workload cluster's Nodes with an admin credential minted from the cluster CA in the state store, at
+/// <c>status.apiEndpoints[0]</c>. One client per cluster, kept while its endpoint stays the same.
+/// </summary>
+public sealed class KubernetesNodeSource(IStateStore store) : IWorkloadNodeSource, IDisposable
+{
+    /// <summary>An API server that accepted the connection answers a node list within seconds; don't hang a reconcile on it.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, (string Kubeconfig, Kubernetes Client)> _clients = new(StringComparer.Ordinal);
+
+    public async Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken)
+    {
+        var client = await ClientAsync(ns, clusterName, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(RequestTimeout);
+            var list = await client.CoreV1.ListNodeAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
+            return list.Items.Select(n => new WorkloadNode(
+                n.Metadata.Name, n.Metadata.Uid, n.Spec?.ProviderID,
+                n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)).ToList();
+        }
+        catch (HttpOperationException e)
+        {
+            throw new WorkloadClusterUnavailableException(clusterName, $"listing Nodes answered {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new WorkloadClusterUnavailableException(clusterName, Describe(e), e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WorkloadClusterUnavailableException(clusterName, $"no answer within {RequestTimeout.TotalSeconds:0} s", e);
+        }
+    }
+
+    private async Task<Kubernetes> ClientAsync(string ns, string clusterName, CancellationToken cancellationToken)
+    {
+        var key = ns + "/" + clusterName;
+        // The admin certificate is minted per call (milliseconds); the client is rebuilt only when the endpoint or CA moved.
+        var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(store, ns, clusterName, cancellationToken).ConfigureAwait(false)
+            ?? throw new WorkloadClusterUnavailableException(clusterName, "the Cluster is not in the state store");
+        if (_clients.TryGetValue(key, out var cached) && SameTarget(cached.Kubeconfig, kubeconfig)) return cached.Client;
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(kubeconfig));
+        var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(stream);
+        var client = new Kubernetes(configuration);
+        _clients[key] = (kubeconfig, client);
+        if (cached.Client is not null) cached.Client.Dispose();
+        return client;
+    }
+
+    /// <summary>Same server and CA (the client certificate differs on every mint and does not matter).</summary>
+    private static bool SameTarget(string a, string b) => Target(a) == Target(b);
+
+    private static string Target(string kubeconfig) => string.Join('\n', kubeconfig.Split('\n')
+        .Where(l => l.TrimStart().StartsWith("server:", StringComparison.Ordinal) || l.TrimStart().StartsWith("certificate-authority-data:", StringComparison.Ordinal)));
+
+    private static string Describe(HttpRequestException e) =>
+        e.InnerException is SocketException s ? $"{s.SocketErrorCode} ({e.Message})" : e.Message;
+
+    public void Dispose()
+    {
+        foreach (var (_, client) in _clients.Values) client.Dispose();
+        _clients.Clear();
+    }
+}

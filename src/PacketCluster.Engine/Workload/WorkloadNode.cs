@@ -1,0 +1,20 @@
+namespace PacketCluster.Engine.Workload;
+
+/// <summary>A Node of a workload cluster, as far as a Machine cares: which device it runs on and whether it is Ready.</summary>
+public sealed record WorkloadNode(string Name, string? Uid, string? ProviderId, bool Ready);
+
+/// <summary>Lists a workload cluster's Nodes (the real one: <see cref="KubernetesNodeSource"/>).</summary>
+public interface IWorkloadNodeSource
+{
+    /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
+    Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken);
+}
+
+/// <summary>A workload cluster's API server did not answer (still booting, unreachable) or refused the engine.</summary>
+public sealed class WorkloadClusterUnavailableException(string clusterName, string reason, Exception? inner = null)
+    : PacketClusterException("WorkloadClusterUnavailable", ErrorKind.ConnectionError,
+        $"The API server of cluster '{clusterName}' is not available yet: {reason}", clusterName, inner)
+{
+    /// <summary>How long callers should wait before asking again (set by the inventory's backoff).</summary>
+    public TimeSpan RetryAfter { get; init; }
+}

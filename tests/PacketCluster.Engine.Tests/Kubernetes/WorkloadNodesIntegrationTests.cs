@@ -1,0 +1,73 @@
+using k8s;
+using k8s.Models;
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Store;
+using PacketCluster.Engine.Tests.Pki;
+using PacketCluster.Engine.Workload;
+using PacketCluster.Models.ClusterApi;
+using Xunit;
+
+namespace PacketCluster.Engine.Tests.Kubernetes;
+
+/// <summary>The engine reads a workload cluster's Nodes with a credential minted from the CA in its own state store.</summary>
+[Collection(KubeControlPlaneCollection.Name)]
+public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
+{
+    [Fact]
+    public async Task Nodes_are_listed_with_providerID_and_readiness_through_the_stored_endpoint_and_ca()
+    {
+        using var scratch = new TempDirectory("nodes");
+        await using var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
+        await StoreClusterAsync(store, new Uri(controlPlane.Server));
+        using var admin = controlPlane.CreateClient();
+        var ready = await CreateNodeAsync(admin, "link-ready", "packet://dev-ready", ready: true);
+        await CreateNodeAsync(admin, "link-booting", "packet://dev-booting", ready: false);
+        try
+        {
+            using var source = new KubernetesNodeSource(store);
+            var nodes = await source.ListNodesAsync("default", KubeControlPlane.ClusterName, default);
+
+            var linked = Assert.Single(nodes, n => n.ProviderId == "packet://dev-ready");
+            Assert.Equal(("link-ready", ready.Metadata.Uid, true), (linked.Name, linked.Uid, linked.Ready));
+            Assert.False(Assert.Single(nodes, n => n.ProviderId == "packet://dev-booting").Ready);
+        }
+        finally
+        {
+            await admin.CoreV1.DeleteNodeAsync("link-ready");
+            await admin.CoreV1.DeleteNodeAsync("link-booting");
+        }
+    }
+
+    [Fact]
+    public async Task An_endpoint_nobody_listens_on_is_reported_as_unavailable_not_thrown_raw()
+    {
+        using var scratch = new TempDirectory("nodes");
+        await using var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
+        await StoreClusterAsync(store, new Uri($"https://127.0.0.1:{LoopbackPort.PickFree()}"));
+        using var source = new KubernetesNodeSource(store);
+
+        var e = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => source.ListNodesAsync("default", KubeControlPlane.ClusterName, default));
+
+        Assert.Contains("ConnectionRefused", e.Message);
+    }
+
+    private async Task StoreClusterAsync(FileStore store, Uri server)
+    {
+        var cluster = await store.CreateAsync(new Cluster { Metadata = new ObjectMeta { Name = KubeControlPlane.ClusterName, Namespace = "default" } }, default);
+        cluster.Status = new ClusterStatus { ApiEndpoints = [new ApiEndpoint { Host = server.Host, Port = server.Port }] };
+        await store.UpdateStatusAsync(cluster, default);
+        var pki = controlPlane.Pki;
+        var name = KubeControlPlane.ClusterName;
+        await store.CreateSecretAsync(ClusterSecrets.CaSecret(ClusterSecrets.ClusterCa(name), cluster, pki.ClusterCa), default);
+        await store.CreateSecretAsync(ClusterSecrets.CaSecret(ClusterSecrets.EtcdCa(name), cluster, pki.EtcdCa), default);
+        await store.CreateSecretAsync(ClusterSecrets.CaSecret(ClusterSecrets.FrontProxyCa(name), cluster, pki.FrontProxyCa), default);
+        await store.CreateSecretAsync(ClusterSecrets.ServiceAccountSecret(ClusterSecrets.ServiceAccount(name), cluster, pki.ServiceAccount), default);
+    }
+
+    private static async Task<V1Node> CreateNodeAsync(IKubernetes admin, string name, string providerId, bool ready)
+    {
+        var node = await admin.CoreV1.CreateNodeAsync(new V1Node { Metadata = new V1ObjectMeta { Name = name }, Spec = new V1NodeSpec { ProviderID = providerId } });
+        node.Status = new V1NodeStatus { Conditions = [new V1NodeCondition { Type = "Ready", Status = ready ? "True" : "False", Reason = ready ? "KubeletReady" : "KubeletNotReady" }] };
+        return await admin.CoreV1.ReplaceNodeStatusAsync(node, name);
+    }
+}

@@ -1,0 +1,61 @@
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Workload;
+using PacketCluster.Models.ClusterApi;
+using Xunit;
+
+namespace PacketCluster.Simulator.Tests.Controllers;
+
+/// <summary>
+/// A Machine is Running only when the workload cluster has a Ready Node with its providerID (the Node list itself is
+/// read from a real API server in the engine's WorkloadNodesIntegrationTests; here it is scripted per round).
+/// </summary>
+public sealed class NodeLinkIntegrationTests
+{
+    private sealed class ScriptedNodes : IWorkloadNodeSource
+    {
+        public Func<IReadOnlyList<WorkloadNode>>? Answer { get; set; }
+        public int Calls { get; private set; }
+
+        public Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken)
+        {
+            Calls++;
+            return Answer is { } answer ? Task.FromResult(answer()) : throw new WorkloadClusterUnavailableException(clusterName, "connection refused");
+        }
+    }
+
+    [Fact]
+    public async Task Machines_go_Provisioned_then_Running_when_their_Node_is_Ready_and_back_when_it_is_not()
+    {
+        var nodes = new ScriptedNodes();
+        await using var bed = await ControllerTestBed.StartAsync(nodes);
+        await bed.CreateClusterAsync(workers: 1);
+
+        // The API server is not up (still booting): devices active, machines Provisioned, waiting for the API server.
+        await bed.SettleAsync(() => bed.AllMachinesAsync(Phases.Provisioned));
+        var machines = await bed.Store.ListAsync<Machine>(ControllerTestBed.Ns, null, default);
+        Assert.All(machines, m => Assert.Equal("WaitingForApiServer", m.Status!.Conditions!.Single(c => c.Type == Conditions.NodeReady).Reason));
+
+        // Only the control plane registered so far.
+        var cp = machines.Single(m => m.IsControlPlane);
+        nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, Ready: true), new WorkloadNode("stranger", "uid-x", "packet://elsewhere", true)];
+        await bed.SettleAsync(async () => (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, cp.Name, default))!.Status!.Phase == Phases.Running);
+        var worker = (await bed.Store.ListAsync<Machine>(ControllerTestBed.Ns, null, default)).Single(m => !m.IsControlPlane);
+        Assert.Equal(Phases.Provisioned, worker.Status!.Phase);
+        Assert.Equal("NodeNotRegistered", worker.Status.Conditions!.Single(c => c.Type == Conditions.NodeReady).Reason);
+        var linked = (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, cp.Name, default))!.Status!.NodeRef!;
+        Assert.Equal(("Node", "demo-cp-0", "uid-cp"), (linked.Kind, linked.Name, linked.Uid));
+
+        // The worker joins, but NotReady first: linked yet not Running.
+        nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, true), new WorkloadNode("demo-worker-0", "uid-w", worker.Spec.ProviderID, false)];
+        await bed.SettleAsync(async () => (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, worker.Name, default))!.Status!.NodeRef is not null);
+        Assert.Equal(Phases.Provisioned, (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, worker.Name, default))!.Status!.Phase);
+
+        nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, true), new WorkloadNode("demo-worker-0", "uid-w", worker.Spec.ProviderID, true)];
+        await bed.SettleAsync(() => bed.AllMachinesAsync(Phases.Running));
+
+        // One Node list per cluster per round, not one per machine.
+        var rounds = nodes.Calls;
+        await bed.ReconcileAllAsync();
+        Assert.Equal(rounds, nodes.Calls);
+    }
+}
