@@ -1,0 +1,236 @@
+using System.Threading.Channels;
+using k8s;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Store;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Engine.Operations;
+
+/// <summary>How the manager runs: which namespace it serves, its lease, and its pace.</summary>
+public sealed record ManagerOptions
+{
+    /// <summary>Namespace of the Cluster API objects it reconciles.</summary>
+    public string Namespace { get; init; } = ClusterOperations.DefaultNamespace;
+
+    /// <summary>False: reconcile at once, without a Lease (a single manager, or tests).</summary>
+    public bool LeaderElection { get; init; } = true;
+    public string LeaseNamespace { get; init; } = ClusterOperations.DefaultNamespace;
+    public string LeaseName { get; init; } = "packetcluster-manager";
+    public string Identity { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>
+    /// Kubernetes' controller defaults (15 s / 10 s / 2 s): a successor takes over within about 15 s of the leader's
+    /// death, and a leader that cannot renew for 10 s stops reconciling before anyone else may start.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Every cluster is reconciled at least this often even when nothing changes (devices change behind our back).</summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Longest wait before a cluster that asked to be requeued is reconciled again, and the device-list age.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int Concurrency { get; init; } = ClusterReconcileLoop.DefaultConcurrency;
+}
+
+/// <summary>
+/// The manager's loop (PRODUCT.md §2): watches the Cluster API objects in a Kubernetes store, and reconciles each
+/// cluster whose objects changed, asked to be requeued, or is due for a resync — one cluster at a time per cluster,
+/// several clusters side by side. With leader election only the Lease holder reconciles; losing the Lease stops the
+/// loop at once. Used by the manager process and Start-PacketClusterManager.
+/// </summary>
+public sealed class ClusterManager
+{
+    private readonly KubernetesStore _store;
+    private readonly PacketSession _session;
+    private readonly IEngineLog _log;
+    private readonly ManagerOptions _options;
+
+    public ClusterManager(KubernetesStore store, PacketSession session, IEngineLog log, ManagerOptions? options = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _session = session ?? throw new ArgumentNullException(nameof(session));
+        _log = log ?? NullEngineLog.Instance;
+        _options = options ?? new ManagerOptions();
+    }
+
+    /// <summary>True while this manager holds the Lease (always true without leader election once running).</summary>
+    public bool IsLeading { get; private set; }
+
+    /// <summary>Cluster reconcile passes done (diagnostics, metrics, tests).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+    private long _passes;
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires (graceful shutdown: passes in flight finish their API calls' cancellation).</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.LeaderElection)
+        {
+            IsLeading = true;
+            try { await ReconcileWhileAsync(cancellationToken).ConfigureAwait(false); }
+            finally { IsLeading = false; }
+            return;
+        }
+
+        var leaseLock = new LeaseLock(_store.Client, _options.LeaseNamespace, _options.LeaseName, _options.Identity);
+        var config = new LeaderElectionConfig(leaseLock)
+        {
+            LeaseDuration = _options.LeaseDuration,
+            RenewDeadline = _options.RenewDeadline,
+            RetryPeriod = _options.RetryPeriod,
+        };
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using var elector = new LeaderElector(config);
+            using var leading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task? work = null;
+            elector.OnStartedLeading += () =>
+            {
+                IsLeading = true;
+                _log.Verbose($"Manager {_options.Identity}: leading ({_options.LeaseNamespace}/{_options.LeaseName}).");
+                work = Task.Run(() => ReconcileWhileAsync(leading.Token));
+            };
+            elector.OnStoppedLeading += () =>
+            {
+                IsLeading = false;
+                _log.Verbose($"Manager {_options.Identity}: stopped leading.");
+                leading.Cancel();
+            };
+            elector.OnNewLeader += leader => _log.Verbose($"Manager {_options.Identity}: the leader is {leader}.");
+            try
+            {
+                await elector.RunUntilLeadershipLostAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                IsLeading = false;
+                leading.Cancel();
+                if (work is not null)
+                {
+                    try { await work.ConfigureAwait(false); }
+                    catch (OperationCanceledException) { }
+                }
+            }
+        }
+    }
+
+    private async Task ReconcileWhileAsync(CancellationToken ct)
+    {
+        using var client = _session.CreateClient(_log);
+        using var context = ClusterReconcileContext.Create(_store, client, _session.RequireProjectId(), _log, inventoryMaxAge: _options.PollInterval);
+        var queue = new WorkQueue();
+        var ns = _options.Namespace;
+
+        Task Watch<T>(Func<T, string?> clusterOf) where T : ResourceObject, new() =>
+            _store.WatchAsync<T>(ns, (_, o, _) => { if (clusterOf(o) is { } c) queue.Add(c); return Task.CompletedTask; }, ct);
+        var watches = new[]
+        {
+            Watch<Cluster>(c => c.Name),
+            Watch<Machine>(m => m.ClusterName),
+            Watch<MachineSet>(s => s.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel)),
+            Watch<MachineDeployment>(d => d.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel)),
+        };
+        var resync = ResyncAsync(queue, ct);
+        var workers = Enumerable.Range(0, Math.Max(1, Math.Min(_options.Concurrency, 4))).Select(_ => WorkAsync(queue, context, ct)).ToArray();
+        try
+        {
+            await Task.WhenAll(watches.Append(resync).Concat(workers)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ResyncAsync(WorkQueue queue, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.ResyncInterval);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            foreach (var cluster in await _store.ListAsync<Cluster>(_options.Namespace, null, ct).ConfigureAwait(false))
+                queue.Add(cluster.Name);
+    }
+
+    private async Task WorkAsync(WorkQueue queue, ClusterReconcileContext context, CancellationToken ct)
+    {
+        while (true)
+        {
+            var cluster = await queue.TakeAsync(ct).ConfigureAwait(false);
+            TimeSpan? again;
+            try
+            {
+                var loop = new ClusterReconcileLoop(context, _options.Namespace, cluster, _options.Concurrency);
+                var result = await loop.RunOnceAsync(ct).ConfigureAwait(false);
+                again = result.RequeueAfterInterval is { } wait ? (wait < _options.PollInterval ? wait : _options.PollInterval) : null;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                _log.Warning($"Reconciling cluster '{cluster}' failed: {e.Message} Retrying in {RequeueIntervals.ApiError.TotalSeconds:0} s.");
+                again = RequeueIntervals.ApiError;
+            }
+            finally
+            {
+                Interlocked.Increment(ref _passes);
+                queue.Done(cluster);
+            }
+            if (again is { } delay) queue.AddAfter(cluster, delay, ct);
+        }
+    }
+
+    /// <summary>
+    /// Cluster names to reconcile: a name waiting is not added twice, and a name being reconciled is not handed to a
+    /// second worker — a change during its pass queues it once more for after.
+    /// </summary>
+    private sealed class WorkQueue
+    {
+        private readonly Channel<string> _ready = Channel.CreateUnbounded<string>();
+        private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _active = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+
+        public void Add(string cluster)
+        {
+            lock (_queued)
+            {
+                if (_active.Contains(cluster)) { _dirty.Add(cluster); return; }
+                if (!_queued.Add(cluster)) return;
+            }
+            _ready.Writer.TryWrite(cluster);
+        }
+
+        public void AddAfter(string cluster, TimeSpan delay, CancellationToken ct) =>
+            _ = Task.Delay(delay, ct).ContinueWith(t => { if (!t.IsCanceled) Add(cluster); }, TaskScheduler.Default);
+
+        public async Task<string> TakeAsync(CancellationToken ct)
+        {
+            var cluster = await _ready.Reader.ReadAsync(ct).ConfigureAwait(false);
+            lock (_queued)
+            {
+                _queued.Remove(cluster);
+                _active.Add(cluster);
+            }
+            return cluster;
+        }
+
+        public void Done(string cluster)
+        {
+            bool again;
+            lock (_queued)
+            {
+                _active.Remove(cluster);
+                again = _dirty.Remove(cluster);
+            }
+            if (again) Add(cluster);
+        }
+    }
+}
