@@ -15,25 +15,28 @@ public class KubeadmMigrateTests
     private static readonly MachineConfigCatalogue Catalogue = MachineConfigCatalogue.LoadShipped();
     private static readonly UserdataRenderer Renderer = new(Catalogue);
 
-    public static TheoryData<string, string, bool> Entries()
+    public static TheoryData<string, string, MachineRole> Entries()
     {
-        var data = new TheoryData<string, string, bool>();
+        var data = new TheoryData<string, string, MachineRole>();
         // kubeadm 1.20 refuses to deploy a control plane older than 1.19, so of the seed's 1.14.3 only the worker's
-        // v1beta1 JoinConfiguration can be checked with it.
+        // v1beta1 JoinConfiguration can be checked with it (and its shell entry cannot join a control plane anyway).
         foreach (var e in Catalogue.Entries.Where(e => e.Kubelet == "1.20.2" || (e.Kubelet == "1.14.3" && e.ControlPlane is null)))
         {
-            data.Add(e.Image, e.Kubelet, e.ControlPlane is not null);
+            foreach (var request in UserdataFixtures.For(e))
+            {
+                data.Add(e.Image, e.Kubelet, request.Role);
+            }
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Entries))]
-    public async Task RealKubeadm_AcceptsRenderedConfig(string image, string version, bool controlPlane)
+    public async Task RealKubeadm_AcceptsRenderedConfig(string image, string version, MachineRole role)
     {
-        var request = controlPlane ? UserdataFixtures.ControlPlane(image, version) : UserdataFixtures.Worker(image, version);
+        var request = UserdataFixtures.For(image, version, role);
 
-        var result = await Migrate(Renderer.RenderKubeadmConfig(request), $"{image}-{version}-{(controlPlane ? "cp" : "worker")}");
+        var result = await Migrate(Renderer.RenderKubeadmConfig(request), $"{image}-{version}-{role}");
 
         Assert.True(result.ExitCode == 0, $"kubeadm config migrate exited {result.ExitCode}: {result.Output}");
     }
@@ -63,6 +66,20 @@ public class KubeadmMigrateTests
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("caCertHashes", result.Output);
+    }
+
+    [Fact]
+    public async Task RealKubeadm_ValidatesTheJoiningControlPlaneSection()
+    {
+        // Proves kubeadm reads the controlPlane section as a control-plane join, not as an unknown field it ignores.
+        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2"));
+        var broken = config.Replace("bindPort: 6443", "bindPort: 70000", StringComparison.Ordinal);
+        Assert.NotEqual(config, broken);
+
+        var result = await Migrate(broken, "broken-cp-join");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("controlPlane.localAPIEndpoint.bindPort", result.Output);
     }
 
     private static async Task<CommandResult> Migrate(string config, string name)

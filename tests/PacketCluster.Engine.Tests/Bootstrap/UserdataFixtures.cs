@@ -14,6 +14,7 @@ internal static class UserdataFixtures
     public const string WorkerToken = "w0rk3r.0123456789abcdef";
     public const string ControlPlaneToken = "c0ntr0.fedcba9876543210";
     public const string SecondWorkerToken = "w0rk3s.aaaabbbbccccdddd";
+    public const string JoiningControlPlaneToken = "c0ntr1.0011223344556677";
     public const string CaPin = "sha256:2c1b8f2e3a9d4c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b";
 
     public static string Pem(string type, string label) =>
@@ -43,6 +44,41 @@ internal static class UserdataFixtures
         BootstrapTokens = [ControlPlaneToken, WorkerToken, SecondWorkerToken],
     };
 
+    /// <summary>A control plane joining the cluster of <see cref="ControlPlane"/>: the same shared keys, its own token, the CA pinned.</summary>
+    public static UserdataRequest JoiningControlPlane(string image, string version)
+    {
+        var first = ControlPlane(image, version);
+        return new()
+        {
+            Role = MachineRole.JoiningControlPlane,
+            ClusterName = first.ClusterName,
+            NodeName = "demo-cp-1",
+            MachineName = "demo-cp-1",
+            KubernetesVersion = version,
+            Image = image,
+            ControlPlaneEndpointHost = EndpointHost,
+            PodCidr = first.PodCidr,
+            ServiceCidr = first.ServiceCidr,
+            CaCertificatePem = first.CaCertificatePem,
+            CaKeyPem = first.CaKeyPem,
+            EtcdCaCertificatePem = first.EtcdCaCertificatePem,
+            EtcdCaKeyPem = first.EtcdCaKeyPem,
+            FrontProxyCaCertificatePem = first.FrontProxyCaCertificatePem,
+            FrontProxyCaKeyPem = first.FrontProxyCaKeyPem,
+            ServiceAccountPublicKeyPem = first.ServiceAccountPublicKeyPem,
+            ServiceAccountPrivateKeyPem = first.ServiceAccountPrivateKeyPem,
+            JoinToken = JoiningControlPlaneToken,
+            CaCertHash = CaPin,
+        };
+    }
+
+    public static UserdataRequest For(string image, string version, MachineRole role) => role switch
+    {
+        MachineRole.ControlPlane => ControlPlane(image, version),
+        MachineRole.JoiningControlPlane => JoiningControlPlane(image, version),
+        _ => Worker(image, version),
+    };
+
     public static UserdataRequest Worker(string image, string version) => new()
     {
         Role = MachineRole.Worker,
@@ -58,9 +94,20 @@ internal static class UserdataFixtures
         CaCertHash = CaPin,
     };
 
-    /// <summary>The request for a catalogue entry's role.</summary>
-    public static UserdataRequest For(PacketCluster.Models.MachineConfigInfo entry) =>
-        entry.ControlPlane is null ? Worker(entry.Image, entry.Kubelet) : ControlPlane(entry.Image, entry.Kubelet);
+    /// <summary>
+    /// The requests a catalogue entry serves: a worker's, or the first control plane's and, for a cloud-config entry,
+    /// a joining control plane's (a shell entry cannot express that join).
+    /// </summary>
+    public static IEnumerable<UserdataRequest> For(PacketCluster.Models.MachineConfigInfo entry)
+    {
+        if (entry.ControlPlane is null)
+        {
+            return [Worker(entry.Image, entry.Kubelet)];
+        }
+        return entry.Format == MachineConfigCatalogue.CloudConfigFormat
+            ? [ControlPlane(entry.Image, entry.Kubelet), JoiningControlPlane(entry.Image, entry.Kubelet)]
+            : [ControlPlane(entry.Image, entry.Kubelet)];
+    }
 
     /// <summary>Every string in a request that must never show up in a message or ToString.</summary>
     public static IEnumerable<string> Secrets(UserdataRequest r) =>

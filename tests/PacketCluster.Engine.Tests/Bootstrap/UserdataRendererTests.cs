@@ -255,7 +255,7 @@ public class UserdataRendererTests
     }
 
     /// <summary>write_files path → permissions as written (quotes included, to prove they stay strings).</summary>
-    private static Dictionary<string, string> Files(YamlDotNet.RepresentationModel.YamlMappingNode root) =>
+    internal static Dictionary<string, string> Files(YamlDotNet.RepresentationModel.YamlMappingNode root) =>
         ((YamlDotNet.RepresentationModel.YamlSequenceNode)root["write_files"]).Children
             .Cast<YamlDotNet.RepresentationModel.YamlMappingNode>()
             .Where(f => f.Children.ContainsKey("permissions"))
