@@ -68,17 +68,7 @@ public class ControlPlaneJoinTests
     public void Pin_IsTheClusterCaWrittenBesideIt_AsOpensslComputesIt()
     {
         var pki = ClusterPki.Generate("demo");
-        var template = UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2");
-        var request = new UserdataRequest
-        {
-            Role = template.Role, ClusterName = template.ClusterName, NodeName = template.NodeName, KubernetesVersion = template.KubernetesVersion,
-            Image = template.Image, ControlPlaneEndpointHost = template.ControlPlaneEndpointHost, PodCidr = template.PodCidr, ServiceCidr = template.ServiceCidr,
-            CaCertificatePem = pki.ClusterCa.CertificatePem, CaKeyPem = pki.ClusterCa.PrivateKeyPem,
-            EtcdCaCertificatePem = pki.EtcdCa.CertificatePem, EtcdCaKeyPem = pki.EtcdCa.PrivateKeyPem,
-            FrontProxyCaCertificatePem = pki.FrontProxyCa.CertificatePem, FrontProxyCaKeyPem = pki.FrontProxyCa.PrivateKeyPem,
-            ServiceAccountPublicKeyPem = pki.ServiceAccount.PublicKeyPem, ServiceAccountPrivateKeyPem = pki.ServiceAccount.PrivateKeyPem,
-            JoinToken = template.JoinToken, CaCertHash = SpkiPin.Compute(pki.ClusterCa.CertificatePem),
-        };
+        var request = UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2", pki);
         var root = CloudConfig(Renderer.Render(request));
         using var openssl = new OpenSsl();
         openssl.Write("ca.crt", WrittenFile(root, "/etc/kubernetes/pki/ca.crt"));
@@ -115,12 +105,7 @@ public class ControlPlaneJoinTests
     [Fact]
     public void MissingKeysTokenOrPin_AreEachReported()
     {
-        var good = UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2");
-        var bare = new UserdataRequest
-        {
-            Role = good.Role, ClusterName = good.ClusterName, NodeName = good.NodeName, KubernetesVersion = good.KubernetesVersion,
-            Image = good.Image, ControlPlaneEndpointHost = good.ControlPlaneEndpointHost, PodCidr = good.PodCidr, ServiceCidr = good.ServiceCidr,
-        };
+        var bare = UserdataFixtures.Bare(UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2"));
 
         var e = Assert.Throws<PacketClusterException>(() => Renderer.Render(bare));
 

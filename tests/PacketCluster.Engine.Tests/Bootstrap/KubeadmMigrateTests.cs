@@ -42,44 +42,33 @@ public class KubeadmMigrateTests
     }
 
     [Fact]
-    public async Task RealKubeadm_RejectsAnInvalidPodSubnet()
-    {
-        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.ControlPlane("ubuntu_20_04", "1.20.2"));
-        var broken = config.Replace("podSubnet: \"10.244.0.0/16\"", "podSubnet: notacidr", StringComparison.Ordinal);
-        Assert.NotEqual(config, broken);
+    public Task RealKubeadm_RejectsAnInvalidPodSubnet() =>
+        AssertRejected(UserdataFixtures.ControlPlane("ubuntu_20_04", "1.20.2"), "broken-podsubnet", "notacidr",
+            config => config.Replace("podSubnet: \"10.244.0.0/16\"", "podSubnet: notacidr", StringComparison.Ordinal));
 
-        var result = await Migrate(broken, "broken-podsubnet");
-
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("notacidr", result.Output);
-    }
-
+    /// <summary>Proves the worker side is checked too: kubeadm refuses token discovery with neither a pin nor unsafe skip.</summary>
     [Fact]
-    public async Task RealKubeadm_RejectsAJoinWithoutCaPinOrSkip()
-    {
-        // Proves the worker side is checked too: kubeadm refuses token discovery with neither a pin nor unsafe skip.
-        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.Worker("ubuntu_20_04", "1.20.2"));
-        var broken = string.Join('\n', config.Split('\n').Where(l => !l.Contains("caCertHashes", StringComparison.Ordinal) && !l.Contains("sha256:", StringComparison.Ordinal)));
-        Assert.NotEqual(config, broken);
+    public Task RealKubeadm_RejectsAJoinWithoutCaPinOrSkip() =>
+        AssertRejected(UserdataFixtures.Worker("ubuntu_20_04", "1.20.2"), "broken-join", "caCertHashes",
+            config => string.Join('\n', config.Split('\n').Where(l => !l.Contains("caCertHashes", StringComparison.Ordinal) && !l.Contains("sha256:", StringComparison.Ordinal))));
 
-        var result = await Migrate(broken, "broken-join");
-
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("caCertHashes", result.Output);
-    }
-
+    /// <summary>Proves kubeadm reads the controlPlane section as a control-plane join, not as an unknown field it ignores.</summary>
     [Fact]
-    public async Task RealKubeadm_ValidatesTheJoiningControlPlaneSection()
+    public Task RealKubeadm_ValidatesTheJoiningControlPlaneSection() =>
+        AssertRejected(UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2"), "broken-cp-join", "controlPlane.localAPIEndpoint.bindPort",
+            config => config.Replace("bindPort: 6443", "bindPort: 70000", StringComparison.Ordinal));
+
+    /// <summary>The rendered config, broken on purpose, is refused by kubeadm with a message that names <paramref name="expected"/>.</summary>
+    private static async Task AssertRejected(UserdataRequest request, string name, string expected, Func<string, string> breakIt)
     {
-        // Proves kubeadm reads the controlPlane section as a control-plane join, not as an unknown field it ignores.
-        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2"));
-        var broken = config.Replace("bindPort: 6443", "bindPort: 70000", StringComparison.Ordinal);
+        var config = Renderer.RenderKubeadmConfig(request);
+        var broken = breakIt(config);
         Assert.NotEqual(config, broken);
 
-        var result = await Migrate(broken, "broken-cp-join");
+        var result = await Migrate(broken, name);
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("controlPlane.localAPIEndpoint.bindPort", result.Output);
+        Assert.Contains(expected, result.Output);
     }
 
     private static async Task<CommandResult> Migrate(string config, string name)

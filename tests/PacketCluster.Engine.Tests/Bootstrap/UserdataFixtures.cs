@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Pki;
 
 namespace PacketCluster.Engine.Tests.Bootstrap;
 
@@ -44,33 +45,12 @@ internal static class UserdataFixtures
         BootstrapTokens = [ControlPlaneToken, WorkerToken, SecondWorkerToken],
     };
 
-    /// <summary>A control plane joining the cluster of <see cref="ControlPlane"/>: the same shared keys, its own token, the CA pinned.</summary>
-    public static UserdataRequest JoiningControlPlane(string image, string version)
-    {
-        var first = ControlPlane(image, version);
-        return new()
-        {
-            Role = MachineRole.JoiningControlPlane,
-            ClusterName = first.ClusterName,
-            NodeName = "demo-cp-1",
-            MachineName = "demo-cp-1",
-            KubernetesVersion = version,
-            Image = image,
-            ControlPlaneEndpointHost = EndpointHost,
-            PodCidr = first.PodCidr,
-            ServiceCidr = first.ServiceCidr,
-            CaCertificatePem = first.CaCertificatePem,
-            CaKeyPem = first.CaKeyPem,
-            EtcdCaCertificatePem = first.EtcdCaCertificatePem,
-            EtcdCaKeyPem = first.EtcdCaKeyPem,
-            FrontProxyCaCertificatePem = first.FrontProxyCaCertificatePem,
-            FrontProxyCaKeyPem = first.FrontProxyCaKeyPem,
-            ServiceAccountPublicKeyPem = first.ServiceAccountPublicKeyPem,
-            ServiceAccountPrivateKeyPem = first.ServiceAccountPrivateKeyPem,
-            JoinToken = JoiningControlPlaneToken,
-            CaCertHash = CaPin,
-        };
-    }
+    /// <summary>
+    /// A control plane joining the cluster of <see cref="ControlPlane"/>: the same placeholder keys, its own token, the
+    /// CA pinned. With <paramref name="pki"/>: that cluster's real keys, and the pin of its CA.
+    /// </summary>
+    public static UserdataRequest JoiningControlPlane(string image, string version, ClusterPki? pki = null) =>
+        Joining(MachineRole.JoiningControlPlane, "demo-cp-1", image, version, JoiningControlPlaneToken, pki);
 
     public static UserdataRequest For(string image, string version, MachineRole role) => role switch
     {
@@ -79,20 +59,47 @@ internal static class UserdataFixtures
         _ => Worker(image, version),
     };
 
-    public static UserdataRequest Worker(string image, string version) => new()
+    public static UserdataRequest Worker(string image, string version) =>
+        Joining(MachineRole.Worker, "demo-worker-0", image, version, WorkerToken, pki: null);
+
+    /// <summary>
+    /// Only the required fields of <paramref name="source"/> plus the ones named: a request that lacks everything else,
+    /// to see what validation says about it.
+    /// </summary>
+    public static UserdataRequest Bare(UserdataRequest source, string? joinToken = null, string? caCertHash = null, string? containerRuntime = null) => new()
     {
-        Role = MachineRole.Worker,
-        ClusterName = "demo",
-        NodeName = "demo-worker-0",
-        KubernetesVersion = version,
-        Image = image,
-        ControlPlaneEndpointHost = EndpointHost,
-        PodCidr = "10.244.0.0/16",
-        ServiceCidr = "10.96.0.0/12",
-        MachineName = "demo-worker-0",
-        JoinToken = WorkerToken,
-        CaCertHash = CaPin,
+        Role = source.Role, ClusterName = source.ClusterName, NodeName = source.NodeName, KubernetesVersion = source.KubernetesVersion,
+        Image = source.Image, ControlPlaneEndpointHost = source.ControlPlaneEndpointHost, PodCidr = source.PodCidr, ServiceCidr = source.ServiceCidr,
+        JoinToken = joinToken, CaCertHash = caCertHash, ContainerRuntime = containerRuntime,
     };
+
+    /// <summary>A machine that joins with its own token and the pinned CA; a joining control plane also brings the shared keys.</summary>
+    private static UserdataRequest Joining(MachineRole role, string nodeName, string image, string version, string token, ClusterPki? pki)
+    {
+        var keys = role == MachineRole.JoiningControlPlane ? ControlPlane(image, version) : null;
+        return new()
+        {
+            Role = role,
+            ClusterName = "demo",
+            NodeName = nodeName,
+            MachineName = nodeName,
+            KubernetesVersion = version,
+            Image = image,
+            ControlPlaneEndpointHost = EndpointHost,
+            PodCidr = "10.244.0.0/16",
+            ServiceCidr = "10.96.0.0/12",
+            CaCertificatePem = keys is null ? null : pki?.ClusterCa.CertificatePem ?? keys.CaCertificatePem,
+            CaKeyPem = keys is null ? null : pki?.ClusterCa.PrivateKeyPem ?? keys.CaKeyPem,
+            EtcdCaCertificatePem = keys is null ? null : pki?.EtcdCa.CertificatePem ?? keys.EtcdCaCertificatePem,
+            EtcdCaKeyPem = keys is null ? null : pki?.EtcdCa.PrivateKeyPem ?? keys.EtcdCaKeyPem,
+            FrontProxyCaCertificatePem = keys is null ? null : pki?.FrontProxyCa.CertificatePem ?? keys.FrontProxyCaCertificatePem,
+            FrontProxyCaKeyPem = keys is null ? null : pki?.FrontProxyCa.PrivateKeyPem ?? keys.FrontProxyCaKeyPem,
+            ServiceAccountPublicKeyPem = keys is null ? null : pki?.ServiceAccount.PublicKeyPem ?? keys.ServiceAccountPublicKeyPem,
+            ServiceAccountPrivateKeyPem = keys is null ? null : pki?.ServiceAccount.PrivateKeyPem ?? keys.ServiceAccountPrivateKeyPem,
+            JoinToken = token,
+            CaCertHash = pki is null ? CaPin : SpkiPin.Compute(pki.ClusterCa.CertificatePem),
+        };
+    }
 
     /// <summary>
     /// The requests a catalogue entry serves: a worker's, or the first control plane's and, for a cloud-config entry,

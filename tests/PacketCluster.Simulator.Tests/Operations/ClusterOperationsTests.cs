@@ -118,19 +118,17 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
 
         // Its userdata joins as a control plane with its own token, the cluster's keys and the cluster CA pinned.
         var userdata = await UserdataAsync(device.Id!);
-        Assert.Contains("kubeadm join --config /etc/kubernetes/kubeadm-config.yaml", userdata);
-        Assert.DoesNotContain("kubeadm init", userdata);
-        Assert.DoesNotContain("InitConfiguration", userdata);
-        Assert.Contains("kind: JoinConfiguration", userdata);
-        Assert.Contains("localAPIEndpoint:", userdata);
-        Assert.Contains("path: /etc/kubernetes/pki/etcd/ca.key", userdata);
+        Assert.All(new[] { "kubeadm join --config /etc/kubernetes/kubeadm-config.yaml", "kind: JoinConfiguration", "localAPIEndpoint:", "path: /etc/kubernetes/pki/etcd/ca.key" },
+            expected => Assert.Contains(expected, userdata));
+        Assert.All(new[] { "kubeadm init", "InitConfiguration" }, unexpected => Assert.DoesNotContain(unexpected, userdata));
         await using (var store = FileStore.Open(StateLocation.ClusterDirectory(_stateRoot, "ops")))
         {
             var ca = ClusterSecrets.Value((await store.GetSecretAsync("default", ClusterSecrets.ClusterCa("ops"), default))!, ClusterSecrets.CertificateKey);
             Assert.Contains("sha256:" + Convert.ToHexStringLower(SHA256.HashData(X509Certificate2.CreateFromPem(ca).PublicKey.ExportSubjectPublicKeyInfo())), userdata);
             Assert.Contains(ca.Split('\n')[1], userdata);
             var token = ClusterSecrets.Value((await store.GetSecretAsync("default", ClusterSecrets.BootstrapToken(added.Name), default))!, ClusterSecrets.TokenKey);
-            Assert.Contains($"token: {token}", userdata);
+            // Not "token: …" verbatim: a token that starts with a digit is written quoted.
+            Assert.Contains(token, userdata);
         }
         Assert.Contains("kubeadm init --config", await UserdataAsync(first.Spec.ProviderID!["packet://".Length..]));
 
