@@ -64,7 +64,37 @@ Describe 'Cluster lifecycle against the simulator' {
         $added | Should -HaveCount 2
         $added | ForEach-Object { $_.Status.Phase | Should -BeIn 'Provisioned', 'Running' }
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 5
-        { Add-PacketMachine -ClusterName demo -Role ControlPlane -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'AddControlPlaneNotSupported,PacketCluster.Commands.AddPacketMachineCommand'
+    }
+
+    It 'Add-PacketMachine -Role ControlPlane adds a control plane that joins (and -WhatIf adds nothing)' {
+        $live = { @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) }
+        Add-PacketMachine -ClusterName demo -Role ControlPlane -StatePath $State -WhatIf
+        @(Get-PacketMachine demo -StatePath $State) | Should -HaveCount 5
+        (& $live) | Should -HaveCount 5
+        { Add-PacketMachine -ClusterName demo -Role ControlPlane -DeploymentName demo-worker -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DeploymentNameWithControlPlane,PacketCluster.Commands.AddPacketMachineCommand'
+
+        $added = Get-PacketCluster demo -StatePath $State |
+            Add-PacketMachine -Role ControlPlane -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -WarningVariable w -WarningAction SilentlyContinue
+        $added | Should -HaveCount 1
+        $added | Should -BeOfType ([PacketCluster.Models.ClusterApi.Machine])
+        $added.Name | Should -Be 'demo-control-plane-1'
+        $added.IsControlPlane | Should -BeTrue
+        $added.Status.Phase | Should -BeIn 'Provisioned', 'Running'
+        ($w -join "`n") | Should -Match '2 control planes'
+        (& $live) | Should -HaveCount 6
+        $device = (& $live) | Where-Object { "packet://$($_.id)" -eq $added.Spec.ProviderID }
+        $userdata = (Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "devices/$($device.id)/userdata")) -Headers $Headers).userdata
+        $userdata | Should -Match 'kubeadm join --config'
+        $userdata | Should -Not -Match 'kubeadm init'
+        $userdata | Should -Match 'controlPlane:'
+        $endpoint = (Get-PacketCluster demo -StatePath $State).Status.ApiEndpoints[0].Host
+        @($device.ip_addresses.address) | Should -Not -Contain $endpoint
+
+        # Removed again, so the rest of the lifecycle sees one control plane as before.
+        $added | Remove-PacketMachine -StatePath $State -Force -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        (& $live) | Should -HaveCount 5
+        (Get-PacketMachine demo -StatePath $State).Name | Should -Not -Contain 'demo-control-plane-1'
     }
 
     It 'Remove-PacketMachine removes one worker for good and refuses the last control plane' {

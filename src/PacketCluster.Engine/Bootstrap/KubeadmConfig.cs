@@ -4,8 +4,8 @@ using static PacketCluster.Engine.Bootstrap.YamlNodeWriter;
 namespace PacketCluster.Engine.Bootstrap;
 
 /// <summary>
-/// Builds the kubeadm config file: InitConfiguration + ClusterConfiguration (+ KubeletConfiguration) for the control
-/// plane, JoinConfiguration for a worker, in the kubeadm API the Kubernetes minor reads.
+/// Builds the kubeadm config file: InitConfiguration + ClusterConfiguration (+ KubeletConfiguration) for the first
+/// control plane, JoinConfiguration for a worker or a further control plane, in the kubeadm API the Kubernetes minor reads.
 /// </summary>
 internal static class KubeadmConfig
 {
@@ -15,9 +15,9 @@ internal static class KubeadmConfig
     {
         var api = KubeadmApi.ForKubernetes(r.KubernetesVersion);
         var registration = NodeRegistration(r, api, containerRuntime);
-        var documents = r.Role == MachineRole.ControlPlane
-            ? ControlPlane(r, api, registration, containerRuntime)
-            : [Join(r, api, registration)];
+        var documents = r.Role.Joins()
+            ? [Join(r, api, registration)]
+            : ControlPlane(r, api, registration, containerRuntime);
         return Write(documents);
     }
 
@@ -89,6 +89,16 @@ internal static class KubeadmConfig
             },
         });
         join.Add("nodeRegistration", registration);
+        if (r.Role == MachineRole.JoiningControlPlane)
+        {
+            // Makes kubeadm join run an API server and an etcd member here. The bind port is the one kubeadm init
+            // used on the first control plane (its default; the endpoint port is where the elastic IP is reached).
+            // No advertiseAddress, as for init: kubeadm takes the default-route address, the public IP on Packet.
+            join.Add("controlPlane", new YamlMappingNode
+            {
+                { "localAPIEndpoint", new YamlMappingNode { { "bindPort", new YamlScalarNode(UserdataRequest.DefaultControlPlanePort.ToString(System.Globalization.CultureInfo.InvariantCulture)) } } },
+            });
+        }
         return join;
     }
 

@@ -5,14 +5,18 @@ namespace PacketCluster.Engine.Bootstrap;
 
 /// <summary>
 /// Renders a machine's complete userdata from its catalogue entry: for <c>#cloud-config</c> entries the template
-/// plus write_files (kubeadm config, and the control plane's CAs and service-account keys) plus the final
-/// <c>kubeadm init|join --config</c>; for shell entries the seed's variable header plus the script.
+/// plus write_files (kubeadm config, and a control plane's CAs and service-account keys) plus the final
+/// <c>kubeadm init|join --config</c>; for shell entries the seed's variable header plus the script. A control plane
+/// joining a running cluster needs a cloud-config entry (see <see cref="CheckRenderable"/>).
 /// The output holds key material and tokens by design: never log it.
 /// </summary>
 public sealed class UserdataRenderer
 {
     public const string KubeadmConfigPath = "/etc/kubernetes/kubeadm-config.yaml";
     public const string PkiDirectory = "/etc/kubernetes/pki";
+
+    /// <summary>A shell (seed-style) machine config was asked to join a control plane to a running cluster.</summary>
+    public const string ShellCannotJoinControlPlaneErrorId = "ShellMachineConfigCannotJoinControlPlane";
 
     private readonly MachineConfigCatalogue _catalogue;
 
@@ -38,12 +42,13 @@ public sealed class UserdataRenderer
             [CloudConfigTemplate.ContainerRuntimePackage] = runtime,
             [CloudConfigTemplate.NodeName] = request.NodeName,
             [CloudConfigTemplate.ClusterName] = request.ClusterName,
-            [CloudConfigTemplate.Role] = request.Role == MachineRole.ControlPlane ? "control-plane" : "worker",
+            [CloudConfigTemplate.Role] = request.Role.IsControlPlane() ? "control-plane" : "worker",
         };
         var files = new List<YamlNode> { File(KubeadmConfigPath, kubeadm, secret: true) };
-        if (request.Role == MachineRole.ControlPlane)
+        if (request.Role.IsControlPlane())
         {
-            // kubeadm init keeps CAs and keys it finds in the certificates dir; these make the cluster ours.
+            // kubeadm init keeps CAs and keys it finds in the certificates dir; these make the cluster ours. kubeadm join
+            // of a control plane requires exactly these shared files to be there already (no certificate upload).
             files.Add(File($"{PkiDirectory}/ca.crt", request.CaCertificatePem!, secret: false));
             files.Add(File($"{PkiDirectory}/ca.key", request.CaKeyPem!, secret: true));
             files.Add(File($"{PkiDirectory}/etcd/ca.crt", request.EtcdCaCertificatePem!, secret: false));
@@ -53,9 +58,9 @@ public sealed class UserdataRenderer
             files.Add(File($"{PkiDirectory}/sa.pub", request.ServiceAccountPublicKeyPem!, secret: false));
             files.Add(File($"{PkiDirectory}/sa.key", request.ServiceAccountPrivateKeyPem!, secret: true));
         }
-        var command = request.Role == MachineRole.ControlPlane
-            ? $"kubeadm init --config {KubeadmConfigPath}"
-            : $"kubeadm join --config {KubeadmConfigPath}";
+        var command = request.Role.Joins()
+            ? $"kubeadm join --config {KubeadmConfigPath}"
+            : $"kubeadm init --config {KubeadmConfigPath}";
         return CloudConfigTemplate.Render(config.UserdataTemplate, values, files, [command]);
     }
 
@@ -66,13 +71,32 @@ public sealed class UserdataRenderer
         return KubeadmConfig.Render(request, runtime);
     }
 
+    /// <summary>
+    /// Refuses a role the entry's format cannot express: the seed's shell header knows a master (kubeadm init) and a
+    /// node (worker join) and nothing else, so a seed-era script would init a second, separate cluster. Callers check
+    /// this before they write anything.
+    /// </summary>
+    /// <exception cref="PacketClusterException"><see cref="ShellCannotJoinControlPlaneErrorId"/>.</exception>
+    public static void CheckRenderable(MachineConfig config, MachineRole role)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (role == MachineRole.JoiningControlPlane && !config.IsCloudConfig)
+        {
+            throw new PacketClusterException(ShellCannotJoinControlPlaneErrorId, ErrorKind.InvalidArgument,
+                $"The machine config {config} ({config.SourceName}, line {config.Line}) is a shell script, which cannot join a control plane to a running cluster: " +
+                "its seed variable header only knows a first master (kubeadm init) and workers. Use a cloud-config machine config " +
+                "(userdata starting with #cloud-config) for this image and version; Get-PacketMachineConfig lists the entries.", config.Info);
+        }
+    }
+
     private (MachineConfig Config, string Runtime) Resolve(UserdataRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         UserdataRequestValidation.Check(request);
         KubeadmApi.ForKubernetes(request.KubernetesVersion);
         var config = _catalogue.Find(request.Image, request.KubernetesVersion,
-            request.Role == MachineRole.ControlPlane ? request.KubernetesVersion : null);
+            request.Role.IsControlPlane() ? request.KubernetesVersion : null);
+        CheckRenderable(config, request.Role);
         var runtime = request.ContainerRuntime ?? config.Info.ContainerRuntime
             ?? throw new PacketClusterException("InvalidMachineConfigs", ErrorKind.InvalidData,
                 $"The machine config {config} ({config.SourceName}, line {config.Line}) names no containerRuntime, and the request names none.", config.Info);

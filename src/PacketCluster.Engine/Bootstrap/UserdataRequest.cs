@@ -42,7 +42,8 @@ public sealed class UserdataRequest
     public string MachineNamespace { get; init; } = "default";
     public string? MachineName { get; init; }
 
-    // Control plane: the CAs and the service-account key pair kubeadm init must use instead of generating its own.
+    // Control plane (first or joining): the CAs and the service-account key pair kubeadm init must use instead of
+    // generating its own, and that kubeadm join of a further control plane requires to be on disk already.
     public string? CaCertificatePem { get; init; }
     public string? CaKeyPem { get; init; }
     public string? EtcdCaCertificatePem { get; init; }
@@ -59,10 +60,10 @@ public sealed class UserdataRequest
     public IReadOnlyList<string> BootstrapTokens { get; init; } = [];
     public TimeSpan BootstrapTokenTtl { get; init; } = DefaultBootstrapTokenTtl;
 
-    /// <summary>Worker: its bootstrap token ("id.secret").</summary>
+    /// <summary>Worker or joining control plane: its own bootstrap token ("id.secret").</summary>
     public string? JoinToken { get; init; }
 
-    /// <summary>Worker: the cluster CA's public-key pin, "sha256:&lt;hex of the DER SubjectPublicKeyInfo&gt;".</summary>
+    /// <summary>Worker or joining control plane: the cluster CA's public-key pin, "sha256:&lt;hex of the DER SubjectPublicKeyInfo&gt;".</summary>
     public string? CaCertHash { get; init; }
 
     internal string EffectiveMachineName => string.IsNullOrEmpty(MachineName) ? NodeName : MachineName;

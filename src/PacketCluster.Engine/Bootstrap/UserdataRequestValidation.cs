@@ -77,7 +77,7 @@ internal static partial class UserdataRequestValidation
             problems.Add("MachineNamespace and MachineName must be Kubernetes object names.");
         }
 
-        if (r.Role == MachineRole.ControlPlane)
+        if (r.Role.IsControlPlane())
         {
             CheckPem(r.CaCertificatePem, nameof(r.CaCertificatePem), problems);
             CheckPem(r.CaKeyPem, nameof(r.CaKeyPem), problems);
@@ -87,6 +87,9 @@ internal static partial class UserdataRequestValidation
             CheckPem(r.FrontProxyCaKeyPem, nameof(r.FrontProxyCaKeyPem), problems);
             CheckPem(r.ServiceAccountPublicKeyPem, nameof(r.ServiceAccountPublicKeyPem), problems);
             CheckPem(r.ServiceAccountPrivateKeyPem, nameof(r.ServiceAccountPrivateKeyPem), problems);
+        }
+        if (r.Role == MachineRole.ControlPlane)
+        {
             if (r.BootstrapTokens.Count == 0)
             {
                 problems.Add("BootstrapTokens must hold at least the control plane's own token.");
@@ -108,15 +111,15 @@ internal static partial class UserdataRequestValidation
                 problems.Add($"BootstrapTokenTtl {r.BootstrapTokenTtl} must be between 1 minute and 7 days.");
             }
         }
-        else
+        if (r.Role.Joins())
         {
             if (r.JoinToken is null || !BootstrapToken().IsMatch(r.JoinToken))
             {
-                problems.Add("JoinToken must be the worker's bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}).");
+                problems.Add("JoinToken must be the joining machine's own bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}).");
             }
             if (r.CaCertHash is null || !CaPin().IsMatch(r.CaCertHash))
             {
-                problems.Add("CaCertHash must be the cluster CA pin 'sha256:<64 lowercase hex digits>'; a worker never joins without verifying the CA.");
+                problems.Add("CaCertHash must be the cluster CA pin 'sha256:<64 lowercase hex digits>'; a machine never joins without verifying the CA.");
             }
         }
 

@@ -191,7 +191,7 @@ public sealed class MachineReconciler
             }
         }
 
-        /// <summary>The first control plane carries the cluster's elastic IP, once its device is active.</summary>
+        /// <summary>The first control plane carries the cluster's elastic IP, once its device is active; a joining one never takes it.</summary>
         public async Task<ReconcileResult> EnsureEndpointAssigned(CancellationToken ct)
         {
             if (scope.Device is not { State: "active" } device || !scope.Machine.IsControlPlane || scope.Cluster is null) return ReconcileResult.Done;
@@ -340,8 +340,7 @@ public sealed class MachineReconciler
 
         private async Task<bool> IsFirstControlPlaneAsync(CancellationToken ct)
         {
-            var first = (await ClusterMachinesAsync(ct).ConfigureAwait(false)).Where(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null)
-                .OrderBy(m => m.Metadata.CreationTimestamp).ThenBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault();
+            var first = FirstControlPlane.Of(await ClusterMachinesAsync(ct).ConfigureAwait(false));
             return first?.Name == scope.Name;
         }
 
@@ -357,6 +356,10 @@ public sealed class MachineReconciler
             var spec = scope.Machine.Spec.ProviderSpec?.Value ?? new PacketMachineProviderSpec();
             var clusterSpec = cluster.Spec.ProviderSpec?.Value;
             var controlPlane = scope.Machine.IsControlPlane;
+            // Only the first control plane runs kubeadm init; any other joins the cluster it made, so a control plane
+            // added later (or the second of three created at once) never starts a separate cluster of its own.
+            var role = !controlPlane ? MachineRole.Worker
+                : await IsFirstControlPlaneAsync(ct).ConfigureAwait(false) ? MachineRole.ControlPlane : MachineRole.JoiningControlPlane;
             var network = cluster.Spec.ClusterNetwork;
             var ns = scope.Namespace;
 
@@ -375,15 +378,16 @@ public sealed class MachineReconciler
 
             IReadOnlyList<string> initTokens = [];
             string? joinToken = null;
-            if (controlPlane)
+            if (role == MachineRole.ControlPlane)
             {
-                // One token per initial worker, so the InitConfiguration makes every worker's token (PRODUCT.md §4): the
-                // workers are created at the same time and join as soon as this control plane is up.
-                var workers = (await ClusterMachinesAsync(ct).ConfigureAwait(false))
-                    .Where(m => !m.IsControlPlane && m.Metadata.DeletionTimestamp is null).OrderBy(m => m.Name, StringComparer.Ordinal);
+                // One token per other initial machine (workers, and control planes that join), so the InitConfiguration
+                // makes every one's token (PRODUCT.md §4): they are created at the same time and join as soon as this
+                // control plane is up.
+                var joining = (await ClusterMachinesAsync(ct).ConfigureAwait(false))
+                    .Where(m => m.Name != scope.Name && m.Metadata.DeletionTimestamp is null).OrderBy(m => m.Name, StringComparer.Ordinal);
                 var tokens = new List<string>();
-                foreach (var worker in workers)
-                    tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, worker, ct).ConfigureAwait(false)).Value);
+                foreach (var machine in joining)
+                    tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, machine, ct).ConfigureAwait(false)).Value);
                 // Plus one of its own, as kubeadm init always makes one; it also keeps a worker-less cluster renderable.
                 tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false)).Value);
                 initTokens = tokens;
@@ -398,7 +402,7 @@ public sealed class MachineReconciler
             {
                 userdata = renderer.Render(new UserdataRequest
                 {
-                    Role = controlPlane ? MachineRole.ControlPlane : MachineRole.Worker,
+                    Role = role,
                     ClusterName = cluster.Name,
                     NodeName = scope.Name,
                     MachineName = scope.Name,
@@ -420,7 +424,7 @@ public sealed class MachineReconciler
                     ServiceAccountPrivateKeyPem = pki?.ServiceAccount.PrivateKeyPem,
                     BootstrapTokens = initTokens,
                     JoinToken = joinToken,
-                    CaCertHash = controlPlane ? null : SpkiPin.Compute(caCertificate),
+                    CaCertHash = role.Joins() ? SpkiPin.Compute(caCertificate) : null,
                 });
             }
             catch (PacketClusterException e) when (e is not Metal.PacketApiException)

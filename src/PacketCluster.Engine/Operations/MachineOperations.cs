@@ -17,7 +17,7 @@ public sealed record ChangeWait(bool Wait, TimeSpan Timeout, TimeSpan PollInterv
 
 /// <summary>
 /// Day 2 on the embedded store: scale or upgrade a MachineDeployment (the reconcilers roll machines one at a time),
-/// add workers, remove a machine. Each change is written to the store, then the cluster is reconciled until it settles.
+/// add workers or control planes, remove a machine. Each change is written to the store, then the cluster is reconciled until it settles.
 /// </summary>
 public static class MachineOperations
 {
@@ -64,6 +64,61 @@ public static class MachineOperations
         await SetDeploymentAsync(stateRoot, clusterName, deploymentName, target, null, session, log, wait, ct).ConfigureAwait(false);
         await using var reopened = Open(stateRoot, clusterName);
         return (await MachinesAsync(reopened, clusterName, ct).ConfigureAwait(false)).Where(m => !before.Contains(m.Name)).ToList();
+    }
+
+    /// <summary>
+    /// Adds control planes that join the running cluster: standalone Machines named like the first one
+    /// (<c>&lt;cluster&gt;-control-plane-N</c>, N after the highest in use) with its labels, providerSpec and versions. The
+    /// reconciler renders them a kubeadm control-plane join and leaves the elastic IP on the first. Everything that can
+    /// refuse (no control plane, no machine config, a shell machine config) is checked before the first write.
+    /// Returns the new machines.
+    /// </summary>
+    public static async Task<IReadOnlyList<Machine>> AddControlPlanesAsync(string stateRoot, string clusterName, int count,
+        PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        await using var store = Open(stateRoot, clusterName);
+        var ns = ClusterOperations.DefaultNamespace;
+        var machines = await MachinesAsync(store, clusterName, ct).ConfigureAwait(false);
+        var first = FirstControlPlane.Of(machines)
+            ?? throw new PacketClusterException("NoControlPlane", ErrorKind.InvalidOperation,
+                $"Cluster '{clusterName}' has no control plane to join; a new control plane needs a running one.", clusterName);
+        var image = first.Spec.ProviderSpec?.Value?.OS ?? string.Empty;
+        var version = first.Spec.Versions?.ControlPlane ?? string.Empty;
+        // The same catalogue the reconcile below renders with (SettleAsync's context uses the shipped one).
+        var config = MachineConfigCatalogue.LoadShipped().Find(image, first.Spec.Versions?.Kubelet ?? version, version);
+        UserdataRenderer.CheckRenderable(config, MachineRole.JoiningControlPlane);
+
+        var total = machines.Count(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null) + count;
+        if (total % 2 == 0)
+            log.Warning($"Cluster '{clusterName}' will have {total} control planes. etcd needs a majority of its members, so an even count " +
+                $"tolerates no more failures than {total - 1} would; prefer an odd number of control planes.");
+
+        var names = NextControlPlaneNames(clusterName, machines, count);
+        foreach (var name in names)
+        {
+            var machine = new Machine
+            {
+                Metadata = new ObjectMeta
+                {
+                    Name = name,
+                    Namespace = ns,
+                    // The cluster-name and control-plane role labels; not its annotations (they hold the first's device uid).
+                    Labels = first.Metadata.Labels is { } labels ? new Dictionary<string, string>(labels) : null,
+                },
+                // A deep copy, without the first's device: same plan, OS, location, keys and versions.
+                Spec = ResourceCodec.FromJson<MachineSpec>(ResourceCodec.ToJson(first.Spec)),
+            };
+            machine.Spec.ProviderID = null;
+            await store.CreateAsync(machine, ct).ConfigureAwait(false);
+            log.Verbose($"Machine {name}: a control plane that joins {first.Name}.");
+        }
+        await SettleAsync(store, session, clusterName, log, wait,
+            s => names.All(n => s.Machines.Any(m => m.Name == n && m.Status?.Phase is Phases.Provisioned or Phases.Running)), ct).ConfigureAwait(false);
+        var added = new List<Machine>();
+        foreach (var name in names)
+            added.Add((await store.GetAsync<Machine>(ns, name, ct).ConfigureAwait(false))!);
+        return added;
     }
 
     /// <summary>
@@ -153,6 +208,16 @@ public static class MachineOperations
             _ => throw new PacketClusterException("MachineDeploymentAmbiguous", ErrorKind.InvalidArgument,
                 $"Cluster '{clusterName}' has several MachineDeployments ({string.Join(", ", found.Select(d => d.Name))}); name one with -DeploymentName.", clusterName),
         };
+    }
+
+    /// <summary><c>&lt;cluster&gt;-control-plane-N</c> after the highest N in use, so a name never returns while an older machine with it may still be deleting.</summary>
+    private static string[] NextControlPlaneNames(string clusterName, IEnumerable<Machine> machines, int count)
+    {
+        var prefix = clusterName + "-control-plane-";
+        var highest = machines.Select(m => m.Name.StartsWith(prefix, StringComparison.Ordinal)
+                && int.TryParse(m.Name.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : -1)
+            .DefaultIfEmpty(-1).Max();
+        return Enumerable.Range(highest + 1, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     }
 
     private static Task<IReadOnlyList<Machine>> MachinesAsync(IStateStore store, string clusterName, CancellationToken ct) =>

@@ -30,18 +30,20 @@ public static class UserdataPreview
         var pki = PreviewPki(config);
         var renderer = new UserdataRenderer(catalogue);
         var all = Targets(config);
-        var workers = all.Where(t => string.IsNullOrEmpty(t.Spec.Versions?.ControlPlane)).ToList();
-        // One token per initial worker, listed in the first control plane's InitConfiguration (PRODUCT.md §4).
-        var tokens = workers.ToDictionary(w => w.Name, _ => BootstrapToken.Generate().Value);
+        // As the reconciler sees it: the first control plane inits, every other machine joins with a token of its own,
+        // listed in the first control plane's InitConfiguration (PRODUCT.md §4).
+        var first = Controllers.FirstControlPlane.Of(config.Machines)?.Name;
+        var tokens = all.Where(t => t.Name != first).ToDictionary(t => t.Name, _ => BootstrapToken.Generate().Value);
         var network = config.Cluster.Spec.ClusterNetwork;
         var pin = SpkiPin.Compute(pki.ClusterCa.CertificatePem);
 
         return targets.Select(target =>
         {
             var controlPlane = !string.IsNullOrEmpty(target.Spec.Versions?.ControlPlane);
+            var role = !controlPlane ? MachineRole.Worker : target.Name == first ? MachineRole.ControlPlane : MachineRole.JoiningControlPlane;
             var request = new UserdataRequest
             {
-                Role = controlPlane ? MachineRole.ControlPlane : MachineRole.Worker,
+                Role = role,
                 ClusterName = config.Name,
                 NodeName = target.Name,
                 MachineName = target.Name,
@@ -59,9 +61,9 @@ public static class UserdataPreview
                 FrontProxyCaKeyPem = controlPlane ? pki.FrontProxyCa.PrivateKeyPem : null,
                 ServiceAccountPublicKeyPem = controlPlane ? pki.ServiceAccount.PublicKeyPem : null,
                 ServiceAccountPrivateKeyPem = controlPlane ? pki.ServiceAccount.PrivateKeyPem : null,
-                BootstrapTokens = controlPlane ? tokens.Values.Append(BootstrapToken.Generate().Value).ToList() : [],
-                JoinToken = controlPlane ? null : tokens.GetValueOrDefault(target.Name) ?? BootstrapToken.Generate().Value,
-                CaCertHash = controlPlane ? null : pin,
+                BootstrapTokens = role == MachineRole.ControlPlane ? tokens.Values.Append(BootstrapToken.Generate().Value).ToList() : [],
+                JoinToken = role.Joins() ? tokens.GetValueOrDefault(target.Name) ?? BootstrapToken.Generate().Value : null,
+                CaCertHash = role.Joins() ? pin : null,
             };
             return new PacketUserData
             {

@@ -5,12 +5,15 @@ using PacketCluster.Models.ClusterApi;
 
 namespace PacketCluster.Commands;
 
-/// <summary>Adds worker machines to a cluster.</summary>
+/// <summary>Adds worker or control-plane machines to a cluster.</summary>
 /// <remarks>
 /// Workers are added by raising the replicas of the cluster's MachineDeployment (or the one named with
-/// -DeploymentName), and the new machines are returned once provisioned. Adding control planes to a running cluster
-/// needs kubeadm's certificate upload and join of control-plane nodes, which the machine configs do not render yet, so
-/// -Role ControlPlane is refused with an explanation; declare control planes up front with -ControlPlaneCount.
+/// -DeploymentName). Control planes are added as standalone Machines named like the first one
+/// (&lt;cluster&gt;-control-plane-N) with its plan, OS, location and versions; their userdata joins the running
+/// cluster as a control plane (kubeadm join with the cluster's shared CAs and service-account keys, the CA pinned),
+/// and the elastic IP stays on the first control plane. Joining a control plane needs a cloud-config machine config:
+/// a seed-style shell machine config is refused before anything is created. An even resulting number of control
+/// planes gets a warning, as etcd quorum prefers odd counts. The new machines are returned once provisioned.
 /// </remarks>
 /// <example>
 /// <code>Get-PacketCluster demo | Add-PacketMachine -Role Worker -Count 2</code>
@@ -19,6 +22,14 @@ namespace PacketCluster.Commands;
 /// <example>
 /// <code>Add-PacketMachine -ClusterName demo -Count 1 -NoWait</code>
 /// <para>Requests one more worker and returns at once.</para>
+/// </example>
+/// <example>
+/// <code>Add-PacketMachine -ClusterName demo -Role ControlPlane -Count 2</code>
+/// <para>Adds two control planes that join cluster demo, making three with the first one.</para>
+/// </example>
+/// <example>
+/// <code>Add-PacketMachine -ClusterName demo -Role ControlPlane -WhatIf</code>
+/// <para>Shows what would be added and changes nothing.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Add, "PacketMachine", SupportsShouldProcess = true)]
 [OutputType(typeof(Machine))]
@@ -30,7 +41,7 @@ public sealed class AddPacketMachineCommand : ChangeCmdlet
     [ArgumentCompleter(typeof(ClusterNameCompleter))]
     public string ClusterName { get; set; } = string.Empty;
 
-    /// <summary>Worker (default) or ControlPlane.</summary>
+    /// <summary>Worker (default) or ControlPlane (control planes that join the running cluster).</summary>
     [Parameter]
     [ValidateSet("Worker", "ControlPlane")]
     public string Role { get; set; } = "Worker";
@@ -40,19 +51,23 @@ public sealed class AddPacketMachineCommand : ChangeCmdlet
     [ValidateRange(1, 1000)]
     public int Count { get; set; } = 1;
 
-    /// <summary>The MachineDeployment to grow; needed only when the cluster has more than one.</summary>
+    /// <summary>The MachineDeployment to grow; needed only when the cluster has more than one. Workers only.</summary>
     [Parameter]
     public string? DeploymentName { get; set; }
 
     protected override void ProcessRecord()
     {
-        if (Role == "ControlPlane")
-            ThrowTerminatingError(new ErrorRecord(new PSNotSupportedException(
-                "Adding control planes to a created cluster is not supported yet: declare them up front (New-PacketCluster -ControlPlaneCount)."),
-                "AddControlPlaneNotSupported", ErrorCategory.NotImplemented, ClusterName));
-        if (!ShouldProcess(ClusterName, $"Add {Count} worker(s)")) return;
+        var controlPlane = Role == "ControlPlane";
+        if (controlPlane && DeploymentName is not null)
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException(
+                "-DeploymentName names the MachineDeployment that grows by workers; control planes are standalone Machines. Leave it out with -Role ControlPlane."),
+                "DeploymentNameWithControlPlane", ErrorCategory.InvalidArgument, DeploymentName));
+        if (!ShouldProcess(ClusterName, controlPlane ? $"Add {Count} control plane(s) that join the cluster" : $"Add {Count} worker(s)")) return;
         var session = RequireSession();
         var root = StateRoot;
-        WriteObject(RunEngineAsync((log, ct) => MachineOperations.AddWorkersAsync(root, ClusterName, DeploymentName, Count, session, log, Wait, ct)), enumerateCollection: true);
+        var added = controlPlane
+            ? RunEngineAsync((log, ct) => MachineOperations.AddControlPlanesAsync(root, ClusterName, Count, session, log, Wait, ct))
+            : RunEngineAsync((log, ct) => MachineOperations.AddWorkersAsync(root, ClusterName, DeploymentName, Count, session, log, Wait, ct));
+        WriteObject(added, enumerateCollection: true);
     }
 }

@@ -23,11 +23,14 @@ public class CloudInitSchemaTests
         var entries = catalogue.Entries.Where(e => e.Format == MachineConfigCatalogue.CloudConfigFormat).ToList();
         Assert.NotEmpty(entries);
 
-        // Entries that render to the same bytes (e.g. one version on ubuntu_22_04 and ubuntu_24_04) are checked once.
+        // Every role an entry serves (a control-plane entry also renders the join of a further control plane). Entries
+        // that render to the same bytes (e.g. one version on ubuntu_22_04 and ubuntu_24_04) are checked once.
         var distinct = entries
-            .GroupBy(e => renderer.Render(UserdataFixtures.For(e)))
+            .SelectMany(e => UserdataFixtures.For(e).Select(r => (Entry: $"{e} ({r.Role})", Userdata: renderer.Render(r))))
+            .GroupBy(e => e.Userdata, e => e.Entry)
             .Select((g, i) => (Userdata: g.Key, Entries: string.Join(", ", g), File: dir.File($"userdata-{i}.yaml")))
             .ToList();
+        Assert.Contains(distinct, d => d.Entries.Contains(nameof(MachineRole.JoiningControlPlane), StringComparison.Ordinal));
         foreach (var d in distinct)
         {
             await File.WriteAllTextAsync(d.File, d.Userdata);

@@ -15,54 +15,60 @@ public class KubeadmMigrateTests
     private static readonly MachineConfigCatalogue Catalogue = MachineConfigCatalogue.LoadShipped();
     private static readonly UserdataRenderer Renderer = new(Catalogue);
 
-    public static TheoryData<string, string, bool> Entries()
+    public static TheoryData<string, string, MachineRole> Entries()
     {
-        var data = new TheoryData<string, string, bool>();
+        var data = new TheoryData<string, string, MachineRole>();
         // kubeadm 1.20 refuses to deploy a control plane older than 1.19, so of the seed's 1.14.3 only the worker's
-        // v1beta1 JoinConfiguration can be checked with it.
+        // v1beta1 JoinConfiguration can be checked with it (and its shell entry cannot join a control plane anyway).
         foreach (var e in Catalogue.Entries.Where(e => e.Kubelet == "1.20.2" || (e.Kubelet == "1.14.3" && e.ControlPlane is null)))
         {
-            data.Add(e.Image, e.Kubelet, e.ControlPlane is not null);
+            foreach (var request in UserdataFixtures.For(e))
+            {
+                data.Add(e.Image, e.Kubelet, request.Role);
+            }
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Entries))]
-    public async Task RealKubeadm_AcceptsRenderedConfig(string image, string version, bool controlPlane)
+    public async Task RealKubeadm_AcceptsRenderedConfig(string image, string version, MachineRole role)
     {
-        var request = controlPlane ? UserdataFixtures.ControlPlane(image, version) : UserdataFixtures.Worker(image, version);
+        var request = UserdataFixtures.For(image, version, role);
 
-        var result = await Migrate(Renderer.RenderKubeadmConfig(request), $"{image}-{version}-{(controlPlane ? "cp" : "worker")}");
+        var result = await Migrate(Renderer.RenderKubeadmConfig(request), $"{image}-{version}-{role}");
 
         Assert.True(result.ExitCode == 0, $"kubeadm config migrate exited {result.ExitCode}: {result.Output}");
     }
 
     [Fact]
-    public async Task RealKubeadm_RejectsAnInvalidPodSubnet()
-    {
-        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.ControlPlane("ubuntu_20_04", "1.20.2"));
-        var broken = config.Replace("podSubnet: \"10.244.0.0/16\"", "podSubnet: notacidr", StringComparison.Ordinal);
-        Assert.NotEqual(config, broken);
+    public Task RealKubeadm_RejectsAnInvalidPodSubnet() =>
+        AssertRejected(UserdataFixtures.ControlPlane("ubuntu_20_04", "1.20.2"), "broken-podsubnet", "notacidr",
+            config => config.Replace("podSubnet: \"10.244.0.0/16\"", "podSubnet: notacidr", StringComparison.Ordinal));
 
-        var result = await Migrate(broken, "broken-podsubnet");
-
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("notacidr", result.Output);
-    }
-
+    /// <summary>Proves the worker side is checked too: kubeadm refuses token discovery with neither a pin nor unsafe skip.</summary>
     [Fact]
-    public async Task RealKubeadm_RejectsAJoinWithoutCaPinOrSkip()
+    public Task RealKubeadm_RejectsAJoinWithoutCaPinOrSkip() =>
+        AssertRejected(UserdataFixtures.Worker("ubuntu_20_04", "1.20.2"), "broken-join", "caCertHashes",
+            config => string.Join('\n', config.Split('\n').Where(l => !l.Contains("caCertHashes", StringComparison.Ordinal) && !l.Contains("sha256:", StringComparison.Ordinal))));
+
+    /// <summary>Proves kubeadm reads the controlPlane section as a control-plane join, not as an unknown field it ignores.</summary>
+    [Fact]
+    public Task RealKubeadm_ValidatesTheJoiningControlPlaneSection() =>
+        AssertRejected(UserdataFixtures.JoiningControlPlane("ubuntu_22_04", "1.20.2"), "broken-cp-join", "controlPlane.localAPIEndpoint.bindPort",
+            config => config.Replace("bindPort: 6443", "bindPort: 70000", StringComparison.Ordinal));
+
+    /// <summary>The rendered config, broken on purpose, is refused by kubeadm with a message that names <paramref name="expected"/>.</summary>
+    private static async Task AssertRejected(UserdataRequest request, string name, string expected, Func<string, string> breakIt)
     {
-        // Proves the worker side is checked too: kubeadm refuses token discovery with neither a pin nor unsafe skip.
-        var config = Renderer.RenderKubeadmConfig(UserdataFixtures.Worker("ubuntu_20_04", "1.20.2"));
-        var broken = string.Join('\n', config.Split('\n').Where(l => !l.Contains("caCertHashes", StringComparison.Ordinal) && !l.Contains("sha256:", StringComparison.Ordinal)));
+        var config = Renderer.RenderKubeadmConfig(request);
+        var broken = breakIt(config);
         Assert.NotEqual(config, broken);
 
-        var result = await Migrate(broken, "broken-join");
+        var result = await Migrate(broken, name);
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("caCertHashes", result.Output);
+        Assert.Contains(expected, result.Output);
     }
 
     private static async Task<CommandResult> Migrate(string config, string name)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Pki;
 
 namespace PacketCluster.Engine.Tests.Bootstrap;
 
@@ -14,6 +15,7 @@ internal static class UserdataFixtures
     public const string WorkerToken = "w0rk3r.0123456789abcdef";
     public const string ControlPlaneToken = "c0ntr0.fedcba9876543210";
     public const string SecondWorkerToken = "w0rk3s.aaaabbbbccccdddd";
+    public const string JoiningControlPlaneToken = "c0ntr1.0011223344556677";
     public const string CaPin = "sha256:2c1b8f2e3a9d4c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b";
 
     public static string Pem(string type, string label) =>
@@ -43,24 +45,76 @@ internal static class UserdataFixtures
         BootstrapTokens = [ControlPlaneToken, WorkerToken, SecondWorkerToken],
     };
 
-    public static UserdataRequest Worker(string image, string version) => new()
+    /// <summary>
+    /// A control plane joining the cluster of <see cref="ControlPlane"/>: the same placeholder keys, its own token, the
+    /// CA pinned. With <paramref name="pki"/>: that cluster's real keys, and the pin of its CA.
+    /// </summary>
+    public static UserdataRequest JoiningControlPlane(string image, string version, ClusterPki? pki = null) =>
+        Joining(MachineRole.JoiningControlPlane, "demo-cp-1", image, version, JoiningControlPlaneToken, pki);
+
+    public static UserdataRequest For(string image, string version, MachineRole role) => role switch
     {
-        Role = MachineRole.Worker,
-        ClusterName = "demo",
-        NodeName = "demo-worker-0",
-        KubernetesVersion = version,
-        Image = image,
-        ControlPlaneEndpointHost = EndpointHost,
-        PodCidr = "10.244.0.0/16",
-        ServiceCidr = "10.96.0.0/12",
-        MachineName = "demo-worker-0",
-        JoinToken = WorkerToken,
-        CaCertHash = CaPin,
+        MachineRole.ControlPlane => ControlPlane(image, version),
+        MachineRole.JoiningControlPlane => JoiningControlPlane(image, version),
+        _ => Worker(image, version),
     };
 
-    /// <summary>The request for a catalogue entry's role.</summary>
-    public static UserdataRequest For(PacketCluster.Models.MachineConfigInfo entry) =>
-        entry.ControlPlane is null ? Worker(entry.Image, entry.Kubelet) : ControlPlane(entry.Image, entry.Kubelet);
+    public static UserdataRequest Worker(string image, string version) =>
+        Joining(MachineRole.Worker, "demo-worker-0", image, version, WorkerToken, pki: null);
+
+    /// <summary>
+    /// Only the required fields of <paramref name="source"/> plus the ones named: a request that lacks everything else,
+    /// to see what validation says about it.
+    /// </summary>
+    public static UserdataRequest Bare(UserdataRequest source, string? joinToken = null, string? caCertHash = null, string? containerRuntime = null) => new()
+    {
+        Role = source.Role, ClusterName = source.ClusterName, NodeName = source.NodeName, KubernetesVersion = source.KubernetesVersion,
+        Image = source.Image, ControlPlaneEndpointHost = source.ControlPlaneEndpointHost, PodCidr = source.PodCidr, ServiceCidr = source.ServiceCidr,
+        JoinToken = joinToken, CaCertHash = caCertHash, ContainerRuntime = containerRuntime,
+    };
+
+    /// <summary>A machine that joins with its own token and the pinned CA; a joining control plane also brings the shared keys.</summary>
+    private static UserdataRequest Joining(MachineRole role, string nodeName, string image, string version, string token, ClusterPki? pki)
+    {
+        var keys = role == MachineRole.JoiningControlPlane ? ControlPlane(image, version) : null;
+        return new()
+        {
+            Role = role,
+            ClusterName = "demo",
+            NodeName = nodeName,
+            MachineName = nodeName,
+            KubernetesVersion = version,
+            Image = image,
+            ControlPlaneEndpointHost = EndpointHost,
+            PodCidr = "10.244.0.0/16",
+            ServiceCidr = "10.96.0.0/12",
+            CaCertificatePem = keys is null ? null : pki?.ClusterCa.CertificatePem ?? keys.CaCertificatePem,
+            CaKeyPem = keys is null ? null : pki?.ClusterCa.PrivateKeyPem ?? keys.CaKeyPem,
+            EtcdCaCertificatePem = keys is null ? null : pki?.EtcdCa.CertificatePem ?? keys.EtcdCaCertificatePem,
+            EtcdCaKeyPem = keys is null ? null : pki?.EtcdCa.PrivateKeyPem ?? keys.EtcdCaKeyPem,
+            FrontProxyCaCertificatePem = keys is null ? null : pki?.FrontProxyCa.CertificatePem ?? keys.FrontProxyCaCertificatePem,
+            FrontProxyCaKeyPem = keys is null ? null : pki?.FrontProxyCa.PrivateKeyPem ?? keys.FrontProxyCaKeyPem,
+            ServiceAccountPublicKeyPem = keys is null ? null : pki?.ServiceAccount.PublicKeyPem ?? keys.ServiceAccountPublicKeyPem,
+            ServiceAccountPrivateKeyPem = keys is null ? null : pki?.ServiceAccount.PrivateKeyPem ?? keys.ServiceAccountPrivateKeyPem,
+            JoinToken = token,
+            CaCertHash = pki is null ? CaPin : SpkiPin.Compute(pki.ClusterCa.CertificatePem),
+        };
+    }
+
+    /// <summary>
+    /// The requests a catalogue entry serves: a worker's, or the first control plane's and, for a cloud-config entry,
+    /// a joining control plane's (a shell entry cannot express that join).
+    /// </summary>
+    public static IEnumerable<UserdataRequest> For(PacketCluster.Models.MachineConfigInfo entry)
+    {
+        if (entry.ControlPlane is null)
+        {
+            return [Worker(entry.Image, entry.Kubelet)];
+        }
+        return entry.Format == MachineConfigCatalogue.CloudConfigFormat
+            ? [ControlPlane(entry.Image, entry.Kubelet), JoiningControlPlane(entry.Image, entry.Kubelet)]
+            : [ControlPlane(entry.Image, entry.Kubelet)];
+    }
 
     /// <summary>Every string in a request that must never show up in a message or ToString.</summary>
     public static IEnumerable<string> Secrets(UserdataRequest r) =>

@@ -211,12 +211,7 @@ public class UserdataRendererTests
     public void Worker_WithoutCaPin_IsRejected()
     {
         var worker = UserdataFixtures.Worker("ubuntu_22_04", "1.34.0");
-        var unpinned = new UserdataRequest
-        {
-            Role = worker.Role, ClusterName = worker.ClusterName, NodeName = worker.NodeName, KubernetesVersion = worker.KubernetesVersion,
-            Image = worker.Image, ControlPlaneEndpointHost = worker.ControlPlaneEndpointHost, PodCidr = worker.PodCidr, ServiceCidr = worker.ServiceCidr,
-            JoinToken = worker.JoinToken,
-        };
+        var unpinned = UserdataFixtures.Bare(worker, joinToken: worker.JoinToken);
 
         var e = Assert.Throws<PacketClusterException>(() => Renderer.Render(unpinned));
 
@@ -236,12 +231,7 @@ public class UserdataRendererTests
     public void RequestContainerRuntime_OverridesTheCatalogue()
     {
         var worker = UserdataFixtures.Worker("ubuntu_22_04", "1.34.0");
-        var pinned = new UserdataRequest
-        {
-            Role = worker.Role, ClusterName = worker.ClusterName, NodeName = worker.NodeName, KubernetesVersion = worker.KubernetesVersion,
-            Image = worker.Image, ControlPlaneEndpointHost = worker.ControlPlaneEndpointHost, PodCidr = worker.PodCidr, ServiceCidr = worker.ServiceCidr,
-            JoinToken = worker.JoinToken, CaCertHash = worker.CaCertHash, ContainerRuntime = "containerd=1.7.12-0ubuntu2~22.04.1",
-        };
+        var pinned = UserdataFixtures.Bare(worker, joinToken: worker.JoinToken, caCertHash: worker.CaCertHash, containerRuntime: "containerd=1.7.12-0ubuntu2~22.04.1");
 
         Assert.Contains("apt-mark hold kubelet kubeadm kubectl containerd=1.7.12-0ubuntu2~22.04.1", Renderer.Render(pinned));
     }
@@ -255,7 +245,7 @@ public class UserdataRendererTests
     }
 
     /// <summary>write_files path → permissions as written (quotes included, to prove they stay strings).</summary>
-    private static Dictionary<string, string> Files(YamlDotNet.RepresentationModel.YamlMappingNode root) =>
+    internal static Dictionary<string, string> Files(YamlDotNet.RepresentationModel.YamlMappingNode root) =>
         ((YamlDotNet.RepresentationModel.YamlSequenceNode)root["write_files"]).Children
             .Cast<YamlDotNet.RepresentationModel.YamlMappingNode>()
             .Where(f => f.Children.ContainsKey("permissions"))
