@@ -45,12 +45,12 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
         Directory.Delete(_stateRoot, recursive: true);
     }
 
-    private CreateClusterRequest Request(bool wait, int concurrency = ClusterReconcileLoop.DefaultConcurrency) => new()
+    private CreateClusterRequest Request(bool wait, int concurrency = ClusterReconcileLoop.DefaultConcurrency, int workers = 2) => new()
     {
         Config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
         {
             Name = "ops", ProjectId = _simulator.ProjectId, ApiKey = _simulator.ApiKey, Metro = "sv", Plan = "c3.small.x86",
-            OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = 2,
+            OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = workers,
             SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
         }, MachineConfigCatalogue.LoadShipped()).Config,
         StateRoot = _stateRoot, Wait = new ChangeWait(wait, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100), concurrency),
@@ -99,13 +99,14 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     {
         using var admin = new HttpClient { BaseAddress = _simulator.AdminUrl };
         admin.DefaultRequestHeaders.Add("X-Auth-Token", _simulator.ApiKey);
-        // Slow creates, so machines reconciled together are visibly in flight together.
-        (await admin.PutAsync("faults", new StringContent("requests:\n- path: /projects/*/devices\n  methods: [POST]\n  latency: 00:00:00.300\n"))).EnsureSuccessStatusCode();
+        // Slow creates, so machines reconciled together are visibly in flight together; five workers whose creates start
+        // alike (the control plane renders more first, so it may start late).
+        (await admin.PutAsync("faults", new StringContent("requests:\n- path: /projects/*/devices\n  methods: [POST]\n  latency: 00:00:01\n"))).EnsureSuccessStatusCode();
         (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
 
-        await ClusterOperations.CreateAsync(Request(wait: false, concurrency), _session, NullEngineLog.Instance, default);
+        await ClusterOperations.CreateAsync(Request(wait: false, concurrency, workers: 5), _session, NullEngineLog.Instance, default);
 
-        Assert.Equal(3, (await ClusterDevicesAsync()).Count);
+        Assert.Equal(6, (await ClusterDevicesAsync()).Count);
         var counts = System.Text.Json.Nodes.JsonNode.Parse(await admin.GetStringAsync("requests"))!;
         Assert.Equal(concurrency, counts["maxInFlight"]!.GetValue<int>());
     }
