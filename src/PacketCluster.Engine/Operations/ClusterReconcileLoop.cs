@@ -43,11 +43,25 @@ public sealed class ClusterReconcileLoop
 
     private IReadOnlyDictionary<string, string> Selector => new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = _cluster };
 
+    /// <summary>
+    /// On a Cluster, stops every reconciler of it (Cluster API's convention): the pivot sets it on the source while the
+    /// objects move, and Remove-PacketCluster on a pivoted cluster so its in-cluster manager stands still.
+    /// </summary>
+    public const string PausedAnnotation = "cluster.k8s.io/paused";
+
+    public static bool IsPaused(Cluster? cluster) => cluster?.Metadata.Annotations?.ContainsKey(PausedAnnotation) == true;
+
     /// <summary>One pass over every object of the cluster; returns the shortest requeue any of them asked for.</summary>
     public async Task<ReconcileResult> RunOnceAsync(CancellationToken ct)
     {
         var result = ReconcileResult.Done;
-        if (await _context.Store.GetAsync<Cluster>(_namespace, _cluster, ct).ConfigureAwait(false) is not null)
+        var cluster = await _context.Store.GetAsync<Cluster>(_namespace, _cluster, ct).ConfigureAwait(false);
+        if (IsPaused(cluster))
+        {
+            _context.Log.Debug($"Cluster '{_cluster}' is paused ({PausedAnnotation}); nothing reconciled.");
+            return ReconcileResult.Done;
+        }
+        if (cluster is not null)
             result = ReconcileResult.Combine(result, await _clusterReconciler.ReconcileAsync(_namespace, _cluster, ct).ConfigureAwait(false));
         foreach (var deployment in await _context.Store.ListAsync<MachineDeployment>(_namespace, Selector, ct).ConfigureAwait(false))
             result = ReconcileResult.Combine(result, await _deploymentReconciler.ReconcileAsync(_namespace, deployment.Name, ct).ConfigureAwait(false));
