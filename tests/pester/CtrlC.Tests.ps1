@@ -1,20 +1,15 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
-    $script:Work = Join-Path ([IO.Path]::GetTempPath()) ("pc-ctrlc-" + [Guid]::NewGuid())
-    New-Item -ItemType Directory $Work | Out-Null
+    $script:Work = New-TestWorkDirectory 'pc-ctrlc'
     # Provisioning takes 15 s, so the create is still waiting when the user presses Ctrl+C and the devices are still
     # provisioning when the re-run adopts them.
-    $config = Join-Path $Work 'slow.yaml'
-    @"
-apiVersion: packetcluster.io/v1alpha1
-kind: SimulatorConfig
+    $script:Sim = Start-TestSimulator $Work -Seed 5 -Config @"
 timings:
   queued: {duration: 200ms}
   provisioning: {duration: 15s}
   deprovisioning: {duration: 300ms}
-"@ | Set-Content $config
-    $script:Sim = Start-PacketSimulator -ConfigFile $config -Seed 5
+"@
     $script:Sim | Connect-PacketApi | Out-Null
     $script:State = Join-Path $Work 'state'
     $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
