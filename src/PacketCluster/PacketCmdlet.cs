@@ -11,6 +11,7 @@ namespace PacketCluster;
 /// </summary>
 public abstract class PacketCmdlet : PSCmdlet
 {
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource _cancellation = new();
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
@@ -60,6 +61,13 @@ public abstract class PacketCmdlet : PSCmdlet
             }
             finally
             {
+                // A write that threw (Ctrl+C stops the pipeline, or -*Action Stop) ends the pump early: stop the engine
+                // and let it finish, so nothing of this command goes on after the prompt is back. Every wait is bounded.
+                if (!task.IsCompleted)
+                {
+                    _cancellation.Cancel();
+                    try { task.Wait(StopGrace); } catch (AggregateException) { }
+                }
                 log.CompleteProgress();
             }
         });

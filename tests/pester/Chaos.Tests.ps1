@@ -1,13 +1,9 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
-    $script:Work = Join-Path ([IO.Path]::GetTempPath()) ("pc-chaos-" + [Guid]::NewGuid())
-    New-Item -ItemType Directory $Work | Out-Null
+    $script:Work = New-TestWorkDirectory 'pc-chaos'
     # About 20 % of API requests fail: 429, 500, 503 and dropped connections, deterministic under the seed.
-    $config = Join-Path $Work 'chaos.yaml'
-    @"
-apiVersion: packetcluster.io/v1alpha1
-kind: SimulatorConfig
+    $script:Sim = Start-TestSimulator $Work -Seed 3 -Config @"
 timings:
   queued: {duration: 200ms}
   provisioning: {duration: 1500ms, jitter: 1s}
@@ -18,8 +14,7 @@ faults:
   - {name: oops, path: "/**", rate: 0.05, status: 500}
   - {name: unavailable, path: "/**", rate: 0.06, status: 503}
   - {name: drop, path: "/**", rate: 0.04, drop: true}
-"@ | Set-Content $config
-    $script:Sim = Start-PacketSimulator -ConfigFile $config -Seed 3
+"@
     $script:State = Join-Path $Work 'state'
     $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
     $script:Pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')

@@ -7,3 +7,13 @@ $script:SeedDir = Join-Path $PSScriptRoot '../PacketCluster.Engine.Tests/testdat
 function Invoke-FreshPwsh([string] $Script) {
     & (Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')) -NoProfile -NonInteractive -Command $Script 2>&1
 }
+# A fresh temporary folder for one test file's state and simulator config.
+function New-TestWorkDirectory([string] $Prefix) {
+    (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "$Prefix-$([Guid]::NewGuid())")).FullName
+}
+# Starts a simulator on loopback from the body of a SimulatorConfig (timings:, faults:), kept in $WorkDirectory.
+function Start-TestSimulator([string] $WorkDirectory, [string] $Config, [int] $Seed) {
+    $path = Join-Path $WorkDirectory 'simulator.yaml'
+    "apiVersion: packetcluster.io/v1alpha1`nkind: SimulatorConfig`n$Config" | Set-Content $path
+    Start-PacketSimulator -ConfigFile $path -Seed $Seed
+}

@@ -274,6 +274,13 @@ public sealed class MachineReconciler
             }
             scope.ProviderStatus.State = device.State;
             if (device.State is "deprovisioning") return ReconcileResult.RequeueAfter(RequeueIntervals.DeviceDeleting);
+            if (device.State is "queued" or "provisioning")
+            {
+                // The API refuses (422) to delete a device before its provisioning ends, e.g. after a create was
+                // interrupted with Ctrl+C: wait for it to become active or failed, then delete it.
+                scope.SetCondition(Conditions.DeviceReady, false, "WaitingToDelete", $"Device {device.Id} is {device.State}; it is deleted when provisioning ends.");
+                return ReconcileResult.RequeueAfter(RequeueIntervals.DeviceProvisioning);
+            }
             try
             {
                 await Context.Packet.DeleteDeviceAsync(device.Id!, cancellationToken: ct).ConfigureAwait(false);
