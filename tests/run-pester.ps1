@@ -4,7 +4,7 @@
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [string] $TestPath = (Join-Path $PSScriptRoot 'pester')
+    [string[]] $TestPath = (Join-Path $PSScriptRoot 'pester')
 )
 $ErrorActionPreference = 'Stop'
 $pester = Get-ChildItem (Join-Path $PSScriptRoot '../.tools/nuget/pester') -Directory | Sort-Object Name -Descending | Select-Object -First 1
