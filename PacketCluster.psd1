@@ -26,6 +26,7 @@
         'New-PacketCluster'
         'Get-PacketCluster'
         'Remove-PacketCluster'
+        'Invoke-PacketPivot'
         'Get-PacketMachine'
         'Get-PacketKubeconfig'
         'Add-PacketMachine'

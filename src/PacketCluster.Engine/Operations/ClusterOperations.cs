@@ -44,6 +44,12 @@ public static class ClusterOperations
         await Preflight.CheckAsync(config, session, log, ct).ConfigureAwait(false);
 
         var directory = StateLocation.ClusterDirectory(request.StateRoot, name);
+        if (StateLocation.IsPivoted(directory))
+        {
+            // Created and handed over to its own manager already: nothing to resume here.
+            log.Verbose($"Cluster '{name}' was created and pivoted; it is managed where {StateLocation.ManagementKubeconfig(directory)} points.");
+            return await ClusterQueries.GetClusterAsync(request.StateRoot, name, ct).ConfigureAwait(false);
+        }
         await using var store = FileStore.Open(directory);
         var ns = config.Cluster.Metadata.Namespace ?? DefaultNamespace;
         if (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false) is null)
@@ -146,7 +152,13 @@ public static class ClusterOperations
         var tag = DeviceTags.ClusterId(clusterName);
         var before = (await client.ListDevicesAsync(projectId, new DeviceListFilter { Tag = tag }, ct).ConfigureAwait(false)).Count;
 
-        if (FileStore.Exists(directory))
+        if (StateLocation.IsPivoted(directory))
+        {
+            // The objects live in the cluster that is about to go. Pause its manager so it does not replace the devices the
+            // sweep below deletes; the API server goes with the control plane, so nothing there is deleted one by one.
+            await PauseManagedClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false);
+        }
+        else if (FileStore.Exists(directory))
         {
             await using var store = FileStore.Open(directory);
             var ns = DefaultNamespace;
@@ -186,8 +198,34 @@ public static class ClusterOperations
             catch (PacketApiNotFoundException) { }
             catch (PacketApiException ex) { leftovers.Add($"IP reservation {ip.Address} ({ip.Id}): {ex.Message}"); }
         }
-        if (leftovers.Count == 0 && FileStore.Exists(directory)) FileStore.DeleteDirectory(directory);
+        if (leftovers.Count == 0 && (FileStore.Exists(directory) || StateLocation.IsPivoted(directory))) FileStore.DeleteDirectory(directory);
         else if (leftovers.Count > 0) log.Warning($"Could not remove everything of cluster '{clusterName}'; its state is kept in {directory} so Remove-PacketCluster can be run again.");
         return new DeleteClusterReport(clusterName, before, released, leftovers);
+    }
+
+    private static async Task PauseManagedClusterAsync(string directory, string clusterName, IEngineLog log, CancellationToken ct)
+    {
+        try
+        {
+            using var store = KubernetesStore.FromKubeconfig(StateLocation.ManagementKubeconfig(directory));
+            for (var attempt = 1; attempt <= 5; attempt++)
+            {
+                var cluster = await store.GetAsync<Cluster>(DefaultNamespace, clusterName, ct).ConfigureAwait(false);
+                if (cluster is null || ClusterReconcileLoop.IsPaused(cluster)) return;
+                (cluster.Metadata.Annotations ??= new())[ClusterReconcileLoop.PausedAnnotation] = "true";
+                try
+                {
+                    await store.UpdateAsync(cluster, ct).ConfigureAwait(false);
+                    log.Verbose($"Paused cluster '{clusterName}' in its management cluster.");
+                    return;
+                }
+                catch (StoreConflictException) { }
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException or IOException)
+        {
+            // Already unreachable (its control plane gone): nothing left that could replace devices.
+            log.Warning($"Could not pause cluster '{clusterName}' in its management cluster ({e.Message}); deleting its devices anyway.");
+        }
     }
 }

@@ -48,9 +48,19 @@ public static class ClusterQueries
         return AdminKubeconfig.Create(clusterName, $"https://{host}:{endpoint.Port}", pki.ClusterCa);
     }
 
-    internal static FileStore OpenExisting(string stateRoot, string name)
+    /// <summary>The cluster's own folder, pivoted or not (the pivot reads what is left there).</summary>
+    internal static IOwnedStateStore OpenEmbedded(string stateRoot, string name)
     {
         var directory = StateLocation.ClusterDirectory(stateRoot, name);
+        if (!FileStore.Exists(directory)) throw NotFound(stateRoot, name);
+        return FileStore.Open(directory);
+    }
+
+    /// <summary>The cluster's store: its folder, or — once pivoted — the cluster its management kubeconfig points at.</summary>
+    internal static IOwnedStateStore OpenExisting(string stateRoot, string name)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, name);
+        if (StateLocation.IsPivoted(directory)) return KubernetesStore.FromKubeconfig(StateLocation.ManagementKubeconfig(directory));
         if (!FileStore.Exists(directory)) throw NotFound(stateRoot, name);
         return FileStore.Open(directory);
     }

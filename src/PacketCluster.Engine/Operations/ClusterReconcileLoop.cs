@@ -83,18 +83,22 @@ public sealed class ClusterReconcileLoop
     /// Reconciles until <paramref name="settled"/> says so, waiting between passes for the shortest requeue (clamped to
     /// <paramref name="maxWait"/>), up to <paramref name="timeout"/>.
     /// </summary>
-    public async Task RunUntilAsync(Func<ClusterSnapshot, bool> settled, TimeSpan timeout, TimeSpan maxWait, Action<ClusterSnapshot>? report, CancellationToken ct)
+    /// <param name="reconcile">False: only watch the store while someone else (the cluster's manager) reconciles.</param>
+    public async Task RunUntilAsync(Func<ClusterSnapshot, bool> settled, TimeSpan timeout, TimeSpan maxWait, Action<ClusterSnapshot>? report, CancellationToken ct,
+        bool reconcile = true)
     {
         var deadline = _context.Time.GetUtcNow() + timeout;
         while (true)
         {
-            var result = await RunOnceAsync(ct).ConfigureAwait(false);
+            var result = reconcile ? await RunOnceAsync(ct).ConfigureAwait(false) : ReconcileResult.Done;
             var snapshot = await SnapshotAsync(ct).ConfigureAwait(false);
             report?.Invoke(snapshot);
             if (settled(snapshot)) return;
             if (_context.Time.GetUtcNow() >= deadline)
                 throw new PacketClusterException("ClusterOperationTimeout", ErrorKind.OperationTimeout,
-                    $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Run the command again to resume; nothing is lost.", _cluster);
+                    (reconcile
+                        ? $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Run the command again to resume; nothing is lost."
+                        : $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Its manager reconciles it since the pivot: check that it runs (the provider-components Deployment, or Start-PacketClusterManager)."), _cluster);
             var wait = result.RequeueAfterInterval is { } requeue && requeue < maxWait ? requeue : maxWait;
             await Task.Delay(wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait, _context.Time, ct).ConfigureAwait(false);
         }

@@ -186,13 +186,15 @@ public static class MachineOperations
         using var client = session.CreateClient(log);
         using var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, inventoryMaxAge: wait.PollInterval);
         var loop = new ClusterReconcileLoop(context, ClusterOperations.DefaultNamespace, clusterName, wait.Concurrency);
+        // Pivoted: the cluster's own manager reconciles; reconciling here too would race it. Only watch.
+        var pivoted = store is KubernetesStore;
         if (!wait.Wait)
         {
-            await loop.RunOnceAsync(ct).ConfigureAwait(false);
+            if (!pivoted) await loop.RunOnceAsync(ct).ConfigureAwait(false);
             return;
         }
         await loop.RunUntilAsync(settled, wait.Timeout, wait.PollInterval,
-            s => log.Report(new EngineProgress(Activity, "Reconciling", s.Describe())), ct).ConfigureAwait(false);
+            s => log.Report(new EngineProgress(Activity, pivoted ? "Waiting for the manager" : "Reconciling", s.Describe())), ct, reconcile: !pivoted).ConfigureAwait(false);
     }
 
     private static async Task<MachineDeployment> FindDeploymentAsync(IStateStore store, string clusterName, string? name, CancellationToken ct)
@@ -223,5 +225,5 @@ public static class MachineOperations
     private static Task<IReadOnlyList<Machine>> MachinesAsync(IStateStore store, string clusterName, CancellationToken ct) =>
         store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct);
 
-    private static FileStore Open(string stateRoot, string clusterName) => ClusterQueries.OpenExisting(stateRoot, clusterName);
+    private static IOwnedStateStore Open(string stateRoot, string clusterName) => ClusterQueries.OpenExisting(stateRoot, clusterName);
 }

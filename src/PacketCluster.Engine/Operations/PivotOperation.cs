@@ -24,6 +24,44 @@ public static class PivotOperation
 {
     private const string Activity = "PacketCluster pivot";
 
+    /// <summary>
+    /// Pivots a cluster of the embedded store (<paramref name="stateRoot"/>) to <paramref name="targetKubeconfig"/>, or —
+    /// when null — into the workload cluster itself, through an admin kubeconfig minted from its CA. The provider
+    /// components (with the session's API credentials) go to the target so its manager can take over. Afterwards the
+    /// cluster's folder keeps only the target's kubeconfig (0600), through which every cmdlet finds it again.
+    /// </summary>
+    public static async Task<PivotReport> PivotEmbeddedAsync(string stateRoot, string clusterName, string? targetKubeconfig, PacketSession session,
+        IEngineLog log, bool planOnly, CancellationToken ct)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
+        var ns = ClusterOperations.DefaultNamespace;
+        if (StateLocation.IsPivoted(directory) && !FileStore.HoldsCluster(directory))
+        {
+            log.Verbose($"Cluster '{clusterName}' was pivoted already; its objects live where {StateLocation.ManagementKubeconfig(directory)} points.");
+            return new PivotReport(clusterName, [], [], []);
+        }
+        await using var source = (FileStore)ClusterQueries.OpenEmbedded(stateRoot, clusterName);
+        if (planOnly) return await PlanAsync(source, ns, clusterName, ct).ConfigureAwait(false);
+
+        var kubeconfig = targetKubeconfig is null
+            ? await ClusterQueries.AdminKubeconfigAsync(source, ns, clusterName, ct).ConfigureAwait(false) 
+                ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in {directory}.", clusterName)
+            : await File.ReadAllTextAsync(targetKubeconfig, ct).ConfigureAwait(false);
+        using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
+        var components = ProviderComponentsFor(clusterName, session);
+        return await RunAsync(source, ns, clusterName, target, components, log, ct,
+            // Written before the source empties: from then on every cmdlet reads the cluster where it now lives.
+            beforeSourceRemoval: () => AtomicFile.WriteAsync(StateLocation.ManagementKubeconfig(directory), kubeconfig, ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>The provider components a target needs to run the manager with this session's Packet credentials.</summary>
+    public static string ProviderComponentsFor(string clusterName, PacketSession session) => ProviderComponents.Render(new ProviderComponentsOptions
+    {
+        ClusterName = clusterName, ProjectId = session.RequireProjectId(), ApiKey = session.Options.ApiKey,
+        ApiUrl = session.Options.Endpoint == Metal.PacketApiOptions.DefaultEndpoint ? null : session.Options.Endpoint.ToString(),
+        MachineConfigsYaml = Bootstrap.MachineConfigCatalogue.LoadShipped().ToYaml(),
+    });
+
     /// <summary>The objects a pivot of <paramref name="clusterName"/> would move, as "Kind namespace/name".</summary>
     public static async Task<PivotReport> PlanAsync(IStateStore source, string ns, string clusterName, CancellationToken ct)
     {

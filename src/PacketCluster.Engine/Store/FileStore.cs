@@ -20,7 +20,7 @@ namespace PacketCluster.Engine.Store;
 /// <para>The lock relies on .NET's FileShare.None, i.e. flock(2) on Unix; DOTNET_SYSTEM_IO_DISABLEFILELOCKING turns it
 /// off, and flock does not work across hosts on some network file systems, so keep the state folder local.</para>
 /// </summary>
-public sealed class FileStore : IStateStore, IAsyncDisposable, IDisposable
+public sealed class FileStore : IOwnedStateStore, IDisposable
 {
     /// <summary>The last resourceVersion handed out; persisted so versions never repeat across restarts.</summary>
     public const string ResourceVersionFileName = ".resource-version";

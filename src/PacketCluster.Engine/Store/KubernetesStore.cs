@@ -17,7 +17,7 @@ namespace PacketCluster.Engine.Store;
 /// update is ObjectModified (callers re-read and retry on their next pass), 404 on update is ObjectNotFound.
 /// Deletes use the API server's default (background) propagation, so deleting an owner also removes its dependents.
 /// </summary>
-public sealed class KubernetesStore : IStateStore, IDisposable
+public sealed class KubernetesStore : IOwnedStateStore, IDisposable
 {
     private readonly IKubernetes _client;
     private readonly bool _ownsClient;
@@ -31,6 +31,13 @@ public sealed class KubernetesStore : IStateStore, IDisposable
     /// <summary>A store on the cluster a kubeconfig file points at (its current context).</summary>
     public static KubernetesStore FromKubeconfig(string path, string? context = null) =>
         new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context)), ownsClient: true);
+
+    /// <summary>A store on the cluster a kubeconfig document (its current context) points at.</summary>
+    public static KubernetesStore FromKubeconfigText(string kubeconfig)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(kubeconfig));
+        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(stream)), ownsClient: true);
+    }
 
     public IKubernetes Client => _client;
 
@@ -315,5 +322,11 @@ public sealed class KubernetesStore : IStateStore, IDisposable
     public void Dispose()
     {
         if (_ownsClient) _client.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
     }
 }

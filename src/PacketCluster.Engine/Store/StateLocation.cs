@@ -29,12 +29,22 @@ public static class StateLocation
     public static string ClusterDirectory(string root, string clusterName) =>
         Path.Combine(root, ResourceNames.CheckName(clusterName, "cluster"));
 
-    /// <summary>Names of the cluster folders under <paramref name="root"/> that hold a Cluster object, sorted. A missing root has none.</summary>
+    /// <summary>
+    /// In a pivoted cluster's folder: the kubeconfig (0600) of the cluster that now holds its objects. The folder keeps
+    /// only this file, so every cmdlet finds the cluster again through it.
+    /// </summary>
+    public const string ManagementKubeconfigFileName = "management.kubeconfig";
+
+    public static string ManagementKubeconfig(string clusterDirectory) => Path.Combine(clusterDirectory, ManagementKubeconfigFileName);
+
+    public static bool IsPivoted(string clusterDirectory) => File.Exists(ManagementKubeconfig(clusterDirectory));
+
+    /// <summary>Names of the cluster folders under <paramref name="root"/> that hold a Cluster object or point at one (pivoted), sorted. A missing root has none.</summary>
     public static IReadOnlyList<string> ListClusterNames(string root)
     {
         if (!Directory.Exists(root)) return Array.Empty<string>();
         return Directory.EnumerateDirectories(root)
-            .Where(FileStore.HoldsCluster)
+            .Where(d => FileStore.HoldsCluster(d) || IsPivoted(d))
             .Select(Path.GetFileName)
             .OfType<string>()
             .Order(StringComparer.Ordinal)
