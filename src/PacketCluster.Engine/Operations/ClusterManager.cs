@@ -36,6 +36,9 @@ public sealed record ManagerOptions
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     public int Concurrency { get; init; } = ClusterReconcileLoop.DefaultConcurrency;
+
+    /// <summary>The machine-config catalogue (the provider components mount one); default: the shipped one.</summary>
+    public Bootstrap.MachineConfigCatalogue? MachineConfigs { get; init; }
 }
 
 /// <summary>
@@ -125,7 +128,8 @@ public sealed class ClusterManager
     private async Task ReconcileWhileAsync(CancellationToken ct)
     {
         using var client = _session.CreateClient(_log);
-        using var context = ClusterReconcileContext.Create(_store, client, _session.RequireProjectId(), _log, inventoryMaxAge: _options.PollInterval);
+        using var context = ClusterReconcileContext.Create(_store, client, _session.RequireProjectId(), _log,
+            machineConfigs: _options.MachineConfigs, inventoryMaxAge: _options.PollInterval);
         var queue = new WorkQueue();
         var ns = _options.Namespace;
 

@@ -189,12 +189,13 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
     private async Task<string?> FollowAsync<T>(string @namespace, string? resourceVersion, Func<WatchEventType, T, CancellationToken, Task> onEvent, CancellationToken cancellationToken)
         where T : ResourceObject, new()
     {
-        var response = _client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<object>(CustomResourceDefinitions.Group, Version, @namespace, PluralOf<T>(),
-            allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: WatchTimeoutSeconds, watch: true, cancellationToken: cancellationToken);
         // KubernetesClient hands ERROR events (a Status) to onError instead of yielding them; the server then ends the stream.
         Exception? failed = null;
-        await foreach (var (type, item) in response.WatchAsync<JsonElement, object>(e => failed ??= e, cancellationToken).ConfigureAwait(false))
+        var events = _client.CustomObjects.WatchListNamespacedCustomObjectAsync(CustomResourceDefinitions.Group, Version, @namespace, PluralOf<T>(),
+            allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: WatchTimeoutSeconds, onError: e => failed ??= e, cancellationToken: cancellationToken);
+        await foreach (var (type, raw) in events.ConfigureAwait(false))
         {
+            var item = raw is JsonElement element ? element : JsonSerializer.SerializeToElement(raw);
             if (type == WatchEventType.Bookmark)
             {
                 resourceVersion = item.GetProperty("metadata").GetProperty("resourceVersion").GetString() ?? resourceVersion;
