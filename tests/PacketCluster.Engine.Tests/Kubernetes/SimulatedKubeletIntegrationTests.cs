@@ -83,6 +83,11 @@ public sealed class SimulatedKubeletIntegrationTests(KubeControlPlane controlPla
 
         Assert.DoesNotContain(token.Secret, console.Text);
         Assert.Contains($"kubelet: Successfully registered node {request.NodeName}", console.Lines);
+
+        // Powering off stops the heartbeats at once and leaves the Node behind, as on real hardware.
+        await kubelet.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(KubeletState.Stopped, kubelet.State);
+        Assert.True(await NodeExistsAsync(request.NodeName));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -33,7 +32,7 @@ public enum KubeletState
 /// controller manager), Node registration, and lease and status heartbeats until disposed. Every step is bounded; what
 /// goes wrong is written to the device's console, never a credential.
 /// </summary>
-public sealed partial class SimulatedKubelet : IAsyncDisposable
+public sealed class SimulatedKubelet : IAsyncDisposable
 {
     internal const string UserAgent = "kubelet/v1.20.2 (linux/amd64) packetcluster-simulator";
 
@@ -55,7 +54,7 @@ public sealed partial class SimulatedKubelet : IAsyncDisposable
         _options = options;
         _time = time;
         // Whatever a message might echo by accident is cut out before it reaches the console.
-        _secrets = new[] { request.Token, TokenParts(request.Token)?.Secret }.OfType<string>().Where(s => s.Length > 0).ToArray();
+        _secrets = new[] { request.Token, JoinToken.Split(request.Token)?.Secret }.OfType<string>().Where(s => s.Length > 0).ToArray();
     }
 
     public KubeletState State => _state;
@@ -135,7 +134,7 @@ public sealed partial class SimulatedKubelet : IAsyncDisposable
 
     private async Task<NodeCredentials> BootstrapAsync(CancellationToken stopping)
     {
-        if (TokenParts(_request.Token) is not var (id, secret))
+        if (JoinToken.Split(_request.Token) is not var (id, secret))
             throw new KubeletJoinException("kubeadm join",
                 "discovery.bootstrapToken.token: Invalid value: the bootstrap token does not have the form \"[a-z0-9]{6}.[a-z0-9]{16}\"");
         if (_request.CaCertHashes.Count == 0 && !_request.UnsafeSkipCaVerification)
@@ -289,13 +288,4 @@ public sealed partial class SimulatedKubelet : IAsyncDisposable
     private void Say(string prefix, string text) => _console.WriteLine($"{prefix}: {Scrub(text)}");
 
     private string Scrub(string text) => _secrets.Aggregate(text, (current, secret) => current.Replace(secret, "<redacted>", StringComparison.Ordinal));
-
-    private static (string Id, string Secret)? TokenParts(string? token)
-    {
-        var match = token is null ? null : TokenPattern().Match(token);
-        return match is { Success: true } ? (match.Groups["id"].Value, match.Groups["secret"].Value) : null;
-    }
-
-    [GeneratedRegex("^(?<id>[a-z0-9]{6})\\.(?<secret>[a-z0-9]{16})\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex TokenPattern();
 }
