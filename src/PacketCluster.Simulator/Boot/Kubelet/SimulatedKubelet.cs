@@ -36,6 +36,8 @@ public sealed class SimulatedKubelet : IAsyncDisposable
 {
     internal const string UserAgent = "kubelet/v1.20.2 (linux/amd64) packetcluster-simulator";
 
+    private static readonly TimeSpan RepeatQuietPeriod = TimeSpan.FromMinutes(1);
+
     private readonly KubeletJoinRequest _request;
     private readonly IConsoleLog _console;
     private readonly SimulatedKubeletOptions _options;
@@ -43,6 +45,7 @@ public sealed class SimulatedKubelet : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<bool> _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string[] _secrets;
+    private readonly List<(string Text, DateTimeOffset At)> _repeats = [];
     private Task _run = Task.CompletedTask;
     private volatile KubeletState _state = KubeletState.Discovering;
     private volatile string? _failureReason;
@@ -82,6 +85,7 @@ public sealed class SimulatedKubelet : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var kubelet = new SimulatedKubelet(request, console, options, time ?? TimeProvider.System);
         kubelet._run = Task.Run(() => kubelet.RunAsync(kubelet._stop.Token));
         return kubelet;
@@ -226,7 +230,7 @@ public sealed class SimulatedKubelet : IAsyncDisposable
             }
             catch (Exception error) when (error is HttpOperationException || Failures.IsTransient(error, stopping))
             {
-                Say("kubelet", $"Error updating node status, will retry: {Failures.Describe(error)}");
+                SayUnlessRepeated($"Error updating node status, will retry: {Failures.Describe(error)}");
             }
         }
     }
@@ -240,7 +244,7 @@ public sealed class SimulatedKubelet : IAsyncDisposable
         }
         catch (Exception error) when (error is HttpOperationException || Failures.IsTransient(error, stopping))
         {
-            Say("kubelet", $"failed to update lease {NodeObjects.LeaseNamespace}/{NodeName}: {Failures.Describe(error)}");
+            SayUnlessRepeated($"failed to update lease {NodeObjects.LeaseNamespace}/{NodeName}: {Failures.Describe(error)}");
             return null; // Read it afresh next time (a 409 means someone else wrote it).
         }
     }
@@ -283,6 +287,23 @@ public sealed class SimulatedKubelet : IAsyncDisposable
         _failureReason = Scrub(reason);
         _state = KubeletState.Failed;
         Say(prefix, reason);
+    }
+
+    /// <summary>
+    /// Heartbeat errors repeat every few seconds while the control plane is down; the console gets each distinct one
+    /// once a minute, so a machine left running for days does not fill it.
+    /// </summary>
+    private void SayUnlessRepeated(string text)
+    {
+        var now = _time.GetUtcNow();
+        lock (_repeats)
+        {
+            _repeats.RemoveAll(r => now - r.At >= RepeatQuietPeriod);
+            if (_repeats.Any(r => r.Text == text))
+                return;
+            _repeats.Add((text, now));
+        }
+        Say("kubelet", text);
     }
 
     private void Say(string prefix, string text) => _console.WriteLine($"{prefix}: {Scrub(text)}");

@@ -31,4 +31,23 @@ public sealed record SimulatedKubeletOptions
 
     /// <summary>Bounds every single request, so no step can hang on a silent server.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <exception cref="ArgumentOutOfRangeException">A duration or the lease duration is not positive.</exception>
+    internal void Validate()
+    {
+        (string Name, TimeSpan Value)[] durations =
+        [
+            (nameof(DiscoveryTimeout), DiscoveryTimeout), (nameof(DiscoveryRetryInterval), DiscoveryRetryInterval),
+            (nameof(CertificateTimeout), CertificateTimeout), (nameof(CertificatePollInterval), CertificatePollInterval),
+            (nameof(RegistrationTimeout), RegistrationTimeout), (nameof(LeaseRenewInterval), LeaseRenewInterval),
+            (nameof(StatusUpdateInterval), StatusUpdateInterval), (nameof(RequestTimeout), RequestTimeout),
+        ];
+        foreach (var (name, value) in durations)
+        {
+            if (value <= TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive.");
+        }
+        if (LeaseDurationSeconds <= 0)
+            throw new ArgumentOutOfRangeException(nameof(LeaseDurationSeconds), LeaseDurationSeconds, "LeaseDurationSeconds must be positive.");
+    }
 }

@@ -48,9 +48,19 @@ internal sealed class TokenDiscovery(
 
         // From here on only the CA the pin vouched for is trusted; the content must not change between the two reads.
         using var verified = new HttpClient(ClusterTrust.Trusting(authorities, options.RequestTimeout)) { Timeout = options.RequestTimeout };
-        var (status, secondMap) = await ReadClusterInfoAsync(verified, stopping);
+        HttpStatusCode status;
+        V1ConfigMap? secondMap;
+        try
+        {
+            (status, secondMap) = await ReadClusterInfoAsync(verified, stopping);
+        }
+        catch (Exception error) when (Failures.IsTransient(error, stopping))
+        {
+            // E.g. the serving certificate is not from the pinned CA or does not name this endpoint.
+            throw Fail($"failed to re-read cluster-info from \"{endpointUrl}\" over TLS verified against the pinned CA: {Failures.Describe(error)}");
+        }
         if (status != HttpStatusCode.OK || Entry(secondMap, KubeconfigKey) is not { } second)
-            throw Fail($"failed to re-read cluster-info from \"{endpointUrl}\" over verified TLS: {Failures.StatusText(status)}");
+            throw Fail($"failed to re-read cluster-info from \"{endpointUrl}\" over TLS verified against the pinned CA: {Failures.StatusText(status)}");
         if (second != kubeconfig)
             throw Fail("the second kubeconfig from the cluster-info ConfigMap did not match the first");
 
@@ -195,7 +205,7 @@ internal sealed class TokenDiscovery(
     /// </summary>
     private async Task<KubeletJoinException> TokenRejectedAsync(string reason, PinCheck pinned, X509Certificate2Collection authorities, CancellationToken stopping)
     {
-        var verdict = "the API server does not know it";
+        var verdict = "cluster-info carries no valid signature for it";
         if (pinned.Matches && pins.Count > 0)
         {
             try
