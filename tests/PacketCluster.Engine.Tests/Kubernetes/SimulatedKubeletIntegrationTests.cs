@@ -150,7 +150,7 @@ public sealed class SimulatedKubeletIntegrationTests(KubeControlPlane controlPla
     }
 
     [Fact]
-    public async Task Client_certificate_mode_registers_a_ready_node()
+    public async Task Client_certificate_mode_registers_a_ready_node_and_takes_it_over_after_a_reboot()
     {
         var name = NewNodeName();
         var certificate = controlPlane.Pki.ClusterCa.IssueClientCertificate($"system:node:{name}", ["system:nodes"]);
@@ -174,6 +174,20 @@ public sealed class SimulatedKubeletIntegrationTests(KubeControlPlane controlPla
         Assert.Equal("True", Assert.Single(node.Status.Conditions, c => c.Type == "Ready").Status);
         Assert.Null(kubelet.CertificateSigningRequestName);
         Assert.DoesNotContain(certificate.PrivateKeyPem, console.Text);
+
+        // A reboot: the Node and its Lease are still there; the new kubelet updates rather than creates them.
+        await kubelet.DisposeAsync();
+        var lease = await _admin.CoordinationV1.ReadNamespacedLeaseAsync(name, "kube-node-lease");
+        var rebooted = Start(request with { Labels = new Dictionary<string, string> { ["packet.net/rebooted"] = "yes" } }, console);
+
+        Assert.True(await rebooted.Registered.WaitAsync(JoinBound), console.Text);
+        Assert.Contains($"kubelet: Node {name} was previously registered", console.Lines);
+        var again = await _admin.CoreV1.ReadNodeAsync(name);
+        Assert.Equal(node.Metadata.Uid, again.Metadata.Uid);
+        Assert.Equal("yes", again.Metadata.Labels["packet.net/rebooted"]);
+        Assert.Equal(request.ProviderId, again.Spec.ProviderID);
+        var renewed = await _admin.CoordinationV1.ReadNamespacedLeaseAsync(name, "kube-node-lease");
+        Assert.True(renewed.Spec.RenewTime > lease.Spec.RenewTime);
     }
 
     [Fact]
