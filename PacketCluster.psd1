@@ -27,6 +27,7 @@
         'Get-PacketCluster'
         'Remove-PacketCluster'
         'Invoke-PacketPivot'
+        'Start-PacketClusterManager'
         'Get-PacketMachine'
         'Get-PacketKubeconfig'
         'Add-PacketMachine'
