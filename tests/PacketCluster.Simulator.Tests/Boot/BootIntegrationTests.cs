@@ -1,0 +1,262 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Pki;
+using PacketCluster.Simulator.Boot;
+using PacketCluster.Simulator.Config;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PacketCluster.Simulator.Tests.Boot;
+
+/// <summary>
+/// Devices boot from engine-rendered userdata into a real control plane (etcd + kube-apiserver + kube-controller-manager
+/// 1.20.2) on their loopback address. One full control plane per run (~400 MB, ~10 s), plus one stopped mid-boot.
+/// Needs the binaries (./build.sh KubeBinaries): without them the test fails, it does not skip.
+/// </summary>
+public sealed partial class BootIntegrationTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(180);
+
+    [GeneratedRegex(@"started pid (\d+)")]
+    private static partial Regex StartedPid();
+
+    [Fact]
+    public async Task ControlPlaneBootsServesTokensAndClusterInfo_ElasticIpRoutes_DeleteAndStopLeaveNothing()
+    {
+        var missing = KubeBinaries.Default().Missing();
+        Assert.True(missing.Count == 0, $"Missing Kubernetes binaries {string.Join(", ", missing)}: run ./build.sh KubeBinaries (set {KubeBinaries.CacheVariable} for another cache).");
+
+        // Addresses of our own, so a simulator in another test (or another worktree's run) cannot hold our ports.
+        var octet = Random.Shared.Next(100, 250);
+        var config = TestSimulator.FastConfig();
+        config.Boot = new BootConfig { Enabled = true };
+        config.Addresses = new AddressRanges
+        {
+            PublicIpv4 = $"127.{octet}.0.0/24", PrivateIpv4 = $"127.{octet}.1.0/24", ElasticIpv4 = $"127.{octet}.2.0/24",
+        };
+        var kubelets = new RecordingKubelets();
+        var sim = await TestSimulator.StartAsync(config, kubelets: kubelets);
+        var disposed = false;
+        try
+        {
+            var booter = sim.Host.Booter;
+            using var admin = sim.AdminClient();
+
+            var eip = (await sim.SendExpectAsync(HttpMethod.Post, $"projects/{sim.ProjectId}/ips", new { type = "public_ipv4", quantity = 1, metro = "sv" }, 201))!["address"]!.GetValue<string>();
+            Assert.Equal($"127.{octet}.2.1", eip); // not the network address of the range
+
+            var pki = ClusterPki.Generate("boot-test");
+            var joinToken = BootstrapToken.Generate().Value;
+            var ownToken = BootstrapToken.Generate().Value;
+            var renderer = new UserdataRenderer(MachineConfigCatalogue.LoadShipped());
+            var controlPlaneUserdata = renderer.Render(Request(MachineRole.ControlPlane, "boot-cp", eip, pki, tokens: [joinToken, ownToken]));
+            var workerUserdata = renderer.Render(Request(MachineRole.Worker, "boot-w", eip, pki, joinToken: joinToken));
+
+            var cp = (await sim.CreateDeviceAsync("boot-cp", userdata: controlPlaneUserdata))["id"]!.GetValue<string>();
+            var worker = (await sim.CreateDeviceAsync("boot-w", userdata: workerUserdata))["id"]!.GetValue<string>();
+            var broken = (await sim.CreateDeviceAsync("boot-broken", userdata: "#cloud-config\nwrite_files:\n- path: /etc/x\n  content: [unclosed\n"))["id"]!.GetValue<string>();
+            sim.Clock.Advance(TimeSpan.FromSeconds(80));
+
+            // Control plane up: /readyz over the device's address, trusted through the cluster CA only.
+            var machine = await WaitForAsync(() => booter.Machine(cp) is { ControlPlaneReady: true } m ? m : null, BootTimeout, () => Console(admin, cp));
+            var deviceIp = (await sim.GetAsync($"devices/{cp}"))["ip_addresses"]!.AsArray()
+                .First(a => a!["public"]!.GetValue<bool>() && a["address_family"]!.GetValue<int>() == 4)!["address"]!.GetValue<string>();
+            using var http = TrustingCa(pki.ClusterCa.CertificatePem);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"https://{deviceIp}:6443/readyz")).StatusCode);
+
+            // cluster-info is public and names the control-plane endpoint.
+            var clusterInfo = await http.GetStringAsync($"https://{deviceIp}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info");
+            Assert.Contains($"server: https://{eip}:6443", JsonNode.Parse(clusterInfo)!["data"]!["kubeconfig"]!.GetValue<string>());
+
+            // A token of the InitConfiguration authenticates (403: known, not allowed), an unknown one does not (401).
+            Assert.Equal(HttpStatusCode.Forbidden, await StatusWithToken(http, $"https://{deviceIp}:6443/api/v1/nodes", joinToken));
+            Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithToken(http, $"https://{deviceIp}:6443/api/v1/nodes", BootstrapToken.Generate().Value));
+
+            // The controller manager runs: its bootstrapsigner signs cluster-info for every signing token.
+            var tokenId = joinToken.Split('.')[0];
+            await WaitForAsync(async () => (await http.GetStringAsync($"https://{deviceIp}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info")).Contains($"jws-kubeconfig-{tokenId}") ? "" : null,
+                TimeSpan.FromSeconds(60), () => Console(admin, cp));
+
+            // The kubelets were asked for: client certificates on the control plane, the bootstrap token on the worker.
+            var cpKubelet = await WaitForAsync(() => kubelets.Requests.GetValueOrDefault("boot-cp"), TimeSpan.FromSeconds(10), () => Console(admin, cp));
+            Assert.Equal($"packet://{cp}", cpKubelet.ProviderId);
+            Assert.Equal($"{deviceIp}:6443", cpKubelet.ApiServerEndpoint);
+            Assert.Contains(new KeyValuePair<string, string>("ExternalIP", deviceIp), cpKubelet.Addresses);
+            Assert.NotNull(cpKubelet.ClientCertificatePem);
+            Assert.Null(cpKubelet.Token);
+            var workerKubelet = await WaitForAsync(() => kubelets.Requests.GetValueOrDefault("boot-w"), TimeSpan.FromSeconds(30), () => Console(admin, worker));
+            Assert.Equal(joinToken, workerKubelet.Token);
+            Assert.Equal($"{eip}:6443", workerKubelet.ApiServerEndpoint);
+            Assert.Equal([SpkiPin.Compute(pki.ClusterCa.CertificatePem)], workerKubelet.CaCertHashes);
+
+            // The console tells the story, and never a secret.
+            var console = await Console(admin, cp);
+            output.WriteLine(console);
+            Assert.Contains("cloud-init: wrote /etc/kubernetes/pki/ca.key (0600", console);
+            Assert.Contains("kube-apiserver: started pid", console);
+            Assert.Contains("kube-apiserver: ready after", console);
+            Assert.Contains($"bootstrap token {tokenId}.**** created", console);
+            Assert.Contains("kube-public/cluster-info published", console);
+            Assert.DoesNotContain(joinToken.Split('.')[1], console);
+            Assert.DoesNotContain(ownToken.Split('.')[1], console);
+            Assert.DoesNotContain("PRIVATE KEY", console);
+            Assert.DoesNotContain(joinToken.Split('.')[1], await Console(admin, worker));
+
+            // Malformed userdata: the console says why, nothing runs.
+            var brokenConsole = await WaitForAsync(async () => (await Console(admin, broken)) is var c && c.Contains("nothing was run") ? c : null, TimeSpan.FromSeconds(30), () => Console(admin, broken));
+            Assert.Contains("userdata rejected: cloud-config: not valid YAML", brokenConsole);
+            Assert.Empty(booter.Machine(broken)!.ProcessIds);
+
+            // Assigning the elastic IP routes EIP:6443 to the device's apiserver.
+            await sim.SendExpectAsync(HttpMethod.Post, $"devices/{cp}/ips", new { address = eip }, 201);
+            await WaitForAsync(async () => await IsReadyAsync(http, $"https://{eip}:6443/readyz") ? "" : null, TimeSpan.FromSeconds(30), () => Console(admin, cp));
+
+            // Deleting the device stops every process and removes its root folder.
+            var pids = machine.ProcessIds;
+            Assert.Equal(3, pids.Count);
+            Assert.All(pids, pid => Assert.True(Directory.Exists($"/proc/{pid}"), $"pid {pid} should run"));
+            var root = machine.Root.RootDirectory;
+            Assert.True(Directory.Exists(root));
+            await sim.SendExpectAsync(HttpMethod.Delete, $"devices/{cp}", null, 204);
+            sim.Clock.Advance(TimeSpan.FromSeconds(30));
+            await WaitForAsync(() => booter.Machine(cp) is null && !Directory.Exists(root) && pids.All(p => !Directory.Exists($"/proc/{p}")) ? "" : null,
+                TimeSpan.FromSeconds(60), () => Console(admin, cp));
+            Assert.False(await IsReadyAsync(http, $"https://{eip}:6443/readyz"), "the elastic IP must not route to a deleted device");
+            Assert.Contains("kube-apiserver: stopped pid", await Console(admin, cp));
+
+            // A simulator stop while a control plane is still starting leaves no process and no folder behind.
+            var second = (await sim.CreateDeviceAsync("boot-cp2", userdata: controlPlaneUserdata))["id"]!.GetValue<string>();
+            sim.Clock.Advance(TimeSpan.FromSeconds(80));
+            var started = await WaitForAsync(async () => StartedPid().Matches(await Console(admin, second)) is { Count: >= 2 } m ? m.Select(x => int.Parse(x.Groups[1].Value)).ToList() : null,
+                BootTimeout, () => Console(admin, second));
+            var machinesRoot = booter.RootDirectory;
+            await sim.DisposeAsync();
+            disposed = true;
+            Assert.All(started, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"pid {pid} outlived the simulator"));
+            Assert.False(Directory.Exists(machinesRoot), "the device roots outlived the simulator");
+        }
+        finally
+        {
+            if (!disposed) await sim.DisposeAsync();
+        }
+    }
+
+    private static UserdataRequest Request(MachineRole role, string name, string endpoint, ClusterPki pki, IReadOnlyList<string>? tokens = null, string? joinToken = null)
+    {
+        var controlPlane = role == MachineRole.ControlPlane;
+        return new UserdataRequest
+        {
+            Role = role,
+            ClusterName = "boot-test",
+            NodeName = name,
+            KubernetesVersion = "1.20.2",
+            Image = "ubuntu_22_04",
+            ControlPlaneEndpointHost = endpoint,
+            PodCidr = "192.168.0.0/16",
+            ServiceCidr = "10.96.0.0/12",
+            CaCertificatePem = pki.ClusterCa.CertificatePem,
+            CaKeyPem = controlPlane ? pki.ClusterCa.PrivateKeyPem : null,
+            EtcdCaCertificatePem = controlPlane ? pki.EtcdCa.CertificatePem : null,
+            EtcdCaKeyPem = controlPlane ? pki.EtcdCa.PrivateKeyPem : null,
+            FrontProxyCaCertificatePem = controlPlane ? pki.FrontProxyCa.CertificatePem : null,
+            FrontProxyCaKeyPem = controlPlane ? pki.FrontProxyCa.PrivateKeyPem : null,
+            ServiceAccountPublicKeyPem = controlPlane ? pki.ServiceAccount.PublicKeyPem : null,
+            ServiceAccountPrivateKeyPem = controlPlane ? pki.ServiceAccount.PrivateKeyPem : null,
+            BootstrapTokens = tokens ?? [],
+            JoinToken = joinToken,
+            CaCertHash = controlPlane ? null : SpkiPin.Compute(pki.ClusterCa.CertificatePem),
+        };
+    }
+
+    private static async Task<string> Console(HttpClient admin, string deviceId)
+    {
+        using var response = await admin.GetAsync($"devices/{deviceId}/console");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static async Task<HttpStatusCode> StatusWithToken(HttpClient http, string url, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static async Task<bool> IsReadyAsync(HttpClient http, string url)
+    {
+        try
+        {
+            using var response = await http.GetAsync(url);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static Task<T> WaitForAsync<T>(Func<T?> probe, TimeSpan timeout, Func<Task<string>> describe) where T : class =>
+        WaitForAsync(() => Task.FromResult(probe()), timeout, describe);
+
+    /// <summary>Polls until <paramref name="probe"/> gives a value; fails with the device console after <paramref name="timeout"/>.</summary>
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, Func<Task<string>> describe) where T : class
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await probe() is { } value) return value;
+            if (clock.Elapsed > timeout) Assert.Fail($"not reached within {timeout.TotalSeconds:F0} s; console:\n{await describe()}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Verifies the server against the cluster CA only (like a kubeconfig), never the system store.</summary>
+    private static HttpClient TrustingCa(string caPem)
+    {
+        var ca = X509Certificate2.CreateFromPem(caPem);
+        return new HttpClient(new HttpClientHandler
+        {
+            UseProxy = false,
+            ServerCertificateCustomValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(certificate);
+            },
+        }) { Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    private sealed class RecordingKubelets : IKubeletLauncher
+    {
+        public ConcurrentDictionary<string, KubeletJoinRequest> Requests { get; } = new();
+
+        public IAsyncDisposable Start(KubeletJoinRequest request, IConsoleLog console)
+        {
+            Requests[request.NodeName] = request;
+            console.WriteLine($"kubelet: (test) recorded node {request.NodeName}");
+            return new Stopper();
+        }
+
+        private sealed class Stopper : IAsyncDisposable
+        {
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+}
