@@ -254,20 +254,32 @@ public sealed class ControlPlane : IAsyncDisposable
             cancel.ThrowIfCancellationRequested();
             if (process.HasExited)
                 throw new BootException($"{process.Name} (pid {process.ProcessId}) exited with code {process.ExitCode}: {process.Tail()}");
-            try
+            if (await AnswersOkAsync(http, url, cancel))
             {
-                using var response = await http.GetAsync(url, cancel);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    _console.WriteLine($"{process.Name}: ready after {started.Elapsed.TotalSeconds:F1} s ({url})");
-                    return;
-                }
+                _console.WriteLine($"{process.Name}: ready after {started.Elapsed.TotalSeconds:F1} s ({url})");
+                return;
             }
-            catch (HttpRequestException) { /* not listening yet */ }
-            catch (TaskCanceledException) when (!cancel.IsCancellationRequested) { /* slow answer */ }
             if (started.Elapsed > ReadyTimeout)
                 throw new BootException($"{process.Name} (pid {process.ProcessId}) not ready after {ReadyTimeout.TotalSeconds:F0} s at {url}: {process.Tail()}");
             await Task.Delay(PollInterval, cancel);
+        }
+    }
+
+    /// <summary>True when <paramref name="url"/> answers 200; false while nothing listens or the answer is slow.</summary>
+    internal static async Task<bool> AnswersOkAsync(HttpClient http, string url, CancellationToken cancel = default)
+    {
+        try
+        {
+            using var response = await http.GetAsync(url, cancel);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -3,12 +3,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Operations;
 using PacketCluster.Engine.Pki;
+using PacketCluster.Models.ClusterApi;
 using PacketCluster.Simulator.Boot;
 using PacketCluster.Simulator.Config;
 using Xunit;
@@ -53,12 +53,22 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
             var eip = (await sim.SendExpectAsync(HttpMethod.Post, $"projects/{sim.ProjectId}/ips", new { type = "public_ipv4", quantity = 1, metro = "sv" }, 201))!["address"]!.GetValue<string>();
             Assert.Equal($"127.{octet}.2.1", eip); // not the network address of the range
 
-            var pki = ClusterPki.Generate("boot-test");
-            var joinToken = BootstrapToken.Generate().Value;
-            var ownToken = BootstrapToken.Generate().Value;
-            var renderer = new UserdataRenderer(MachineConfigCatalogue.LoadShipped());
-            var controlPlaneUserdata = renderer.Render(Request(MachineRole.ControlPlane, "boot-cp", eip, pki, tokens: [joinToken, ownToken]));
-            var workerUserdata = renderer.Render(Request(MachineRole.Worker, "boot-w", eip, pki, joinToken: joinToken));
+            // The userdata the engine renders for a 1+1 cluster whose CA we hold (spec.providerSpec.value.caKeyPair).
+            var ca = ClusterPki.Generate("boot-test").ClusterCa;
+            var cluster = ClusterConfigGenerator.Generate(new ClusterConfigRequest
+            {
+                Name = "boot-test", ProjectId = sim.ProjectId, ApiKey = sim.Host.ApiKey, Metro = "sv", Plan = "c3.small.x86",
+                OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = 1,
+                SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
+            }, MachineConfigCatalogue.LoadShipped()).Config;
+            cluster.Cluster.Spec.ProviderSpec!.Value!.CaKeyPair = new KeyPair { Cert = ca.CertificatePem, Key = ca.PrivateKeyPem };
+            var userdata = UserdataPreview.Render(cluster, MachineConfigCatalogue.LoadShipped(), UserdataPreview.Targets(cluster), eip);
+            var controlPlaneUserdata = userdata.Single(u => u.Role == nameof(MachineRole.ControlPlane)).Content;
+            var workerUserdata = userdata.Single(u => u.Role == nameof(MachineRole.Worker)).Content;
+            var tokens = Kubeadm(controlPlaneUserdata).BootstrapTokens.Select(t => t.Value).ToList();
+            var joinToken = Kubeadm(workerUserdata).JoinToken!;
+            Assert.Contains(joinToken, tokens);
+            var caPin = SpkiPin.Compute(ca.CertificatePem);
 
             var cp = (await sim.CreateDeviceAsync("boot-cp", userdata: controlPlaneUserdata))["id"]!.GetValue<string>();
             var worker = (await sim.CreateDeviceAsync("boot-w", userdata: workerUserdata))["id"]!.GetValue<string>();
@@ -69,7 +79,7 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
             var machine = await WaitForAsync(() => booter.Machine(cp) is { ControlPlaneReady: true } m ? m : null, BootTimeout, () => Console(admin, cp));
             var deviceIp = (await sim.GetAsync($"devices/{cp}"))["ip_addresses"]!.AsArray()
                 .First(a => a!["public"]!.GetValue<bool>() && a["address_family"]!.GetValue<int>() == 4)!["address"]!.GetValue<string>();
-            using var http = TrustingCa(pki.ClusterCa.CertificatePem);
+            using var http = new HttpClient(ControlPlane.Handler(ca.CertificatePem)) { Timeout = TimeSpan.FromSeconds(10) };
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"https://{deviceIp}:6443/readyz")).StatusCode);
 
             // cluster-info is public and names the control-plane endpoint.
@@ -86,16 +96,18 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
                 TimeSpan.FromSeconds(60), () => Console(admin, cp));
 
             // The kubelets were asked for: client certificates on the control plane, the bootstrap token on the worker.
-            var cpKubelet = await WaitForAsync(() => kubelets.Requests.GetValueOrDefault("boot-cp"), TimeSpan.FromSeconds(10), () => Console(admin, cp));
+            var cpName = userdata.Single(u => u.Role == nameof(MachineRole.ControlPlane)).MachineName;
+            var cpKubelet = await WaitForAsync(() => kubelets.Requests.GetValueOrDefault(cpName), TimeSpan.FromSeconds(10), () => Console(admin, cp));
             Assert.Equal($"packet://{cp}", cpKubelet.ProviderId);
             Assert.Equal($"{deviceIp}:6443", cpKubelet.ApiServerEndpoint);
             Assert.Contains(new KeyValuePair<string, string>("ExternalIP", deviceIp), cpKubelet.Addresses);
             Assert.NotNull(cpKubelet.ClientCertificatePem);
             Assert.Null(cpKubelet.Token);
-            var workerKubelet = await WaitForAsync(() => kubelets.Requests.GetValueOrDefault("boot-w"), TimeSpan.FromSeconds(30), () => Console(admin, worker));
+            var workerName = userdata.Single(u => u.Role == nameof(MachineRole.Worker)).MachineName;
+            var workerKubelet = await WaitForAsync(() => kubelets.Requests.GetValueOrDefault(workerName), TimeSpan.FromSeconds(30), () => Console(admin, worker));
             Assert.Equal(joinToken, workerKubelet.Token);
             Assert.Equal($"{eip}:6443", workerKubelet.ApiServerEndpoint);
-            Assert.Equal([SpkiPin.Compute(pki.ClusterCa.CertificatePem)], workerKubelet.CaCertHashes);
+            Assert.Equal([caPin], workerKubelet.CaCertHashes);
 
             // The console tells the story, and never a secret.
             var console = await Console(admin, cp);
@@ -105,8 +117,7 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
             Assert.Contains("kube-apiserver: ready after", console);
             Assert.Contains($"bootstrap token {tokenId}.**** created", console);
             Assert.Contains("kube-public/cluster-info published", console);
-            Assert.DoesNotContain(joinToken.Split('.')[1], console);
-            Assert.DoesNotContain(ownToken.Split('.')[1], console);
+            Assert.All(tokens, t => Assert.DoesNotContain(t.Split('.')[1], console));
             Assert.DoesNotContain("PRIVATE KEY", console);
             Assert.DoesNotContain(joinToken.Split('.')[1], await Console(admin, worker));
 
@@ -117,7 +128,7 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
 
             // Assigning the elastic IP routes EIP:6443 to the device's apiserver.
             await sim.SendExpectAsync(HttpMethod.Post, $"devices/{cp}/ips", new { address = eip }, 201);
-            await WaitForAsync(async () => await IsReadyAsync(http, $"https://{eip}:6443/readyz") ? "" : null, TimeSpan.FromSeconds(30), () => Console(admin, cp));
+            await WaitForAsync(async () => await ControlPlane.AnswersOkAsync(http, $"https://{eip}:6443/readyz") ? "" : null, TimeSpan.FromSeconds(30), () => Console(admin, cp));
 
             // Deleting the device stops every process and removes its root folder.
             var pids = machine.ProcessIds;
@@ -129,7 +140,7 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
             sim.Clock.Advance(TimeSpan.FromSeconds(30));
             await WaitForAsync(() => booter.Machine(cp) is null && !Directory.Exists(root) && pids.All(p => !Directory.Exists($"/proc/{p}")) ? "" : null,
                 TimeSpan.FromSeconds(60), () => Console(admin, cp));
-            Assert.False(await IsReadyAsync(http, $"https://{eip}:6443/readyz"), "the elastic IP must not route to a deleted device");
+            Assert.False(await ControlPlane.AnswersOkAsync(http, $"https://{eip}:6443/readyz"), "the elastic IP must not route to a deleted device");
             Assert.Contains("kube-apiserver: stopped pid", await Console(admin, cp));
 
             // A simulator stop while a control plane is still starting leaves no process and no folder behind.
@@ -149,31 +160,13 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
         }
     }
 
-    private static UserdataRequest Request(MachineRole role, string name, string endpoint, ClusterPki pki, IReadOnlyList<string>? tokens = null, string? joinToken = null)
+    /// <summary>The kubeadm config a userdata writes, read the way the simulator reads it.</summary>
+    private static KubeadmSettings Kubeadm(string userdata)
     {
-        var controlPlane = role == MachineRole.ControlPlane;
-        return new UserdataRequest
-        {
-            Role = role,
-            ClusterName = "boot-test",
-            NodeName = name,
-            KubernetesVersion = "1.20.2",
-            Image = "ubuntu_22_04",
-            ControlPlaneEndpointHost = endpoint,
-            PodCidr = "192.168.0.0/16",
-            ServiceCidr = "10.96.0.0/12",
-            CaCertificatePem = pki.ClusterCa.CertificatePem,
-            CaKeyPem = controlPlane ? pki.ClusterCa.PrivateKeyPem : null,
-            EtcdCaCertificatePem = controlPlane ? pki.EtcdCa.CertificatePem : null,
-            EtcdCaKeyPem = controlPlane ? pki.EtcdCa.PrivateKeyPem : null,
-            FrontProxyCaCertificatePem = controlPlane ? pki.FrontProxyCa.CertificatePem : null,
-            FrontProxyCaKeyPem = controlPlane ? pki.FrontProxyCa.PrivateKeyPem : null,
-            ServiceAccountPublicKeyPem = controlPlane ? pki.ServiceAccount.PublicKeyPem : null,
-            ServiceAccountPrivateKeyPem = controlPlane ? pki.ServiceAccount.PrivateKeyPem : null,
-            BootstrapTokens = tokens ?? [],
-            JoinToken = joinToken,
-            CaCertHash = controlPlane ? null : SpkiPin.Compute(pki.ClusterCa.CertificatePem),
-        };
+        var plan = BootPlan.Parse(userdata);
+        Assert.Empty(plan.Problems);
+        var path = Assert.Single(plan.Commands).ConfigPath;
+        return KubeadmSettings.Parse(System.Text.Encoding.UTF8.GetString(plan.Files.Last(f => f.Path == path).Content));
     }
 
     private static async Task<string> Console(HttpClient admin, string deviceId)
@@ -192,23 +185,6 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
         return response.StatusCode;
     }
 
-    private static async Task<bool> IsReadyAsync(HttpClient http, string url)
-    {
-        try
-        {
-            using var response = await http.GetAsync(url);
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-        catch (TaskCanceledException)
-        {
-            return false;
-        }
-    }
-
     private static Task<T> WaitForAsync<T>(Func<T?> probe, TimeSpan timeout, Func<Task<string>> describe) where T : class =>
         WaitForAsync(() => Task.FromResult(probe()), timeout, describe);
 
@@ -222,25 +198,6 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
             if (clock.Elapsed > timeout) Assert.Fail($"not reached within {timeout.TotalSeconds:F0} s; console:\n{await describe()}");
             await Task.Delay(250);
         }
-    }
-
-    /// <summary>Verifies the server against the cluster CA only (like a kubeconfig), never the system store.</summary>
-    private static HttpClient TrustingCa(string caPem)
-    {
-        var ca = X509Certificate2.CreateFromPem(caPem);
-        return new HttpClient(new HttpClientHandler
-        {
-            UseProxy = false,
-            ServerCertificateCustomValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(certificate);
-            },
-        }) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
     private sealed class RecordingKubelets : IKubeletLauncher
