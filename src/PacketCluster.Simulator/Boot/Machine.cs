@@ -61,7 +61,7 @@ public sealed class Machine : IAsyncDisposable
     private async Task RunAsync()
     {
         var cancel = _stop.Token;
-        _console.WriteLine($"boot: device {_device.Hostname} ({_device.Id}) is active; public IPv4 {_device.PublicIpv4}, private IPv4 {_device.PrivateIpv4}");
+        _console.WriteLine($"boot: device {_device.Hostname} ({_device.Id}) is active; public IPv4 {_device.PublicIpv4}, private IPv4 {_device.PrivateIpv4}; root folder {Root.RootDirectory}");
         try
         {
             var plan = BootPlan.Parse(_device.Userdata);
