@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using PacketCluster.Simulator.State;
 
 namespace PacketCluster.Simulator.Boot;
@@ -26,8 +27,11 @@ public sealed class DeviceBooter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
-    public DeviceBooter(World world, bool enabled, KubeBinaries binaries, IKubeletLauncher kubelets, string? rootParent = null)
+    private readonly ILogger? _logger;
+
+    public DeviceBooter(World world, bool enabled, KubeBinaries binaries, IKubeletLauncher kubelets, ILogger? logger = null, string? rootParent = null)
     {
+        _logger = logger;
         _world = world;
         _enabled = enabled;
         _binaries = binaries;
@@ -49,7 +53,15 @@ public sealed class DeviceBooter : IAsyncDisposable
         {
             do
             {
-                await ReconcileAsync();
+                try
+                {
+                    await ReconcileAsync();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One bad pass (a folder that cannot be created, …) must not end booting for good.
+                    _logger?.LogWarning("Device boot reconcile failed: {Error}", e.Message);
+                }
             }
             while (await timer.WaitForNextTickAsync(_stop.Token));
         }

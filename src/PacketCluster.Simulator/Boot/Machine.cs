@@ -98,9 +98,15 @@ public sealed class Machine : IAsyncDisposable
         {
             _console.WriteLine("boot: interrupted (device stopping)");
         }
-        catch (Exception e) when (e is BootException or IOException or UnauthorizedAccessException or FormatException or System.Security.Cryptography.CryptographicException or k8s.Autorest.HttpOperationException or HttpRequestException)
+        catch (BootException e)
         {
             _console.WriteLine($"boot: failed: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            // The boot runs in the background: whatever goes wrong must reach the console, or nobody ever sees it.
+            // Our own messages hold no key material; KubernetesClient's name the status, not the body.
+            _console.WriteLine($"boot: failed: {e.GetType().Name}: {e.Message}");
         }
     }
 

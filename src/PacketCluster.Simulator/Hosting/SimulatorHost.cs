@@ -93,7 +93,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         app.Use(pipeline.Guard);
         MapApi(app.MapGroup(Renderer.Prefix), ctx);
         MapApi(app.MapGroup(""), ctx);
-        var booter = new DeviceBooter(world, config.Boot.Enabled, options.KubeBinaries ?? KubeBinaries.Default(), options.KubeletLauncher);
+        var booter = new DeviceBooter(world, config.Boot.Enabled, options.KubeBinaries ?? KubeBinaries.Default(), options.KubeletLauncher, logger);
         AdminEndpoints.Map(app, ctx, faults, limiter, counter, booter);
 
         await app.StartAsync(cancellationToken);
