@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Engine.Pki;
@@ -21,18 +20,14 @@ namespace PacketCluster.Simulator.Tests.Boot;
 /// 1.20.2) on their loopback address. One full control plane per run (~400 MB, ~10 s), plus one stopped mid-boot.
 /// Needs the binaries (./build.sh KubeBinaries): without them the test fails, it does not skip.
 /// </summary>
-public sealed partial class BootIntegrationTests(ITestOutputHelper output)
+public sealed class BootIntegrationTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(180);
-
-    [GeneratedRegex(@"started pid (\d+)")]
-    private static partial Regex StartedPid();
 
     [Fact]
     public async Task ControlPlaneBootsServesTokensAndClusterInfo_ElasticIpRoutes_DeleteAndStopLeaveNothing()
     {
-        var missing = KubeBinaries.Default().Missing();
-        Assert.True(missing.Count == 0, $"Missing Kubernetes binaries {string.Join(", ", missing)}: run ./build.sh KubeBinaries (set {KubeBinaries.CacheVariable} for another cache).");
+        BootTestSupport.RequireBinaries();
 
         // Addresses of our own, so a simulator in another test (or another worktree's run) cannot hold our ports.
         var octet = Random.Shared.Next(100, 250);
@@ -146,7 +141,7 @@ public sealed partial class BootIntegrationTests(ITestOutputHelper output)
             // A simulator stop while a control plane is still starting leaves no process and no folder behind.
             var second = (await sim.CreateDeviceAsync("boot-cp2", userdata: controlPlaneUserdata))["id"]!.GetValue<string>();
             sim.Clock.Advance(TimeSpan.FromSeconds(80));
-            var started = await WaitForAsync(async () => StartedPid().Matches(await Console(admin, second)) is { Count: >= 2 } m ? m.Select(x => int.Parse(x.Groups[1].Value)).ToList() : null,
+            var started = await WaitForAsync(async () => BootTestSupport.StartedPids(await Console(admin, second)) is { Count: >= 2 } m ? m : null,
                 BootTimeout, () => Console(admin, second));
             var machinesRoot = booter.RootDirectory;
             await sim.DisposeAsync();

@@ -16,17 +16,13 @@ namespace PacketCluster.Simulator.Tests.Boot;
 /// </summary>
 public sealed partial class BootStopTests
 {
-    [GeneratedRegex(@"started pid (\d+)")]
-    private static partial Regex StartedPid();
-
     [GeneratedRegex(@"root folder (\S+)")]
     private static partial Regex RootFolder();
 
     [Fact]
     public async Task StoppingTheSimulatorProcessStopsWhatItsDevicesStarted()
     {
-        var missing = KubeBinaries.Default().Missing();
-        Assert.True(missing.Count == 0, $"Missing Kubernetes binaries {string.Join(", ", missing)}: run ./build.sh KubeBinaries.");
+        BootTestSupport.RequireBinaries();
 
         var work = Directory.CreateTempSubdirectory("pc-bootstop-").FullName;
         SimulatorProcessInfo? sim = null;
@@ -72,7 +68,7 @@ public sealed partial class BootStopTests
             {
                 await http.GetAsync($"devices/{id}"); // reading the device moves its lifecycle on, as a polling client does
                 console = await admin.GetStringAsync($"devices/{id}/console");
-                pids = StartedPid().Matches(console).Select(m => int.Parse(m.Groups[1].Value)).ToList();
+                pids = BootTestSupport.StartedPids(console);
                 if (pids.Count >= 2 || console.Contains("boot: failed")) break;
                 Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(120), $"etcd and kube-apiserver did not start; console:\n{console}");
                 await Task.Delay(250);
