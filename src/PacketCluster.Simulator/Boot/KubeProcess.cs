@@ -91,8 +91,7 @@ public sealed class KubeProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                _ = SendSignal(ProcessId, SigTerm);
-                using var term = new CancellationTokenSource(TermWait);
+                using var term = new CancellationTokenSource(Terminate() ? TermWait : TimeSpan.Zero);
                 try { await _process.WaitForExitAsync(term.Token); }
                 catch (OperationCanceledException)
                 {
@@ -112,6 +111,14 @@ public sealed class KubeProcess : IAsyncDisposable
             _process.Dispose();
             lock (_logLock) _log.Dispose();
         }
+    }
+
+    /// <summary>SIGTERM by pid; false where signals cannot be sent (then the caller kills at once).</summary>
+    private bool Terminate()
+    {
+        if (OperatingSystem.IsWindows()) return false;
+        try { return SendSignal(ProcessId, SigTerm) == 0; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
     }
 
     private void Append(string? line)
