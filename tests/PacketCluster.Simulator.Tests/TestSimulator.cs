@@ -35,7 +35,7 @@ public sealed class TestSimulator : IAsyncDisposable
         Http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
-    /// <summary>Fixed, jitter-free timings: queued 10 s, provisioning 60 s, everything else 10 s.</summary>
+    /// <summary>Fixed, jitter-free timings: queued 10 s, provisioning 60 s, everything else 10 s; booting off.</summary>
     public static SimulatorConfig FastConfig(int seed = 7) => new()
     {
         Seed = seed,
@@ -50,15 +50,16 @@ public sealed class TestSimulator : IAsyncDisposable
             FailedVisible = new(TimeSpan.FromSeconds(30)),
         },
         RateLimit = new RateLimitConfig { Requests = 100_000, Window = TimeSpan.FromMinutes(1) },
+        // Booting starts real control planes (~400 MB each) on the default addresses; only the boot tests want that.
+        Boot = new BootConfig { Enabled = false },
     };
 
-    public static async Task<TestSimulator> StartAsync(SimulatorConfig? config = null, string? stateDir = null, ManualClock? clock = null)
+    public static async Task<TestSimulator> StartAsync(SimulatorConfig? config = null, string? stateDir = null, ManualClock? clock = null, PacketCluster.Simulator.Boot.IKubeletLauncher? kubelets = null)
     {
         clock ??= new ManualClock();
-        var host = await SimulatorHost.StartAsync(new SimulatorOptions
-        {
-            Port = 0, Config = config ?? FastConfig(), StateDir = stateDir, TimeProvider = clock,
-        });
+        var options = new SimulatorOptions { Port = 0, Config = config ?? FastConfig(), StateDir = stateDir, TimeProvider = clock };
+        if (kubelets is not null) options.KubeletLauncher = kubelets;
+        var host = await SimulatorHost.StartAsync(options);
         return new TestSimulator(host, clock);
     }
 

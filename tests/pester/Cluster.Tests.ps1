@@ -1,9 +1,11 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
-    $script:Sim = Start-PacketSimulator -ConfigFile (Join-Path $PSScriptRoot '../../build/simulator-fast.yaml') -Seed 11
+    $script:Work = New-TestWorkDirectory 'pc-cluster'
+    # The demo's fast timings, without booting Kubernetes (the end-to-end test does that).
+    $script:Sim = Start-TestSimulator $Work ((Get-Content -Raw (Join-Path $PSScriptRoot '../../build/simulator-fast.yaml')) -replace '(?s)^.*?kind: SimulatorConfig\s*', '') 11
     $script:Sim | Connect-PacketApi | Out-Null
-    $script:State = Join-Path ([IO.Path]::GetTempPath()) ("pc-state-" + [Guid]::NewGuid())
+    $script:State = Join-Path $Work 'state'
     $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
     $script:Headers = @{ 'X-Auth-Token' = $Key }
     function Get-SimDevices { (Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/devices?per_page=1000")) -Headers $Headers).devices }
@@ -11,7 +13,7 @@ BeforeAll {
 }
 AfterAll {
     if ($script:Sim) { $script:Sim | Stop-PacketSimulator -Confirm:$false }
-    Remove-Item $script:State -Recurse -Force -ErrorAction Ignore
+    Remove-Item $script:Work -Recurse -Force -ErrorAction Ignore
 }
 
 Describe 'Cluster lifecycle against the simulator' {

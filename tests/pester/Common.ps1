@@ -12,8 +12,10 @@ function New-TestWorkDirectory([string] $Prefix) {
     (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "$Prefix-$([Guid]::NewGuid())")).FullName
 }
 # Starts a simulator on loopback from the body of a SimulatorConfig (timings:, faults:), kept in $WorkDirectory.
+# Devices do not boot Kubernetes unless the body says `boot:` itself: only the end-to-end tests need real control planes.
 function Start-TestSimulator([string] $WorkDirectory, [string] $Config, [int] $Seed) {
     $path = Join-Path $WorkDirectory 'simulator.yaml'
+    if ($Config -notmatch '(?m)^boot:') { $Config += "`nboot: {enabled: false}" }
     "apiVersion: packetcluster.io/v1alpha1`nkind: SimulatorConfig`n$Config" | Set-Content $path
     Start-PacketSimulator -ConfigFile $path -Seed $Seed
 }

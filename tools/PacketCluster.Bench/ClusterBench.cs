@@ -29,6 +29,7 @@ internal static class ClusterBench
             Seed = 1,
             Config = new SimulatorConfig
             {
+                Boot = new BootConfig { Enabled = false },
                 Timings = new DeviceTimings
                 {
                     Queued = new Timing(queued),

@@ -74,11 +74,22 @@ public static class SimulatorLauncher
             if (OperatingSystem.IsLinux() && !CommandLine(processId).Contains(SimulatorMarker, StringComparison.Ordinal))
                 throw new PacketClusterException("NotASimulator", ErrorKind.InvalidArgument,
                     $"Process {processId} is not a PacketCluster simulator; it was not stopped.", processId);
+            // SIGTERM first: the simulator then stops the processes of its booted devices and removes their folders.
+            // Only if it does not exit in time, kill the whole tree (nothing it started survives either way).
+            if (!OperatingSystem.IsWindows() && SendSignal(processId, SigTerm) == 0 && process.WaitForExit(wait))
+                return true;
             process.Kill(entireProcessTree: true);
             process.WaitForExit((int)wait.TotalMilliseconds);
             return true;
         }
     }
+
+    private const int SigTerm = 15;
+
+#pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code enabled for the whole project.
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+#pragma warning restore SYSLIB1054
 
     private static SimulatorProcessInfo Parse(string line, int processId, string logFile)
     {

@@ -204,9 +204,9 @@ public static partial class DeviceEndpoints
             PublicIpv6Id = world.NewId(),
         };
         // Check that the pools have room before committing the index.
-        _ = world.PublicIpv4.At((UInt128)(2 * device.AddressIndex + 1));
-        _ = world.PrivateIpv4.At((UInt128)(2 * device.AddressIndex + 1));
-        _ = world.PublicIpv6.At((UInt128)(2 * device.AddressIndex + 1));
+        _ = world.PublicIpv4.Reserve((UInt128)(2 * device.AddressIndex + 1));
+        _ = world.PrivateIpv4.Reserve((UInt128)(2 * device.AddressIndex + 1));
+        _ = world.PublicIpv6.Reserve((UInt128)(2 * device.AddressIndex + 1));
         world.Data.NextAddressIndex++;
         device.WillFail = ShouldFail(world, device.Hostname);
         world.Lifecycle.Start(device, "create", now);

@@ -132,7 +132,9 @@ public static class IpEndpoints
 
         // Aligned blocks, never reused: an address once handed out is not handed out again.
         var size = (long)quantity!.Value;
-        var offset = (world.Data.NextElasticOffset + size - 1) / size * size;
+        // The block after the network address: a /32 starts at offset 1, a /30 at 4, never at the range's base.
+        var next = Math.Max(world.Data.NextElasticOffset, (long)world.ElasticIpv4.FirstUsable);
+        var offset = (next + size - 1) / size * size;
         if (!world.ElasticIpv4.Fits((UInt128)offset, (UInt128)size))
             throw ApiException.Unprocessable("No more IP addresses are available in this metro");
         world.Data.NextElasticOffset = offset + size;

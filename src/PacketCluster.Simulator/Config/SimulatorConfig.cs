@@ -26,6 +26,16 @@ public sealed class SimulatorConfig
     public AddressRanges Addresses { get; set; } = new();
     public RateLimitConfig RateLimit { get; set; } = new();
     public FaultConfig Faults { get; set; } = new();
+    public BootConfig Boot { get; set; } = new();
+}
+
+/// <summary>
+/// Booting devices from their userdata (PRODUCT.md §7): on by default. A <c>kubeadm init</c> needs the real binaries
+/// (./build.sh KubeBinaries); without them the device's console says so and nothing starts.
+/// </summary>
+public sealed class BootConfig
+{
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>A duration plus uniform jitter: each use samples <c>duration + U[0, jitter]</c>.</summary>

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using PacketCluster.Simulator.Api;
+using PacketCluster.Simulator.Boot;
 using PacketCluster.Simulator.Config;
 using YamlDotNet.Core;
 
@@ -22,7 +23,7 @@ public static class AdminEndpoints
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static void Map(IEndpointRouteBuilder app, ApiContext ctx, FaultInjector faults, RateLimiter limiter, RequestCounter counter)
+    public static void Map(IEndpointRouteBuilder app, ApiContext ctx, FaultInjector faults, RateLimiter limiter, RequestCounter counter, DeviceBooter booter)
     {
         var admin = app.MapGroup(ApiPipeline.AdminPrefix);
         var world = ctx.World;
@@ -72,6 +73,11 @@ public static class AdminEndpoints
             world.Lifecycle.FailNow(device, world.Now, (type, body, at) => world.AddEvent(device, type, body, at));
             return Results.StatusCode(204);
         }));
+
+        // What a person on the device's serial console would read: the boot log (files written, processes started
+        // with pids and ports, readiness, errors). Kept after the device is deleted.
+        admin.MapGet("/devices/{id}/console", (string id) =>
+            booter.ConsoleText(id) is { } text ? Results.Text(text, "text/plain; charset=utf-8") : throw ApiException.NotFound());
     }
 
     private static FaultConfig CurrentFaults(State.World world) { lock (world.Gate) return world.Config.Faults; }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PacketCluster.Simulator.Api;
+using PacketCluster.Simulator.Boot;
 using PacketCluster.Simulator.Config;
 using PacketCluster.Simulator.State;
 
@@ -23,9 +24,12 @@ public sealed class SimulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private SimulatorHost(WebApplication app, World world, Uri root, string apiKey)
+    private readonly DeviceBooter _booter;
+
+    private SimulatorHost(WebApplication app, World world, Uri root, string apiKey, DeviceBooter booter)
     {
         _app = app;
+        _booter = booter;
         World = world;
         RootUrl = root;
         ApiKey = apiKey;
@@ -38,6 +42,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     public string ApiKey { get; }
     public string ProjectId => World.Data.Project.Id;
     internal World World { get; }
+    internal DeviceBooter Booter => _booter;
 
     public static async Task<SimulatorHost> StartAsync(SimulatorOptions options, CancellationToken cancellationToken = default)
     {
@@ -88,14 +93,19 @@ public sealed class SimulatorHost : IAsyncDisposable
         app.Use(pipeline.Guard);
         MapApi(app.MapGroup(Renderer.Prefix), ctx);
         MapApi(app.MapGroup(""), ctx);
-        AdminEndpoints.Map(app, ctx, faults, limiter, counter);
+        var booter = new DeviceBooter(world, config.Boot.Enabled, options.KubeBinaries ?? KubeBinaries.Default(), options.KubeletLauncher, logger);
+        AdminEndpoints.Map(app, ctx, faults, limiter, counter, booter);
 
         await app.StartAsync(cancellationToken);
+        booter.Start();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var root = new Uri(address.Replace("[::]", "127.0.0.1").TrimEnd('/') + "/");
         logger.LogInformation("Packet API simulator listening on {Url} (project {Project}, seed {Seed}, state {State})",
             root, world.Data.Project.Id, seed, config.StateDir ?? "memory only");
-        return new SimulatorHost(app, world, root, apiKey);
+        if (booter.Enabled && booter.Binaries.Missing() is { Count: > 0 } missing)
+            logger.LogWarning("Devices boot from their userdata, but a kubeadm init cannot start a control plane: missing {Missing}; {Hint}",
+                string.Join(", ", missing), KubeBinaries.BuildHint);
+        return new SimulatorHost(app, world, root, apiKey, booter);
     }
 
     private static void MapApi(IEndpointRouteBuilder api, ApiContext ctx)
@@ -110,6 +120,8 @@ public sealed class SimulatorHost : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         await _app.StopAsync(cancellationToken);
+        // No process of a booted device outlives the simulator.
+        await _booter.DisposeAsync();
         lock (World.Gate) World.Save();
     }
 

@@ -19,4 +19,8 @@ public sealed class SimulatorOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
     /// <summary>Console mode: log to stderr (stdout carries only the one JSON start line).</summary>
     public bool LogToStandardError { get; set; }
+    /// <summary>Starts the simulated kubelet of a booted device; the default only says on the console that there is none.</summary>
+    public Boot.IKubeletLauncher KubeletLauncher { get; set; } = new Boot.SimulatedKubeletLauncher();
+    /// <summary>Where the control-plane binaries are; default: the build's cache (PACKETCLUSTER_KUBE_CACHE) and /usr/bin/etcd.</summary>
+    public Boot.KubeBinaries? KubeBinaries { get; set; }
 }

@@ -4,7 +4,12 @@ using System.Net.Sockets;
 
 namespace PacketCluster.Simulator.State;
 
-/// <summary>Offsets into a configured CIDR range (already validated to be loopback / documentation space).</summary>
+/// <summary>
+/// Offsets into a configured CIDR range (already validated to be loopback / documentation space). In an IPv4 range
+/// the network address (offset 0) and the broadcast address (the last) are never handed out, as on a real network:
+/// <see cref="Fits"/> and <see cref="Reserve"/> leave them out; <see cref="At"/> still names them (a device's /31
+/// block shows its network address).
+/// </summary>
 public sealed class AddressPool
 {
     private readonly UInt128 _base;
@@ -21,7 +26,17 @@ public sealed class AddressPool
         _size = (UInt128)1 << ((IsV6 ? 128 : 32) - net.PrefixLength);
     }
 
-    public bool Fits(UInt128 offset, UInt128 count) => offset + count <= _size;
+    /// <summary>The first offset that may be handed out: 1 in IPv4 (0 is the network address), 0 in IPv6.</summary>
+    public UInt128 FirstUsable => IsV6 ? UInt128.Zero : UInt128.One;
+
+    /// <summary>One past the last offset that may be handed out: the IPv4 broadcast address is excluded.</summary>
+    private UInt128 EndUsable => IsV6 ? _size : _size - UInt128.One;
+
+    public bool Fits(UInt128 offset, UInt128 count) => offset >= FirstUsable && offset + count <= EndUsable;
+
+    /// <summary>The address at <paramref name="offset"/>, which must be one that may be handed out.</summary>
+    public IPAddress Reserve(UInt128 offset) =>
+        Fits(offset, 1) ? At(offset) : throw new PoolExhaustedException($"address pool {Cidr} is exhausted");
 
     public IPAddress At(UInt128 offset)
     {

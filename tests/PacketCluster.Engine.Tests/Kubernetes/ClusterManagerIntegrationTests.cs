@@ -35,6 +35,7 @@ public sealed class ClusterManagerIntegrationTests(KubeControlPlane controlPlane
             Seed = 5,
             Config = new SimulatorConfig
             {
+                Boot = new BootConfig { Enabled = false },
                 Timings = new DeviceTimings
                 {
                     Queued = new Timing(TimeSpan.FromMilliseconds(100)),

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using k8s;
 using PacketCluster.Engine.Pki;
+using PacketCluster.Simulator.Boot;
 using Xunit;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -34,7 +35,7 @@ public sealed class KubeControlPlane : IAsyncLifetime
         "serviceaccount-token", "serviceaccount", "garbagecollector", "namespace",
     ];
 
-    private readonly List<ControlPlaneProcess> _processes = [];
+    private readonly List<KubeProcess> _processes = [];
     private readonly IMessageSink _diagnostics;
     private string? _directory;
 
@@ -114,11 +115,11 @@ public sealed class KubeControlPlane : IAsyncLifetime
         }
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
         // Reverse start order: controllers first, etcd last, so nobody logs about a vanished dependency.
         for (var i = _processes.Count - 1; i >= 0; i--)
-            _processes[i].Dispose();
+            await _processes[i].DisposeAsync();
         _processes.Clear();
 
         if (_directory is not null && Directory.Exists(_directory))
@@ -132,7 +133,6 @@ public sealed class KubeControlPlane : IAsyncLifetime
                 // Best effort: a leftover /tmp directory must not fail the run.
             }
         }
-        return Task.CompletedTask;
     }
 
     private sealed record PkiFiles(
@@ -231,9 +231,9 @@ public sealed class KubeControlPlane : IAsyncLifetime
         "--logtostderr=true", "--v=1",
     ];
 
-    private ControlPlaneProcess Start(string name, string executable, IEnumerable<string> arguments)
+    private KubeProcess Start(string name, string executable, IEnumerable<string> arguments)
     {
-        var process = ControlPlaneProcess.Start(name, executable, arguments, WorkDirectory);
+        var process = KubeProcess.Start(name, executable, arguments, WorkDirectory, WorkDirectory);
         _processes.Add(process);
         return process;
     }
@@ -247,19 +247,23 @@ public sealed class KubeControlPlane : IAsyncLifetime
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails with the process log if the process dies or time runs out.</summary>
-    private async Task WaitUntilAsync(ControlPlaneProcess process, Stopwatch started, Func<Task<bool>> condition, string what)
+    private async Task WaitUntilAsync(KubeProcess process, Stopwatch started, Func<Task<bool>> condition, string what)
     {
         while (true)
         {
             if (process.HasExited)
-                throw new InvalidOperationException($"Waiting for {what}: {process.Describe()}");
+                throw new InvalidOperationException($"Waiting for {what}: {Describe(process)}");
             if (await condition())
                 return;
             if (started.Elapsed > StartTimeout)
-                throw new TimeoutException($"{what} not ready after {StartTimeout.TotalSeconds:F0} s. {process.Describe()}");
+                throw new TimeoutException($"{what} not ready after {StartTimeout.TotalSeconds:F0} s. {Describe(process)}");
             await Task.Delay(PollInterval);
         }
     }
+
+    private static string Describe(KubeProcess process) => process.HasExited
+        ? $"{process.Name} (pid {process.ProcessId}) exited with code {process.ExitCode}; last log lines: {process.Tail(40)}"
+        : $"{process.Name} (pid {process.ProcessId}) is running; last log lines: {process.Tail(40)}";
 
     private async Task<bool> IsHealthyAsync(string url)
     {

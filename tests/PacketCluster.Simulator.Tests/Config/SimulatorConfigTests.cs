@@ -48,8 +48,11 @@ public sealed class SimulatorConfigTests
                 - {path: /devices/*, latency: 250ms, times: 3}
               provisioning:
                 - {hostname: "^bad-", rate: 1}
+            boot: {enabled: false}
             """);
         Assert.Equal(42, config.Seed);
+        Assert.False(config.Boot.Enabled);
+        Assert.True(new SimulatorConfig().Boot.Enabled); // booting is on unless switched off
         Assert.Equal(TimeSpan.FromMilliseconds(500), config.Timings.Queued.Jitter);
         Assert.Equal(TimeSpan.FromMinutes(1), config.Timings.Provisioning.Duration);
         Assert.Equal(2, config.Faults.Requests.Count);

@@ -33,6 +33,8 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
                     Provisioning = new Timing(TimeSpan.FromMilliseconds(600)),
                     Deprovisioning = new Timing(TimeSpan.FromMilliseconds(100)),
                 },
+                // These tests are about the engine's operations; booting would start real control planes.
+                Boot = new BootConfig { Enabled = false },
             },
         });
         _session = new PacketSession(new PacketApiOptions { Endpoint = _simulator.BaseUrl, ApiKey = _simulator.ApiKey, ProjectId = _simulator.ProjectId }, "test");

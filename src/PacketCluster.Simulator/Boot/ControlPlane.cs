@@ -1,0 +1,317 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace PacketCluster.Simulator.Boot;
+
+/// <summary>
+/// <c>kubeadm init</c> on a simulated machine: certificates from the CAs the userdata wrote, then a real etcd,
+/// kube-apiserver and kube-controller-manager (v1.20.2) bound to the machine's public IPv4, then kubeadm's post-init
+/// objects (<see cref="PostInit"/>). Every wait has a bound; a failure throws with a console-ready message.
+/// </summary>
+public sealed class ControlPlane : IAsyncDisposable
+{
+    public const int ApiServerPort = 6443;
+    private const int EtcdClientPort = 2379;
+    private const int EtcdPeerPort = 2380;
+    private const int EtcdMetricsPort = 2381;
+    private const int ControllerManagerPort = 10257;
+
+    /// <summary>Bounds each component's readiness. A quiet 2-core machine needs ~10 s for all three; loaded ones much more.</summary>
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    private static readonly string[] Controllers =
+    [
+        "csrapproving", "csrsigning", "bootstrapsigner", "tokencleaner", "nodelifecycle",
+        "serviceaccount-token", "serviceaccount", "garbagecollector", "namespace",
+    ];
+
+    private readonly List<KubeProcess> _processes = [];
+    private readonly IConsoleLog _console;
+
+    private ControlPlane(IConsoleLog console, IPAddress address)
+    {
+        _console = console;
+        Address = address;
+    }
+
+    public IPAddress Address { get; }
+    public string Server => $"https://{Address}:{ApiServerPort}";
+    public IReadOnlyList<KubeProcess> Processes => _processes;
+
+    /// <summary>The cluster CA (PEM) and the admin kubeconfig path (inside the machine root), for post-init and the kubelet.</summary>
+    public string CaCertificatePem { get; private set; } = "";
+    public string AdminKubeconfigPath { get; private set; } = "";
+    public IssuedPem NodeClient { get; private set; } = null!;
+
+    /// <param name="host">Maps machine paths into the device root.</param>
+    /// <param name="apiServerNames">Extra SANs of the serving certificate (elastic IPs, endpoint host, certSANs).</param>
+    public static async Task<ControlPlane> StartAsync(
+        MachineRoot host, KubeadmSettings settings, KubeBinaries binaries, IPAddress address, string nodeName,
+        IEnumerable<string> apiServerNames, IConsoleLog console, CancellationToken cancel)
+    {
+        var plane = new ControlPlane(console, address);
+        try
+        {
+            await plane.RunAsync(host, settings, binaries, nodeName, apiServerNames, cancel);
+            return plane;
+        }
+        catch
+        {
+            await plane.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task RunAsync(MachineRoot host, KubeadmSettings settings, KubeBinaries binaries, string nodeName, IEnumerable<string> apiServerNames, CancellationToken cancel)
+    {
+        var started = Stopwatch.StartNew();
+        var pki = host.Path(settings.CertificatesDir);
+        var files = WritePki(host, pki, settings, nodeName, apiServerNames);
+
+        var etcdData = host.Path("/var/lib/etcd");
+        MachineRoot.CreateDirectory(etcdData);
+        var etcdClient = $"http://{Address}:{EtcdClientPort}";
+        var etcdPeer = $"http://{Address}:{EtcdPeerPort}";
+        var etcd = Start(host, "etcd", binaries.Etcd,
+        [
+            $"--name={nodeName}", $"--data-dir={etcdData}",
+            $"--listen-client-urls={etcdClient}", $"--advertise-client-urls={etcdClient}",
+            $"--listen-peer-urls={etcdPeer}", $"--initial-advertise-peer-urls={etcdPeer}", $"--initial-cluster={nodeName}={etcdPeer}",
+            $"--listen-metrics-urls=http://{Address}:{EtcdMetricsPort}",
+        ], $"client {etcdClient}");
+        await WaitAsync(etcd, $"{etcdClient}/health", trustCa: false, cancel);
+
+        var apiserver = Start(host, "kube-apiserver", binaries.KubeApiserver,
+        [
+            $"--etcd-servers={etcdClient}",
+            $"--bind-address={Address}", $"--advertise-address={Address}", $"--secure-port={ApiServerPort}", "--insecure-port=0",
+            $"--tls-cert-file={files.ApiServerCert}", $"--tls-private-key-file={files.ApiServerKey}",
+            $"--client-ca-file={files.Ca}",
+            "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction", "--enable-bootstrap-token-auth=true",
+            "--allow-privileged=true",
+            $"--service-account-key-file={files.SaPub}", $"--service-account-signing-key-file={files.SaKey}",
+            $"--service-account-issuer=https://kubernetes.default.svc.{settings.DnsDomain}", $"--service-cluster-ip-range={settings.ServiceSubnet}",
+            $"--requestheader-client-ca-file={files.FrontProxyCa}", "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            $"--proxy-client-cert-file={files.FrontProxyClientCert}", $"--proxy-client-key-file={files.FrontProxyClientKey}",
+            // A loopback advertise address is not a valid Endpoints address; the reconciler would complain every 10 s.
+            "--endpoint-reconciler-type=none",
+            "--enable-priority-and-fairness=false",
+            "--logtostderr=true", "--v=1",
+        ], $"https://{Address}:{ApiServerPort}");
+        await WaitAsync(apiserver, $"{Server}/readyz", trustCa: true, cancel);
+
+        await PostInit.RunAsync(AdminKubeconfigPath, settings, CaCertificatePem, Server, _console, apiserver, cancel);
+
+        var controllerManager = Start(host, "kube-controller-manager", binaries.KubeControllerManager,
+        [
+            $"--kubeconfig={files.ControllerManagerConf}",
+            $"--authentication-kubeconfig={files.ControllerManagerConf}", $"--authorization-kubeconfig={files.ControllerManagerConf}",
+            $"--bind-address={Address}", $"--secure-port={ControllerManagerPort}", "--port=0",
+            $"--tls-cert-file={files.ControllerManagerCert}", $"--tls-private-key-file={files.ControllerManagerKey}",
+            $"--cluster-signing-cert-file={files.Ca}", $"--cluster-signing-key-file={files.CaKey}",
+            $"--root-ca-file={files.Ca}", $"--service-account-private-key-file={files.SaKey}",
+            "--use-service-account-credentials=true",
+            $"--controllers={string.Join(',', Controllers)}",
+            "--leader-elect=false",
+            "--logtostderr=true", "--v=1",
+        ], $"https://{Address}:{ControllerManagerPort}");
+        await WaitAsync(controllerManager, $"https://{Address}:{ControllerManagerPort}/healthz", trustCa: true, cancel);
+        _console.WriteLine($"kubeadm init: control plane ready at {Server} in {started.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private sealed record PkiFiles(
+        string Ca, string CaKey, string ApiServerCert, string ApiServerKey, string SaPub, string SaKey,
+        string FrontProxyCa, string FrontProxyClientCert, string FrontProxyClientKey,
+        string ControllerManagerConf, string ControllerManagerCert, string ControllerManagerKey);
+
+    private PkiFiles WritePki(MachineRoot host, string pki, KubeadmSettings settings, string nodeName, IEnumerable<string> apiServerNames)
+    {
+        MachineRoot.CreateDirectory(pki);
+        using var ca = LoadOrGenerateCa(host, pki, "ca", "kubernetes", settings.CertificatesDir);
+        using var frontProxyCa = LoadOrGenerateCa(host, pki, "front-proxy-ca", "front-proxy-ca", settings.CertificatesDir);
+        if (!File.Exists(Path.Combine(pki, "sa.key")) || !File.Exists(Path.Combine(pki, "sa.pub")))
+        {
+            var (privatePem, publicPem) = BootCa.GenerateServiceAccountKey();
+            host.WriteSecret(Path.Combine(pki, "sa.key"), privatePem);
+            host.WriteSecret(Path.Combine(pki, "sa.pub"), publicPem);
+            _console.WriteLine($"kubeadm init: generated the service-account key pair ({settings.CertificatesDir}/sa.key, sa.pub)");
+        }
+        CaCertificatePem = ca.CertificatePem;
+
+        var names = new List<string> { nodeName, "kubernetes", "kubernetes.default", "kubernetes.default.svc", $"kubernetes.default.svc.{settings.DnsDomain}" };
+        var addresses = new List<IPAddress> { Address, BootCa.FirstServiceAddress(settings.ServiceSubnet) };
+        foreach (var name in apiServerNames)
+        {
+            if (IPAddress.TryParse(name, out var ip)) addresses.Add(ip);
+            else if (name.Length > 0) names.Add(name);
+        }
+        var serving = ca.IssueServing("kube-apiserver", names, addresses);
+        var frontProxyClient = frontProxyCa.IssueClient("front-proxy-client", []);
+        var controllerManagerServing = ca.IssueServing("kube-controller-manager", ["localhost"], [Address]);
+        var controllerManagerClient = ca.IssueClient("system:kube-controller-manager", []);
+        var admin = ca.IssueClient("kubernetes-admin", ["system:masters"]);
+        NodeClient = ca.IssueClient($"system:node:{nodeName}", ["system:nodes"]);
+        _console.WriteLine($"kubeadm init: issued the kube-apiserver serving certificate from {ca.Subject} for " +
+                           $"{string.Join(", ", names.Concat(addresses.Select(a => a.ToString())).Distinct())}");
+
+        var kubernetes = host.Path("/etc/kubernetes");
+        AdminKubeconfigPath = Path.Combine(kubernetes, "admin.conf");
+        host.WriteSecret(AdminKubeconfigPath, Kubeconfig(settings.ClusterName, Server, ca.CertificatePem, "kubernetes-admin", admin));
+        var controllerManagerConf = Path.Combine(kubernetes, "controller-manager.conf");
+        host.WriteSecret(controllerManagerConf, Kubeconfig(settings.ClusterName, Server, ca.CertificatePem, "system:kube-controller-manager", controllerManagerClient));
+        _console.WriteLine("kubeadm init: wrote /etc/kubernetes/admin.conf and controller-manager.conf");
+
+        return new PkiFiles(
+            Ca: Path.Combine(pki, "ca.crt"), CaKey: Path.Combine(pki, "ca.key"),
+            ApiServerCert: host.WriteSecret(Path.Combine(pki, "apiserver.crt"), serving.CertificatePem),
+            ApiServerKey: host.WriteSecret(Path.Combine(pki, "apiserver.key"), serving.KeyPem),
+            SaPub: Path.Combine(pki, "sa.pub"), SaKey: Path.Combine(pki, "sa.key"),
+            FrontProxyCa: Path.Combine(pki, "front-proxy-ca.crt"),
+            FrontProxyClientCert: host.WriteSecret(Path.Combine(pki, "front-proxy-client.crt"), frontProxyClient.CertificatePem),
+            FrontProxyClientKey: host.WriteSecret(Path.Combine(pki, "front-proxy-client.key"), frontProxyClient.KeyPem),
+            ControllerManagerConf: controllerManagerConf,
+            ControllerManagerCert: host.WriteSecret(Path.Combine(pki, "controller-manager.crt"), controllerManagerServing.CertificatePem),
+            ControllerManagerKey: host.WriteSecret(Path.Combine(pki, "controller-manager.key"), controllerManagerServing.KeyPem));
+    }
+
+    private BootCa LoadOrGenerateCa(MachineRoot host, string pki, string baseName, string commonName, string shownDir)
+    {
+        var certPath = Path.Combine(pki, baseName + ".crt");
+        var keyPath = Path.Combine(pki, baseName + ".key");
+        var hasCert = File.Exists(certPath);
+        var hasKey = File.Exists(keyPath);
+        if (hasCert && hasKey)
+        {
+            try
+            {
+                var loaded = BootCa.Load(File.ReadAllText(certPath), File.ReadAllText(keyPath));
+                _console.WriteLine($"kubeadm init: using the {baseName} from the userdata ({shownDir}/{baseName}.crt, {loaded.Subject})");
+                return loaded;
+            }
+            catch (CryptographicException e)
+            {
+                throw new BootException($"{shownDir}/{baseName}.crt/.key cannot be used as a CA: {e.Message}");
+            }
+        }
+        if (hasCert)
+            throw new BootException($"{shownDir}/{baseName}.crt exists without {baseName}.key: an external CA is not simulated");
+        var generated = BootCa.Generate(commonName);
+        host.WriteSecret(certPath, generated.CertificatePem);
+        host.WriteSecret(keyPath, generated.KeyPem);
+        _console.WriteLine($"kubeadm init: the userdata brought no {baseName}; generated one ({generated.Subject})");
+        return generated;
+    }
+
+    /// <summary>A kubeconfig with embedded client certificate data (written 0600; it holds a key).</summary>
+    internal static string Kubeconfig(string cluster, string server, string caPem, string user, IssuedPem credentials)
+    {
+        static string B64(string pem) => Convert.ToBase64String(Encoding.UTF8.GetBytes(pem));
+        return $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: {cluster}
+              cluster:
+                server: {server}
+                certificate-authority-data: {B64(caPem)}
+            users:
+            - name: {user}
+              user:
+                client-certificate-data: {B64(credentials.CertificatePem)}
+                client-key-data: {B64(credentials.KeyPem)}
+            contexts:
+            - name: {user}@{cluster}
+              context:
+                cluster: {cluster}
+                user: {user}
+            current-context: {user}@{cluster}
+
+            """;
+    }
+
+    private KubeProcess Start(MachineRoot host, string name, string executable, IEnumerable<string> arguments, string listening)
+    {
+        var process = KubeProcess.Start(name, executable, arguments, host.LogDirectory, host.RootDirectory);
+        _processes.Add(process);
+        _console.WriteLine($"{name}: started pid {process.ProcessId} on {listening} (log /var/log/{name}.log)");
+        return process;
+    }
+
+    private async Task WaitAsync(KubeProcess process, string url, bool trustCa, CancellationToken cancel)
+    {
+        var started = Stopwatch.StartNew();
+        using var http = new HttpClient(Handler(trustCa ? CaCertificatePem : null)) { Timeout = TimeSpan.FromSeconds(5) };
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (process.HasExited)
+                throw new BootException($"{process.Name} (pid {process.ProcessId}) exited with code {process.ExitCode}: {process.Tail()}");
+            if (await AnswersOkAsync(http, url, cancel))
+            {
+                _console.WriteLine($"{process.Name}: ready after {started.Elapsed.TotalSeconds:F1} s ({url})");
+                return;
+            }
+            if (started.Elapsed > ReadyTimeout)
+                throw new BootException($"{process.Name} (pid {process.ProcessId}) not ready after {ReadyTimeout.TotalSeconds:F0} s at {url}: {process.Tail()}");
+            await Task.Delay(PollInterval, cancel);
+        }
+    }
+
+    /// <summary>True when <paramref name="url"/> answers 200; false while nothing listens or the answer is slow.</summary>
+    internal static async Task<bool> AnswersOkAsync(HttpClient http, string url, CancellationToken cancel = default)
+    {
+        try
+        {
+            using var response = await http.GetAsync(url, cancel);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Trusts <paramref name="caPem"/> only (like a kubeconfig), or for plain http nothing at all.</summary>
+    internal static HttpClientHandler Handler(string? caPem)
+    {
+        var handler = new HttpClientHandler { UseProxy = false };
+        if (caPem is null) return handler;
+        var ca = X509Certificate2.CreateFromPem(caPem);
+        handler.ServerCertificateCustomValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None) return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(certificate);
+        };
+        return handler;
+    }
+
+    /// <summary>Stops the processes in reverse start order (controllers first, etcd last).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _processes.Count - 1; i >= 0; i--)
+        {
+            var process = _processes[i];
+            await process.DisposeAsync();
+            _console.WriteLine($"{process.Name}: stopped pid {process.ProcessId}");
+        }
+    }
+}
+
+/// <summary>A boot step failed; the message is fit for the console (no keys, no tokens).</summary>
+public sealed class BootException(string message) : Exception(message);

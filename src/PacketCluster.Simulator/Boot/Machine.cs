@@ -1,0 +1,302 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace PacketCluster.Simulator.Boot;
+
+/// <summary>The facts of a device a boot needs, copied out of the world under its lock.</summary>
+public sealed record DeviceView(
+    string Id, string Hostname, string State, string Userdata, IPAddress PublicIpv4, IPAddress PrivateIpv4,
+    IReadOnlyList<IPAddress> ElasticIps);
+
+/// <summary>
+/// One booted device: runs its userdata in the background (write_files, then kubeadm init/join), holds what that
+/// started (control-plane processes, the kubelet, elastic-IP forwarders) and stops all of it on dispose.
+/// A failure is written to the console and leaves the device as it is, as on real hardware.
+/// </summary>
+public sealed class Machine : IAsyncDisposable
+{
+    private readonly DeviceView _device;
+    private readonly IConsoleLog _console;
+    private readonly KubeBinaries _binaries;
+    private readonly IKubeletLauncher _kubelets;
+    private readonly IReadOnlyList<string> _projectElasticIps;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<IPAddress, TcpForwarder> _forwarders = [];
+    private readonly HashSet<IPAddress> _forwardFailures = [];
+    private Task _boot = Task.CompletedTask;
+    private ControlPlane? _controlPlane;
+    private IAsyncDisposable? _kubelet;
+    private bool _disposed;
+
+    public Machine(DeviceView device, MachineRoot root, IConsoleLog console, KubeBinaries binaries, IKubeletLauncher kubelets, IReadOnlyList<string> projectElasticIps)
+    {
+        _device = device;
+        Root = root;
+        _console = console;
+        _binaries = binaries;
+        _kubelets = kubelets;
+        _projectElasticIps = projectElasticIps;
+    }
+
+    public MachineRoot Root { get; }
+    public string DeviceId => _device.Id;
+
+    /// <summary>Ids of the processes this machine started (running or not), for tests and the console.</summary>
+    public IReadOnlyList<int> ProcessIds
+    {
+        get { lock (_gate) return _controlPlane?.Processes.Select(p => p.ProcessId).ToList() ?? _startedPids.ToList(); }
+    }
+
+    private readonly List<int> _startedPids = [];
+
+    /// <summary>True once the control plane answers (tests wait for it).</summary>
+    public bool ControlPlaneReady { get { lock (_gate) return _controlPlane is not null; } }
+
+    /// <summary>Completes when the boot has run to its end (successfully or not).</summary>
+    public Task Boot => _boot;
+
+    public void Start() => _boot = Task.Run(RunAsync);
+
+    private async Task RunAsync()
+    {
+        var cancel = _stop.Token;
+        _console.WriteLine($"boot: device {_device.Hostname} ({_device.Id}) is active; public IPv4 {_device.PublicIpv4}, private IPv4 {_device.PrivateIpv4}; root folder {Root.RootDirectory}");
+        try
+        {
+            var plan = BootPlan.Parse(_device.Userdata);
+            if (plan.Format == "none")
+            {
+                _console.WriteLine("cloud-init: no userdata; nothing to run");
+                return;
+            }
+            if (plan.Problems.Count > 0)
+            {
+                foreach (var problem in plan.Problems) _console.WriteLine($"cloud-init: userdata rejected: {problem}");
+                _console.WriteLine("cloud-init: nothing was run");
+                return;
+            }
+            _console.WriteLine($"cloud-init: {plan.Format} userdata with {plan.Files.Count} file(s) and {plan.Commands.Count} kubeadm command(s)");
+            foreach (var file in plan.Files)
+            {
+                Root.Write(file.Path, file.Content, file.Mode);
+                _console.WriteLine($"cloud-init: wrote {file.Path} ({Convert.ToString((int)file.Mode, 8).PadLeft(4, '0')}, {file.Content.Length} bytes)");
+            }
+            if (plan.Skipped.Count > 0)
+                _console.WriteLine($"cloud-init: {plan.Skipped.Count} other runcmd entr{(plan.Skipped.Count == 1 ? "y" : "ies")} not simulated ({string.Join(", ", plan.Skipped.Distinct())})");
+            if (plan.Commands.Count == 0) _console.WriteLine("cloud-init: no kubeadm init/join in runcmd; the machine stays as it is");
+            foreach (var command in plan.Commands)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var settings = ReadSettings(command);
+                if (settings is null) return;
+                if (command.Verb == KubeadmVerb.Init) await InitAsync(settings, cancel);
+                else await JoinAsync(settings);
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            _console.WriteLine("boot: interrupted (device stopping)");
+        }
+        catch (BootException e)
+        {
+            _console.WriteLine($"boot: failed: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            // The boot runs in the background: whatever goes wrong must reach the console, or nobody ever sees it.
+            // Our own messages hold no key material; KubernetesClient's name the status, not the body.
+            _console.WriteLine($"boot: failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private KubeadmSettings? ReadSettings(KubeadmCommand command)
+    {
+        var verb = command.Verb == KubeadmVerb.Init ? "kubeadm init" : "kubeadm join";
+        try
+        {
+            if (command.ConfigPath is null) return KubeadmSettings.FromFlags(command);
+            var path = Root.Path(command.ConfigPath);
+            if (!File.Exists(path))
+            {
+                _console.WriteLine($"{verb}: failed: config file {command.ConfigPath} does not exist (the userdata did not write it)");
+                return null;
+            }
+            var settings = KubeadmSettings.Parse(File.ReadAllText(path));
+            if (command.Verb == KubeadmVerb.Join && !settings.HasJoin)
+            {
+                _console.WriteLine($"{verb}: failed: {command.ConfigPath} holds no JoinConfiguration");
+                return null;
+            }
+            _console.WriteLine($"{verb}: read {command.ConfigPath} ({settings.ApiVersion})");
+            return settings;
+        }
+        catch (FormatException e)
+        {
+            _console.WriteLine($"{verb}: failed: {command.ConfigPath ?? "command line"}: {e.Message}");
+            return null;
+        }
+    }
+
+    private async Task InitAsync(KubeadmSettings settings, CancellationToken cancel)
+    {
+        var missing = _binaries.Missing();
+        if (missing.Count > 0)
+        {
+            _console.WriteLine($"kubeadm init: cannot start the control plane: missing {string.Join(", ", missing)}; {KubeBinaries.BuildHint}");
+            return;
+        }
+        var wanted = settings.KubernetesVersion ?? "unset";
+        _console.WriteLine($"kubeadm init: the simulator runs Kubernetes {KubeBinaries.Version} (the config asks for {wanted}); " +
+                           $"{settings.BootstrapTokens.Count} bootstrap token(s): {string.Join(", ", settings.BootstrapTokens)}");
+        var nodeName = NodeName(settings);
+        var names = new List<string> { _device.Hostname };
+        if (settings.ControlPlaneEndpoint is { Length: > 0 } endpoint) names.Add(Host(endpoint));
+        names.AddRange(settings.CertSans);
+        names.AddRange(_projectElasticIps);
+
+        var plane = await ControlPlane.StartAsync(Root, settings, _binaries, _device.PublicIpv4, nodeName, names, _console, cancel);
+        bool keep;
+        lock (_gate)
+        {
+            keep = !_disposed;
+            if (keep) _controlPlane = plane;
+        }
+        if (!keep)
+        {
+            // Stopped while starting: DisposeAsync is waiting for this boot, so the processes stop before it returns.
+            await plane.DisposeAsync();
+            return;
+        }
+        await StartKubeletAsync(new KubeletJoinRequest
+        {
+            NodeName = nodeName,
+            ProviderId = $"packet://{_device.Id}",
+            Labels = settings.NodeLabels(),
+            Addresses = Addresses(nodeName),
+            ApiServerEndpoint = $"{_device.PublicIpv4}:{ControlPlane.ApiServerPort}",
+            ClientCertificatePem = plane.NodeClient.CertificatePem,
+            ClientKeyPem = plane.NodeClient.KeyPem,
+            CaCertificatePem = plane.CaCertificatePem,
+        });
+    }
+
+    private async Task JoinAsync(KubeadmSettings settings)
+    {
+        var nodeName = NodeName(settings);
+        var token = settings.JoinToken!;
+        var shown = KubeadmSettings.TokenPattern().Match(token) is { Success: true } m ? $"{m.Groups[1].Value}.****" : "(malformed token)";
+        _console.WriteLine($"kubeadm join: node {nodeName} joins {settings.JoinEndpoint} with bootstrap token {shown}" +
+                           (settings.UnsafeSkipCaVerification ? " without CA verification" : $", CA pinned by {settings.CaCertHashes.Count} hash(es)"));
+        await StartKubeletAsync(new KubeletJoinRequest
+        {
+            NodeName = nodeName,
+            ProviderId = $"packet://{_device.Id}",
+            Labels = settings.NodeLabels(),
+            Addresses = Addresses(nodeName),
+            ApiServerEndpoint = settings.JoinEndpoint!,
+            Token = token,
+            CaCertHashes = settings.CaCertHashes,
+            UnsafeSkipCaVerification = settings.UnsafeSkipCaVerification,
+        });
+    }
+
+    private async Task StartKubeletAsync(KubeletJoinRequest request)
+    {
+        var kubelet = _kubelets.Start(request, _console);
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _kubelet = kubelet;
+                return;
+            }
+        }
+        await kubelet.DisposeAsync();
+    }
+
+    private string NodeName(KubeadmSettings settings) =>
+        string.IsNullOrEmpty(settings.NodeName) ? _device.Hostname.ToLowerInvariant() : settings.NodeName;
+
+    private List<KeyValuePair<string, string>> Addresses(string nodeName) =>
+    [
+        new("ExternalIP", _device.PublicIpv4.ToString()),
+        new("InternalIP", _device.PrivateIpv4.ToString()),
+        new("Hostname", nodeName),
+    ];
+
+    /// <summary>"host:port" or "[v6]:port" → host.</summary>
+    internal static string Host(string endpoint)
+    {
+        if (endpoint.StartsWith('[')) return endpoint[1..endpoint.IndexOf(']')];
+        return endpoint.Count(c => c == ':') == 1 ? endpoint[..endpoint.IndexOf(':')] : endpoint;
+    }
+
+    /// <summary>
+    /// Routes the elastic IPs assigned to this device: with a running control plane, EIP:6443 relays to the device's
+    /// apiserver. Called on every reconcile; unassigned addresses stop relaying.
+    /// </summary>
+    public async Task RouteElasticIpsAsync(IReadOnlyCollection<IPAddress> assigned)
+    {
+        List<TcpForwarder> stop = [];
+        lock (_gate)
+        {
+            if (_disposed) return;
+            foreach (var address in _forwarders.Keys.Where(a => !assigned.Contains(a)).ToList())
+            {
+                stop.Add(_forwarders[address]);
+                _forwarders.Remove(address);
+                _console.WriteLine($"network: elastic IP {address} unassigned; {address}:{ControlPlane.ApiServerPort} no longer routed here");
+            }
+            if (_controlPlane is not null)
+            {
+                foreach (var address in assigned.Where(a => !_forwarders.ContainsKey(a)))
+                {
+                    try
+                    {
+                        _forwarders[address] = TcpForwarder.Start(new IPEndPoint(address, ControlPlane.ApiServerPort), new IPEndPoint(_device.PublicIpv4, ControlPlane.ApiServerPort));
+                        _forwardFailures.Remove(address);
+                        _console.WriteLine($"network: elastic IP {address} routed here; {address}:{ControlPlane.ApiServerPort} reaches the kube-apiserver");
+                    }
+                    catch (SocketException e)
+                    {
+                        if (_forwardFailures.Add(address))
+                            _console.WriteLine($"network: cannot route elastic IP {address}:{ControlPlane.ApiServerPort}: {e.SocketErrorCode}");
+                    }
+                }
+            }
+        }
+        foreach (var forwarder in stop) await forwarder.DisposeAsync();
+    }
+
+    /// <summary>Stops the boot, the kubelet, the forwarders and the processes; waits for all of them (each bounded).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        ControlPlane? plane;
+        IAsyncDisposable? kubelet;
+        List<TcpForwarder> forwarders;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            plane = _controlPlane;
+            kubelet = _kubelet;
+            forwarders = _forwarders.Values.ToList();
+            _forwarders.Clear();
+            if (plane is not null) _startedPids.AddRange(plane.Processes.Select(p => p.ProcessId));
+            _controlPlane = null;
+            _kubelet = null;
+        }
+        await _stop.CancelAsync();
+        // A boot still starting processes cleans up after itself (ControlPlane.StartAsync disposes on failure).
+        await _boot.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (kubelet is not null)
+        {
+            try { await kubelet.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)); }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException) { _console.WriteLine($"kubelet: stop failed: {e.Message}"); }
+        }
+        foreach (var forwarder in forwarders) await forwarder.DisposeAsync();
+        if (plane is not null) await plane.DisposeAsync();
+        _stop.Dispose();
+    }
+}
