@@ -18,7 +18,7 @@ faults:
     $script:State = Join-Path $Work 'state'
     $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
     $script:Pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-    $script:Create = "Import-Module '$ModuleManifest'; New-PacketCluster -Name chaos -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath '$State' -PollIntervalSeconds 0.2 -TimeoutSeconds 90 | Out-Null"
+    $script:Create = "Import-Module '$ModuleManifest'; New-PacketCluster -Name chaos -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath '$State' -PollIntervalSeconds 0.2 -TimeoutSeconds 90 -ProvisionOnly | Out-Null"
     function Start-Engine {
         # The engine runs in its own process, connected through the environment, so the test can kill it outright.
         $psi = [System.Diagnostics.ProcessStartInfo]::new($Pwsh)

@@ -30,7 +30,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'creates 1 control plane + 2 workers with an elastic IP endpoint' {
-        $c = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $c = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -ProvisionOnly
         $c | Should -BeOfType ([PacketCluster.Models.ClusterApi.Cluster])
         $c.Status.ApiEndpoints[0].Host | Should -Match '^127\.'
         $c.Status.ApiEndpoints[0].Port | Should -Be 6443
@@ -43,7 +43,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'running it again resumes without a second device' {
-        New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 | Out-Null
+        New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 -ProvisionOnly | Out-Null
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) | Should -HaveCount 3
     }
 
@@ -62,7 +62,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'Add-PacketMachine adds workers through the MachineDeployment' {
-        $added = Get-PacketCluster demo -StatePath $State | Add-PacketMachine -Role Worker -Count 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $added = Get-PacketCluster demo -StatePath $State | Add-PacketMachine -Role Worker -Count 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -ProvisionOnly
         $added | Should -HaveCount 2
         $added | ForEach-Object { $_.Status.Phase | Should -BeIn 'Provisioned', 'Running' }
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 5
@@ -109,7 +109,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'Set-PacketMachineDeployment scales back to 2 and rolls the workers to another version' {
-        $md = Set-PacketMachineDeployment -ClusterName demo -Replicas 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $md = Set-PacketMachineDeployment -ClusterName demo -Replicas 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -ProvisionOnly
         $md.Spec.Replicas | Should -Be 2
         @(Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane }) | Should -HaveCount 2
         { Set-PacketMachineDeployment -ClusterName demo -KubernetesVersion 1.35.9 -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'MachineConfigNotFound,PacketCluster.Commands.SetPacketMachineDeploymentCommand'
@@ -123,7 +123,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It '-AsJob runs the create in a background job whose output is the cluster' {
-        $job = New-PacketCluster -Name jobbed -Metro sv -WorkerCount 0 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -AsJob
+        $job = New-PacketCluster -Name jobbed -Metro sv -WorkerCount 0 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -ProvisionOnly -AsJob
         $job | Should -BeOfType ([System.Management.Automation.Job])
         $c = $job | Receive-Job -Wait -AutoRemoveJob
         $c.Name | Should -Be 'jobbed'

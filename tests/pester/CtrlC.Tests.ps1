@@ -14,7 +14,7 @@ timings:
     $script:State = Join-Path $Work 'state'
     $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
     $script:Headers = @{ 'X-Auth-Token' = $Key }
-    $script:Create = "New-PacketCluster -Name ctrlc -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath '$State' -PollIntervalSeconds 0.2"
+    $script:Create = "New-PacketCluster -Name ctrlc -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath '$State' -PollIntervalSeconds 0.2 -ProvisionOnly"
 
     # An interactive pwsh on a real pseudo-terminal, typed at through tests/pester/pty-driver.py.
     $python = (Get-Command python3 -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source

@@ -42,7 +42,7 @@ public sealed class MachineReconciler
         {
             return scope.IsDeleting
                 ? await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
-                    steps.EnsureDeviceGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
+                    steps.EnsureDeviceGone, steps.EnsureNodeGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
                 : await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
                     steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned, steps.LinkNode).ConfigureAwait(false);
         }
@@ -260,6 +260,26 @@ public sealed class MachineReconciler
         // ---------------------------------------------------------------- delete
 
         /// <summary>Found by id or tag, deleted, and waited for; a device that is already gone (404, 403) is success (the seed got stuck here).</summary>
+        /// <summary>
+        /// The deleted machine's Node goes too (its kubelet is gone with the device), so the cluster does not keep a
+        /// NotReady Node forever. Best effort: a cluster whose API server is gone (it is being deleted) is not waited for.
+        /// </summary>
+        public async Task<ReconcileResult> EnsureNodeGone(CancellationToken ct)
+        {
+            if (scope.Status.NodeRef?.Name is not { } node || scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            try
+            {
+                await Context.Nodes.DeleteAsync(scope.Namespace, clusterName, node, ct).ConfigureAwait(false);
+                Context.Log.Verbose($"{Target}: deleted Node {node}.");
+            }
+            catch (Workload.WorkloadClusterUnavailableException e)
+            {
+                Context.Log.Verbose($"{Target}: Node {node} not deleted ({e.Message}); leaving it.");
+            }
+            scope.Status.NodeRef = null;
+            return ReconcileResult.Done;
+        }
+
         public async Task<ReconcileResult> EnsureDeviceGone(CancellationToken ct)
         {
             if (scope.ClusterName is not { } clusterName) return ReconcileResult.Done;

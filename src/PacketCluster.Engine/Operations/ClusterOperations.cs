@@ -1,6 +1,7 @@
 using PacketCluster.Engine.Api;
 using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Manifests;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Store;
 using PacketCluster.Models;
@@ -9,9 +10,32 @@ using Public = PacketCluster.Models.Metal;
 
 namespace PacketCluster.Engine.Operations;
 
+/// <summary>How far New-PacketCluster takes a cluster before it returns (PRODUCT.md §4).</summary>
+public enum CreateStage
+{
+    /// <summary>Every device provisioned (active): what the Packet API alone can show.</summary>
+    Provisioned,
+
+    /// <summary>Also: the API server answers at the endpoint, the add-ons are applied and every machine is a Ready Node.</summary>
+    Ready,
+
+    /// <summary>Also: the cluster manages itself (pivoted into the workload cluster).</summary>
+    Pivoted,
+}
+
 /// <summary>How to create (or resume creating) a cluster on the embedded store.</summary>
 public sealed record CreateClusterRequest
 {
+    /// <summary>How far to go when waiting (New-PacketCluster asks for the whole flow). Ignored with Wait.Wait = false.</summary>
+    public CreateStage Until { get; init; } = CreateStage.Provisioned;
+
+    /// <summary>The add-ons manifest (the definition's addons.yaml); null: rendered for the session and location.</summary>
+    public string? AddonsYaml { get; init; }
+
+    /// <summary>Once Ready: the admin kubeconfig is merged into this file (kept entries untouched), or written to it (0600) with <see cref="ReplaceKubeconfig"/>. Null: none.</summary>
+    public string? KubeconfigPath { get; init; }
+    public bool ReplaceKubeconfig { get; init; }
+
     public required PacketClusterConfig Config { get; init; }
     /// <summary>State root (-StatePath / PACKETCLUSTER_HOME / ~/.packetcluster).</summary>
     public required string StateRoot { get; init; }
@@ -62,6 +86,7 @@ public static class ClusterOperations
             log.Verbose($"Cluster '{name}' is already in {directory}: resuming, adopting what exists.");
         }
 
+        var deadline = DateTimeOffset.UtcNow + request.Wait.Timeout;
         using var client = session.CreateClient(log);
         using var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, machineConfigs: request.MachineConfigs,
             inventoryMaxAge: request.Wait.PollInterval);
@@ -72,13 +97,69 @@ public static class ClusterOperations
             // Twice: the first pass makes PKI and the endpoint, the second creates every device (§4: all at once).
             await loop.RunOnceAsync(ct).ConfigureAwait(false);
             await loop.RunOnceAsync(ct).ConfigureAwait(false);
+            return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
         }
-        else
+        await loop.RunUntilAsync(s => Settled(s, expected), Remaining(deadline), request.Wait.PollInterval,
+            s => log.Report(Progress(s, expected)), ct).ConfigureAwait(false);
+        if (request.Until == CreateStage.Provisioned) return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
+
+        var kubeconfig = (await ClusterQueries.AdminKubeconfigAsync(store, ns, name, ct).ConfigureAwait(false))!;
+        using (var workload = KubernetesStore.FromKubeconfigText(kubeconfig))
         {
-            await loop.RunUntilAsync(s => Settled(s, expected), request.Wait.Timeout, request.Wait.PollInterval,
-                s => log.Report(Progress(s, expected)), ct).ConfigureAwait(false);
+            await WorkloadApi.WaitUntilAnsweringAsync(workload.Client, name, deadline, request.Wait.PollInterval, log, ct).ConfigureAwait(false);
+            log.Report(new EngineProgress(Activity, "Add-ons", "applying the add-ons"));
+            var addons = request.AddonsYaml ?? Addons.Render(new AddonsOptions
+            {
+                ClusterName = name, ProjectId = session.RequireProjectId(), ApiKey = session.Options.ApiKey, Metro = config.Metro, Facility = config.Metro is null ? config.Facility : null,
+                ApiUrl = session.Options.Endpoint == PacketApiOptions.DefaultEndpoint ? null : session.Options.Endpoint.ToString(),
+            });
+            var applied = await new ManifestApplier(workload.Client).ApplyAsync(addons, "addons", ct).ConfigureAwait(false);
+            log.Verbose($"Applied {applied.Count} add-on objects to cluster '{name}'.");
         }
+        await loop.RunUntilAsync(s => NodesReady(s, expected), Remaining(deadline), request.Wait.PollInterval,
+            s => log.Report(NodeProgress(s, expected)), ct).ConfigureAwait(false);
         return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// The whole create (PRODUCT.md §4): <see cref="CreateAsync"/> until every machine is a Ready Node, then — unless
+    /// <see cref="CreateClusterRequest.Until"/> stops earlier — the pivot into the workload cluster itself.
+    /// </summary>
+    public static async Task<Cluster> CreateAndPivotAsync(CreateClusterRequest request, PacketSession session, IEngineLog log, CancellationToken ct)
+    {
+        var until = request.Wait.Wait ? request.Until : CreateStage.Provisioned;
+        var cluster = await CreateAsync(request with { Until = until == CreateStage.Pivoted ? CreateStage.Ready : until }, session, log, ct).ConfigureAwait(false);
+        if (until == CreateStage.Pivoted && !StateLocation.IsPivoted(StateLocation.ClusterDirectory(request.StateRoot, cluster.Name)))
+        {
+            log.Report(new EngineProgress(Activity, "Pivot", $"moving {cluster.Name}'s management into the cluster itself"));
+            await PivotOperation.PivotEmbeddedAsync(request.StateRoot, cluster.Name, null, session, log, planOnly: false, ct).ConfigureAwait(false);
+            cluster = await ClusterQueries.GetClusterAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
+        }
+        if (until != CreateStage.Provisioned && request.KubeconfigPath is { } path)
+        {
+            var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
+            if (request.ReplaceKubeconfig) await KubeconfigFile.WriteAsync(path, kubeconfig, ct).ConfigureAwait(false);
+            else await KubeconfigFile.MergeIntoAsync(path, kubeconfig, ct).ConfigureAwait(false);
+            log.Verbose($"Kubeconfig for cluster '{cluster.Name}' {(request.ReplaceKubeconfig ? "written to" : "merged into")} {path}.");
+        }
+        return cluster;
+    }
+
+    private static TimeSpan Remaining(DateTimeOffset deadline)
+    {
+        var left = deadline - DateTimeOffset.UtcNow;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>Every machine of the definition is Running: its Node registered and Ready.</summary>
+    private static bool NodesReady(ClusterSnapshot s, int expected) =>
+        Settled(s, expected) && s.Machines.Count(m => m.Status?.Phase == Phases.Running && m.Metadata.DeletionTimestamp is null) >= expected;
+
+    private static EngineProgress NodeProgress(ClusterSnapshot s, int expected)
+    {
+        var running = s.Machines.Count(m => m.Status?.Phase == Phases.Running);
+        return new EngineProgress(Activity, "Nodes", $"{running}/{expected} machines are Ready nodes ({s.Describe()})",
+            expected == 0 ? null : Math.Min(100, running * 100 / expected));
     }
 
     /// <summary>Every machine of the definition has a device that finished provisioning (Provisioned or Running).</summary>

@@ -45,6 +45,32 @@ public sealed class KubernetesNodeSource(IStateStore store) : IWorkloadNodeSourc
         }
     }
 
+    public async Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
+    {
+        var client = await ClientAsync(ns, clusterName, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(RequestTimeout);
+            await client.CoreV1.DeleteNodeAsync(nodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+        }
+        catch (HttpOperationException e)
+        {
+            throw new WorkloadClusterUnavailableException(clusterName, $"deleting Node {nodeName} answered {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new WorkloadClusterUnavailableException(clusterName, Describe(e), e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WorkloadClusterUnavailableException(clusterName, $"no answer within {RequestTimeout.TotalSeconds:0} s", e);
+        }
+    }
+
     private async Task<Kubernetes> ClientAsync(string ns, string clusterName, CancellationToken cancellationToken)
     {
         var key = ns + "/" + clusterName;

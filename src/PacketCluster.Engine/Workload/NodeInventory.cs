@@ -63,6 +63,13 @@ public sealed class NodeInventory
         }
     }
 
+    /// <summary>Deletes the Node and forgets the cached list, so the next look does not see it.</summary>
+    public async Task DeleteAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
+    {
+        await _source.DeleteNodeAsync(ns, clusterName, nodeName, cancellationToken).ConfigureAwait(false);
+        if (_clusters.TryGetValue(ns + "/" + clusterName, out var entry)) entry.Nodes = null;
+    }
+
     private sealed class Entry
     {
         public readonly SemaphoreSlim Gate = new(1, 1);

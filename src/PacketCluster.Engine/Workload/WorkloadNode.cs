@@ -8,6 +8,10 @@ public interface IWorkloadNodeSource
 {
     /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
     Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a Node (a missing one is fine).</summary>
+    /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
+    Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken);
 }
 
 /// <summary>A workload cluster's API server did not answer (still booting, unreachable) or refused the engine.</summary>

@@ -17,8 +17,12 @@ namespace PacketCluster.Commands;
 /// operating systems, locations, capacity, machine configs) so bad input fails before anything is created, records the
 /// objects in the embedded state folder (-StatePath, PACKETCLUSTER_HOME or ~/.packetcluster), generates the cluster's
 /// PKI, reserves the endpoint's elastic IP and creates the control plane and the workers at once (each worker's
-/// bootstrap token is rendered into the first control plane's kubeadm configuration). It waits until every machine's
-/// device is provisioned, showing progress by phase, unless -NoWait is given.
+/// bootstrap token is rendered into the first control plane's kubeadm configuration). Then, showing progress by phase, it
+/// waits until every device is provisioned, the API server answers at the endpoint, the add-ons are applied and every
+/// machine is a Ready node; pivots the cluster's management into the cluster itself (not with -NoPivot; see
+/// Invoke-PacketPivot) and merges its admin kubeconfig into $env:KUBECONFIG or ~/.kube/config (-KubeconfigPath writes
+/// a file instead, -NoKubeconfig skips it). -ProvisionOnly stops once the devices are provisioned; -NoWait once they
+/// are requested.
 ///
 /// Interrupted (Ctrl+C, a crash, a lost network), running the same command again resumes and adopts what exists: each
 /// device is found by its machine-uid tag before anything is created, so no device is ever created twice. -WhatIf
@@ -110,6 +114,22 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
     [Parameter(ParameterSetName = QuickSet)]
     public string? SshPublicKeyPath { get; set; }
 
+    /// <summary>Stop once the API answers, the add-ons are applied and every machine is a Ready node: keep managing the cluster from this state folder.</summary>
+    [Parameter]
+    public SwitchParameter NoPivot { get; set; }
+
+    /// <summary>Stop once every device is provisioned: no waiting for Kubernetes, no add-ons, no pivot, no kubeconfig.</summary>
+    [Parameter]
+    public SwitchParameter ProvisionOnly { get; set; }
+
+    /// <summary>Write the admin kubeconfig to this file (0600) instead of merging it into $env:KUBECONFIG or ~/.kube/config.</summary>
+    [Parameter]
+    public string? KubeconfigPath { get; set; }
+
+    /// <summary>Leave every kubeconfig file alone (Get-PacketKubeconfig gives one later).</summary>
+    [Parameter]
+    public SwitchParameter NoKubeconfig { get; set; }
+
     /// <summary>Run as a background job; the cluster object is the job's output.</summary>
     [Parameter]
     public SwitchParameter AsJob { get; set; }
@@ -132,16 +152,20 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
             var request = new CreateClusterRequest
             {
                 Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = Wait,
+                Until = ProvisionOnly ? CreateStage.Provisioned : NoPivot ? CreateStage.Ready : CreateStage.Pivoted,
+                AddonsYaml = config.AddonsFile is { } addons ? File.ReadAllText(addons) : null,
+                KubeconfigPath = NoKubeconfig ? null : KubeconfigPath is { } path ? GetUnresolvedProviderPathFromPSPath(path) : KubeconfigFile.DefaultPath(),
+                ReplaceKubeconfig = KubeconfigPath is not null,
             };
             if (AsJob)
             {
                 var job = new EngineJob(MyInvocation.Line, $"New-PacketCluster {config.Name}");
                 JobRepository.Add(job);
-                job.Start((log, ct) => ClusterOperations.CreateAsync(request, session, log, ct));
+                job.Start((log, ct) => ClusterOperations.CreateAndPivotAsync(request, session, log, ct));
                 WriteObject(job);
                 return;
             }
-            WriteObject(RunEngineAsync((log, ct) => ClusterOperations.CreateAsync(request, session, log, ct)));
+            WriteObject(RunEngineAsync((log, ct) => ClusterOperations.CreateAndPivotAsync(request, session, log, ct)));
         });
     }
 

@@ -21,6 +21,14 @@ public sealed class NodeLinkIntegrationTests
             Calls++;
             return Answer is { } answer ? Task.FromResult(answer()) : throw new WorkloadClusterUnavailableException(clusterName, "connection refused");
         }
+
+        public List<string> Deleted { get; } = [];
+
+        public Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
+        {
+            Deleted.Add(nodeName);
+            return Task.CompletedTask;
+        }
     }
 
     [Fact]
@@ -57,5 +65,10 @@ public sealed class NodeLinkIntegrationTests
         var rounds = nodes.Calls;
         await bed.ReconcileAllAsync();
         Assert.Equal(rounds, nodes.Calls);
+
+        // Deleting the worker deletes its device, then its Node.
+        await bed.Store.DeleteAsync<Machine>(ControllerTestBed.Ns, worker.Name, default);
+        await bed.SettleAsync(async () => await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, worker.Name, default) is null);
+        Assert.Equal(["demo-worker-0"], nodes.Deleted);
     }
 }
