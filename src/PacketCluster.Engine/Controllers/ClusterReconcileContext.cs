@@ -27,7 +27,7 @@ public sealed class ClusterReconcileContext : IDisposable
         Inventory = inventory ?? throw new ArgumentNullException(nameof(inventory));
         if (nodes is null)
         {
-            var source = new KubernetesNodeSource(store);
+            var source = new KubernetesWorkloadCluster(store);
             _ownedNodeSource = source;
             nodes = new NodeInventory(source, Time, inventory.MaxAge);
         }

@@ -23,6 +23,9 @@ public static class Conditions
     /// <summary>Machine: the workload cluster has a Node with this machine's providerID, and it is Ready.</summary>
     public const string NodeReady = "NodeReady";
 
+    /// <summary>Machine added after the cluster came up: its bootstrap token was made in the running cluster (revoked once it joined).</summary>
+    public const string BootstrapTokenRegistered = "BootstrapTokenRegistered";
+
     public static void Set(ref List<Condition>? conditions, string type, bool status, string reason, string? message, DateTimeOffset now)
     {
         conditions ??= new List<Condition>();

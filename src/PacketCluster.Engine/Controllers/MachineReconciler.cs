@@ -27,6 +27,12 @@ public sealed class MachineReconciler
     private readonly ClusterReconcileContext _context;
     private readonly UserdataRenderer _renderer;
 
+    /// <summary>On the first control plane: the machines whose tokens its InitConfiguration carries (comma-separated).</summary>
+    public const string InitTokensAnnotation = "packetcluster.io/init-token-machines";
+
+    /// <summary>Long enough for a slow provisioning (Packet: minutes), short enough not to linger: kubeadm's default is 24 h.</summary>
+    private static readonly TimeSpan LateTokenLifetime = TimeSpan.FromHours(2);
+
     public MachineReconciler(ClusterReconcileContext context)
     {
         _context = context ?? throw new ArgumentNullException(nameof(context));
@@ -55,6 +61,8 @@ public sealed class MachineReconciler
 
     private sealed class Steps(MachineScope scope, UserdataRenderer renderer)
     {
+        private bool _replacingLostDevice;
+
         private ClusterReconcileContext Context => scope.Context;
         private DeviceInventory Inventory => scope.Context.Inventory;
         private string Target => $"Machine {scope.Namespace}/{scope.Name}";
@@ -107,6 +115,8 @@ public sealed class MachineReconciler
                 scope.SetCondition(Conditions.DeviceReady, false, "DeviceLost", $"Device {lost} disappeared; a replacement is being created.");
                 scope.Machine.Spec.ProviderID = null;
                 await scope.UpdateAsync(ct).ConfigureAwait(false);
+                // Its InitConfiguration token may have expired since: the replacement registers one in the cluster.
+                _replacingLostDevice = true;
                 scope.Status.ProviderStatus = null;
                 scope.Status.Addresses = null;
             }
@@ -244,6 +254,8 @@ public sealed class MachineReconciler
                 return ReconcileResult.RequeueAfter(e.RetryAfter > RequeueIntervals.WaitForNode ? e.RetryAfter : RequeueIntervals.WaitForNode);
             }
             var node = nodes.FirstOrDefault(n => string.Equals(n.ProviderId, scope.Machine.Spec.ProviderID, StringComparison.Ordinal));
+            if (node is null && scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.BootstrapTokenRegistered)?.Reason == PendingRegistration)
+                await TryRegisterTokenAsync(scope.ClusterName, await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             if (node is null)
             {
                 scope.Status.NodeRef = null;
@@ -252,6 +264,20 @@ public sealed class MachineReconciler
                 return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
             }
             if (scope.Status.NodeRef?.Name != node.Name) Context.Log.Verbose($"{Target}: linked to Node {node.Name}.");
+            if (Conditions.IsTrue(scope.Status.Conditions, Conditions.BootstrapTokenRegistered))
+            {
+                // Joined: the token could make any node, so it goes now rather than at its expiry.
+                try
+                {
+                    var token = await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false);
+                    await Context.Nodes.Clusters.RevokeBootstrapTokenAsync(scope.Namespace, scope.ClusterName, token.Id, ct).ConfigureAwait(false);
+                    scope.SetCondition(Conditions.BootstrapTokenRegistered, false, "RevokedAfterJoin");
+                }
+                catch (Workload.WorkloadClusterUnavailableException e)
+                {
+                    Context.Log.Verbose($"{Target}: bootstrap token not revoked yet ({e.Message}); it expires on its own.");
+                }
+            }
             scope.Status.NodeRef = new ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node.Name, Uid = node.Uid };
             scope.SetCondition(Conditions.NodeReady, node.Ready, node.Ready ? "NodeReady" : "NodeNotReady");
             return node.Ready ? ReconcileResult.Done : ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
@@ -371,6 +397,40 @@ public sealed class MachineReconciler
             return first?.Name == scope.Name;
         }
 
+        /// <summary>
+        /// A machine created after the first control plane rendered its InitConfiguration (added later, or a replacement)
+        /// joins with a token the running cluster does not know yet: make it there, with a short life (it is revoked once
+        /// the machine's Node registers). An API server that does not answer does not hold the device back: kubeadm join
+        /// keeps retrying discovery, and <see cref="LinkNode"/> tries the registration again on every pass until it works.
+        /// </summary>
+        private async Task RegisterLateTokenAsync(string clusterName, Pki.BootstrapToken token, CancellationToken ct)
+        {
+            var first = FirstControlPlane.Of(await ClusterMachinesAsync(ct).ConfigureAwait(false));
+            if (first is null || first.Name == scope.Name) return;
+            var rendered = first.Metadata.Annotations?.GetValueOrDefault(InitTokensAnnotation);
+            // Not rendered yet: this machine's token goes into the InitConfiguration like every initial machine's.
+            if (rendered is null && string.IsNullOrEmpty(first.Spec.ProviderID)) return;
+            if (!_replacingLostDevice && rendered?.Split(',').Contains(scope.Name, StringComparer.Ordinal) == true) return;
+            if (!_replacingLostDevice && Conditions.IsTrue(scope.Status.Conditions, Conditions.BootstrapTokenRegistered)) return;
+            await TryRegisterTokenAsync(clusterName, token, ct).ConfigureAwait(false);
+        }
+
+        private async Task TryRegisterTokenAsync(string clusterName, Pki.BootstrapToken token, CancellationToken ct)
+        {
+            try
+            {
+                await Context.Nodes.Clusters.RegisterBootstrapTokenAsync(scope.Namespace, clusterName, token, Context.Time.GetUtcNow() + LateTokenLifetime, ct).ConfigureAwait(false);
+                Context.Log.Verbose($"{Target}: bootstrap token {token.Id} registered in cluster '{clusterName}' for its join.");
+                scope.SetCondition(Conditions.BootstrapTokenRegistered, true, "RegisteredInCluster", $"Token {token.Id} expires in {LateTokenLifetime.TotalHours:0} h or when the Node registers.");
+            }
+            catch (Workload.WorkloadClusterUnavailableException e)
+            {
+                scope.SetCondition(Conditions.BootstrapTokenRegistered, false, PendingRegistration, $"The machine's bootstrap token is not in the cluster yet: {e.Message}");
+            }
+        }
+
+        private const string PendingRegistration = "WaitingForApiServer";
+
         private Task<IReadOnlyList<Machine>> ClusterMachinesAsync(CancellationToken ct) =>
             Context.Store.ListAsync<Machine>(scope.Namespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = scope.ClusterName! }, ct);
 
@@ -418,10 +478,20 @@ public sealed class MachineReconciler
                 // Plus one of its own, as kubeadm init always makes one; it also keeps a worker-less cluster renderable.
                 tokens.Add((await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false)).Value);
                 initTokens = tokens;
+                // Recorded before the device exists: a machine not named here must have its token made in the running cluster.
+                var names = string.Join(',', joining.Select(m => m.Name).Append(scope.Name));
+                var annotations = scope.Machine.Metadata.Annotations ??= new Dictionary<string, string>();
+                if (annotations.GetValueOrDefault(InitTokensAnnotation) != names)
+                {
+                    annotations[InitTokensAnnotation] = names;
+                    await scope.UpdateAsync(ct).ConfigureAwait(false);
+                }
             }
             else
             {
-                joinToken = (await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false)).Value;
+                var token = await ClusterSecrets.EnsureBootstrapTokenAsync(Context.Store, scope.Machine, ct).ConfigureAwait(false);
+                await RegisterLateTokenAsync(cluster.Name, token, ct).ConfigureAwait(false);
+                joinToken = token.Value;
             }
 
             string userdata;

@@ -112,6 +112,12 @@ public sealed class ClusterManager
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
             }
+            catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or IOException)
+            {
+                // The API server is unreachable or refused the Lease: stand by and try again; never reconcile without it.
+                _log.Warning($"Manager {_options.Identity}: leader election failed ({e.Message}); retrying in {_options.RetryPeriod.TotalSeconds:0.#} s.");
+                await DelayQuietlyAsync(_options.RetryPeriod, cancellationToken).ConfigureAwait(false);
+            }
             finally
             {
                 IsLeading = false;
@@ -123,6 +129,12 @@ public sealed class ClusterManager
                 }
             }
         }
+    }
+
+    private static async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken ct)
+    {
+        try { await Task.Delay(delay, ct).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
     }
 
     private async Task ReconcileWhileAsync(CancellationToken ct)

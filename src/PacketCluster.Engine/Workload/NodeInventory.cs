@@ -14,11 +14,11 @@ public sealed class NodeInventory
     public static readonly TimeSpan BackoffBase = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan BackoffMax = TimeSpan.FromSeconds(30);
 
-    private readonly IWorkloadNodeSource _source;
+    private readonly IWorkloadCluster _source;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Entry> _clusters = new(StringComparer.Ordinal);
 
-    public NodeInventory(IWorkloadNodeSource source, TimeProvider? time = null, TimeSpan? maxAge = null)
+    public NodeInventory(IWorkloadCluster source, TimeProvider? time = null, TimeSpan? maxAge = null)
     {
         _source = source ?? throw new ArgumentNullException(nameof(source));
         _time = time ?? TimeProvider.System;
@@ -26,6 +26,9 @@ public sealed class NodeInventory
     }
 
     public TimeSpan MaxAge { get; }
+
+    /// <summary>The workload clusters themselves, for the calls that are not Node lists.</summary>
+    public IWorkloadCluster Clusters => _source;
 
     /// <summary>The cluster's Nodes from a list no older than <see cref="MaxAge"/>.</summary>
     /// <exception cref="WorkloadClusterUnavailableException">Not reachable now; <c>RetryAfter</c> says when to ask again.</exception>

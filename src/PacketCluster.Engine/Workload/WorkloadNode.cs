@@ -3,8 +3,8 @@ namespace PacketCluster.Engine.Workload;
 /// <summary>A Node of a workload cluster, as far as a Machine cares: which device it runs on and whether it is Ready.</summary>
 public sealed record WorkloadNode(string Name, string? Uid, string? ProviderId, bool Ready);
 
-/// <summary>Lists a workload cluster's Nodes (the real one: <see cref="KubernetesNodeSource"/>).</summary>
-public interface IWorkloadNodeSource
+/// <summary>What the reconcilers do in a workload cluster: read and delete Nodes, register and revoke bootstrap tokens (the real one: <see cref="KubernetesWorkloadCluster"/>).</summary>
+public interface IWorkloadCluster
 {
     /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
     Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken);
@@ -12,6 +12,14 @@ public interface IWorkloadNodeSource
     /// <summary>Deletes a Node (a missing one is fine).</summary>
     /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
     Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken);
+
+    /// <summary>Creates the token's kube-system Secret (an existing one is kept), so a machine added later can join.</summary>
+    /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
+    Task RegisterBootstrapTokenAsync(string ns, string clusterName, Pki.BootstrapToken token, DateTimeOffset expiration, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the token's Secret (a missing one is fine): a joined machine's token is of no further use.</summary>
+    /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
+    Task RevokeBootstrapTokenAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken);
 }
 
 /// <summary>A workload cluster's API server did not answer (still booting, unreachable) or refused the engine.</summary>

@@ -24,7 +24,7 @@ public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
         await CreateNodeAsync(admin, "link-booting", "packet://dev-booting", ready: false);
         try
         {
-            using var source = new KubernetesNodeSource(store);
+            using var source = new KubernetesWorkloadCluster(store);
             var nodes = await source.ListNodesAsync("default", KubeControlPlane.ClusterName, default);
 
             var linked = Assert.Single(nodes, n => n.ProviderId == "packet://dev-ready");
@@ -44,7 +44,7 @@ public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
         using var scratch = new TempDirectory("nodes");
         await using var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
         await StoreClusterAsync(store, new Uri($"https://127.0.0.1:{LoopbackPort.PickFree()}"));
-        using var source = new KubernetesNodeSource(store);
+        using var source = new KubernetesWorkloadCluster(store);
 
         var e = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => source.ListNodesAsync("default", KubeControlPlane.ClusterName, default));
 

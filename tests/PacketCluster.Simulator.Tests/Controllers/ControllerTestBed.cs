@@ -23,7 +23,7 @@ public sealed class ControllerTestBed : IAsyncDisposable
     /// <summary>One pass per polling interval: past the inventory's max age, so every round sees fresh device states.</summary>
     public static readonly TimeSpan Round = TimeSpan.FromSeconds(15);
 
-    private ControllerTestBed(TestSimulator simulator, IStateStore store, PacketClient client, string stateDir, IWorkloadNodeSource? nodes)
+    private ControllerTestBed(TestSimulator simulator, IStateStore store, PacketClient client, string stateDir, IWorkloadCluster? nodes)
     {
         Simulator = simulator;
         Store = store;
@@ -45,7 +45,7 @@ public sealed class ControllerTestBed : IAsyncDisposable
     public string ClusterTag => DeviceTags.ClusterId(ClusterName);
 
     /// <param name="nodes">Where the Machines' Nodes come from; default: the real workload cluster at the endpoint (none runs here).</param>
-    public static async Task<ControllerTestBed> StartAsync(IWorkloadNodeSource? nodes = null)
+    public static async Task<ControllerTestBed> StartAsync(IWorkloadCluster? nodes = null)
     {
         var simulator = await TestSimulator.StartAsync();
         var stateDir = Directory.CreateTempSubdirectory("pc-controllers-").FullName;

@@ -11,7 +11,7 @@ namespace PacketCluster.Simulator.Tests.Controllers;
 /// </summary>
 public sealed class NodeLinkIntegrationTests
 {
-    private sealed class ScriptedNodes : IWorkloadNodeSource
+    private sealed class ScriptedNodes : IWorkloadCluster
     {
         public Func<IReadOnlyList<WorkloadNode>>? Answer { get; set; }
         public int Calls { get; private set; }
@@ -27,6 +27,21 @@ public sealed class NodeLinkIntegrationTests
         public Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
         {
             Deleted.Add(nodeName);
+            return Task.CompletedTask;
+        }
+
+        public List<string> Registered { get; } = [];
+        public List<string> Revoked { get; } = [];
+
+        public Task RegisterBootstrapTokenAsync(string ns, string clusterName, PacketCluster.Engine.Pki.BootstrapToken token, DateTimeOffset expiration, CancellationToken cancellationToken)
+        {
+            Registered.Add(token.Id);
+            return Task.CompletedTask;
+        }
+
+        public Task RevokeBootstrapTokenAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken)
+        {
+            Revoked.Add(tokenId);
             return Task.CompletedTask;
         }
     }

@@ -12,7 +12,7 @@ namespace PacketCluster.Engine.Workload;
 /// Lists a workload cluster's Nodes with an admin credential minted from the cluster CA in the state store, at
 /// <c>status.apiEndpoints[0]</c>. One client per cluster, kept while its endpoint stays the same.
 /// </summary>
-public sealed class KubernetesNodeSource(IStateStore store) : IWorkloadNodeSource, IDisposable
+public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadCluster, IDisposable
 {
     /// <summary>An API server that accepted the connection answers a node list within seconds; don't hang a reconcile on it.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
@@ -45,21 +45,42 @@ public sealed class KubernetesNodeSource(IStateStore store) : IWorkloadNodeSourc
         }
     }
 
-    public async Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
+    public Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken) =>
+        CallAsync(ns, clusterName, $"deleting Node {nodeName}", (c, ct) => c.CoreV1.DeleteNodeAsync(nodeName, cancellationToken: ct), cancellationToken);
+
+    public Task RegisterBootstrapTokenAsync(string ns, string clusterName, Pki.BootstrapToken token, DateTimeOffset expiration, CancellationToken cancellationToken) =>
+        CallAsync(ns, clusterName, $"creating bootstrap token {token.Id}", async (c, ct) =>
+        {
+            try
+            {
+                await c.CoreV1.CreateNamespacedSecretAsync(token.ToSecret(expiration, "PacketCluster: a machine added after the cluster came up"),
+                    Pki.BootstrapToken.SecretNamespace, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+            }
+        }, cancellationToken);
+
+    public Task RevokeBootstrapTokenAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken) =>
+        CallAsync(ns, clusterName, $"deleting bootstrap token {tokenId}",
+            (c, ct) => c.CoreV1.DeleteNamespacedSecretAsync(Pki.BootstrapToken.SecretNamePrefix + tokenId, Pki.BootstrapToken.SecretNamespace, cancellationToken: ct), cancellationToken);
+
+    /// <summary>One call with the request timeout; a missing object is fine; failures become <see cref="WorkloadClusterUnavailableException"/>.</summary>
+    private async Task CallAsync(string ns, string clusterName, string what, Func<Kubernetes, CancellationToken, Task> call, CancellationToken cancellationToken)
     {
         var client = await ClientAsync(ns, clusterName, cancellationToken).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(RequestTimeout);
-            await client.CoreV1.DeleteNodeAsync(nodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
+            await call(client, timeout.Token).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
         }
         catch (HttpOperationException e)
         {
-            throw new WorkloadClusterUnavailableException(clusterName, $"deleting Node {nodeName} answered {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}", e);
+            throw new WorkloadClusterUnavailableException(clusterName, $"{what} answered {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}", e);
         }
         catch (HttpRequestException e)
         {

@@ -1,0 +1,113 @@
+# The whole flow against the simulator with booting on: real kube-apiserver/etcd/kube-controller-manager per control
+# plane, simulated kubelets joining with our tokens, the pivot, and the manager (Start-PacketClusterManager in a
+# background process, as the in-cluster Deployment would run) keeping the cluster. One cluster for the whole file:
+# each step builds on the previous one, as a user's session would.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModuleManifest -Force
+    $script:Work = New-TestWorkDirectory 'pc-e2e'
+    $script:Sim = Start-TestSimulator $Work @"
+timings:
+  queued: {duration: 200ms}
+  provisioning: {duration: 1s}
+  deprovisioning: {duration: 300ms}
+boot: {enabled: true}
+"@ 21
+    $script:Sim | Connect-PacketApi | Out-Null
+    $script:State = Join-Path $Work 'state'
+    $script:Kubeconfig = Join-Path $Work 'e2e.kubeconfig'
+    $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
+    $script:Headers = @{ 'X-Auth-Token' = $Key }
+    $script:Manager = $null
+
+    function Get-ClusterDevices { @((Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/devices?per_page=1000")) -Headers $Headers).devices |
+        Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:e2e' -and $_.state -ne 'deprovisioning' }) }
+    function Invoke-Kubectl { $out = & kubectl --kubeconfig $Kubeconfig @args 2>&1; if ($LASTEXITCODE -ne 0) { throw "kubectl $args failed: $out" }; $out }
+    function Get-ReadyNodes {
+        (Invoke-Kubectl get nodes -o json | ConvertFrom-Json).items |
+            Where-Object { ($_.status.conditions | Where-Object type -eq 'Ready').status -eq 'True' }
+    }
+    # Polls until the script block is true; fails with the description after the bound.
+    function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 120) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+        while (-not $(try { & $Condition } catch { $false })) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "not within $Seconds s: $What" }
+            Start-Sleep -Milliseconds 500
+        }
+    }
+}
+AfterAll {
+    if ($script:Manager -and -not $script:Manager.HasExited) { $script:Manager.Kill($true); $script:Manager.WaitForExit(10000) | Out-Null }
+    if ($script:Sim) { $script:Sim | Stop-PacketSimulator -Confirm:$false }
+    if (-not $env:PACKETCLUSTER_KEEP_TEST_FILES) { Remove-Item $script:Work -Recurse -Force -ErrorAction Ignore }
+}
+
+Describe 'End to end: create, pivot, manage, delete' {
+    It 'New-PacketCluster brings up 3 Ready nodes with our providerIDs and pivots the objects into the cluster' {
+        $cluster = New-PacketCluster -Name e2e -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State `
+            -KubeconfigPath $Kubeconfig -PollIntervalSeconds 0.5 -TimeoutSeconds 300
+        $cluster.Name | Should -Be 'e2e'
+        (Get-Item $Kubeconfig).UnixMode | Should -Be '-rw-------'
+
+        $devices = Get-ClusterDevices
+        $devices | Should -HaveCount 3
+        $nodes = @(Get-ReadyNodes)
+        $nodes | Should -HaveCount 3
+        @($nodes.spec.providerID | Sort-Object) | Should -Be @($devices | ForEach-Object { "packet://$($_.id)" } | Sort-Object)
+
+        # After the pivot the objects and Secrets live in the workload cluster; the folder keeps only its kubeconfig.
+        (Invoke-Kubectl get clusters.cluster.k8s.io -o name) | Should -Be 'cluster.cluster.k8s.io/e2e'
+        @(Invoke-Kubectl get machines.cluster.k8s.io -o name) | Should -HaveCount 3
+        Invoke-Kubectl get secret e2e-ca -o name | Should -Be 'secret/e2e-ca'
+        Test-Path (Join-Path $State 'e2e/management.kubeconfig') | Should -BeTrue
+        @(Get-ChildItem (Join-Path $State 'e2e') -Recurse -File -Filter *.yaml) | Should -HaveCount 0
+        # The add-ons were applied.
+        Invoke-Kubectl -n kube-system get deployment cloud-provider-equinix-metal -o name | Should -Be 'deployment.apps/cloud-provider-equinix-metal'
+        Invoke-Kubectl -n kube-system get daemonset csi-packet-node -o name | Should -Be 'daemonset.apps/csi-packet-node'
+        # The cmdlets find the cluster through the pivot.
+        @(Get-PacketMachine e2e -StatePath $State | Where-Object { $_.Status.Phase -eq 'Running' }) | Should -HaveCount 3
+    }
+
+    It 'with the manager running, Set-PacketMachineDeployment scales to 3 and a kubectl edit back to 1' {
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $start = [Diagnostics.ProcessStartInfo]::new($pwsh)
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$ModuleManifest'; Start-PacketClusterManager -Kubeconfig '$Kubeconfig' -PollIntervalSeconds 0.5 -ResyncSeconds 2 -Verbose *> '$Work/manager.log'") { $start.ArgumentList.Add($a) }
+        # The implicit connection from the environment, as the manager Deployment gets its credentials.
+        $start.Environment['PACKET_API_KEY'] = $Key
+        $start.Environment['PACKET_PROJECT_ID'] = $Sim.ProjectId
+        $start.Environment['PACKET_API_URL'] = $Sim.Endpoint.ToString()
+        $script:Manager = [Diagnostics.Process]::Start($start)
+        Wait-Until { Invoke-Kubectl get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' } 'the manager takes the Lease' 60
+
+        Set-PacketMachineDeployment -ClusterName e2e -Replicas 3 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 180 | Out-Null
+        Wait-Until { @(Get-ReadyNodes).Count -eq 4 } '4 Ready nodes'
+        @(Get-ClusterDevices) | Should -HaveCount 4
+
+        $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)
+        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":1}}' | Out-Null
+        Wait-Until { @(Get-ClusterDevices).Count -eq 2 -and @(Get-ReadyNodes).Count -eq 2 -and @(Invoke-Kubectl get nodes -o name).Count -eq 2 } 'back to 1 worker: 2 devices, 2 nodes'
+    }
+
+    It 'replaces a worker whose device is deleted behind our back, and the replacement joins' {
+        $worker = (Invoke-Kubectl get machines.cluster.k8s.io -o json | ConvertFrom-Json).items | Where-Object { $_.metadata.name -notlike '*control-plane*' }
+        $lost = $worker.spec.providerID -replace '^packet://', ''
+        Invoke-RestMethod -Method Delete -Uri ([Uri]::new($Sim.Endpoint, "devices/$lost")) -Headers $Headers | Out-Null
+        Wait-Until {
+            $nodes = @(Get-ReadyNodes)
+            $devices = @(Get-ClusterDevices)
+            $devices.Count -eq 2 -and $devices.id -notcontains $lost -and $nodes.Count -eq 2 -and
+                @($nodes.spec.providerID | Sort-Object) -join ',' -eq (@($devices | ForEach-Object { "packet://$($_.id)" } | Sort-Object) -join ',')
+        } 'a replacement device joined as a Ready node' 180
+    }
+
+    It 'Remove-PacketCluster from the pivoted state releases every device, the elastic IP and every simulator process' {
+        $script:Manager.Kill($true); $script:Manager.WaitForExit(10000) | Out-Null
+        Remove-PacketCluster e2e -StatePath $State -Force -PollIntervalSeconds 0.5
+        Wait-Until { @(Get-ClusterDevices).Count -eq 0 } 'no device left' 60
+        @((Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/ips")) -Headers $Headers).ip_addresses |
+            Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:e2e' }) | Should -HaveCount 0
+        Test-Path (Join-Path $State 'e2e') | Should -BeFalse
+        # The booted machines' etcd, kube-apiserver and kube-controller-manager were children of the simulator.
+        Wait-Until { -not (& pgrep -P $Sim.ProcessId) } 'no process of a booted machine left' 60
+    }
+}
