@@ -108,7 +108,7 @@ function Invoke-Bench {
 $order = @{
     Build = @('Build'); Assemble = @('Assemble'); Help = @('Help'); Package = @('Assemble', 'Help', 'Package')
     KubeBinaries = @('KubeBinaries'); UnitTest = @('UnitTest'); Pester = @('Pester')
-    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'UnitTest', 'Pester'); Bench = @('Build', 'Assemble', 'Bench'); Demo = @('Build', 'Assemble', 'Demo')
+    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'UnitTest', 'Pester'); Bench = @('Build', 'Assemble', 'Bench'); Demo = @('KubeBinaries', 'Build', 'Assemble', 'Demo')
 }
 $steps = [System.Collections.Generic.List[string]]::new()
 foreach ($t in $Task) { foreach ($s in $order[$t]) { if (-not $steps.Contains($s)) { $steps.Add($s) } } }

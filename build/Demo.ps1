@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
-    The main job: against the Packet API simulator, create a cluster of 1 control plane + 2 workers, list clusters and
-    machines, write the kubeconfig, delete the cluster, and show that the simulator's inventory is clean again.
+    The main job: against the Packet API simulator (booting real control planes), create a cluster of 1 control plane +
+    2 workers through the whole flow (nodes Ready, add-ons, pivot, kubeconfig), show its nodes with kubectl, scale it
+    with the manager running, delete it, and show that the simulator's inventory is clean again.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
 $ErrorActionPreference = 'Stop'
@@ -9,6 +10,7 @@ Import-Module (Join-Path $ModulePath 'PacketCluster.psd1')
 $work = Join-Path ([IO.Path]::GetTempPath()) "packetcluster-demo-$PID"
 $state = Join-Path $work 'state'
 $sim = $null
+$manager = $null
 function Show($value) { $value | Format-Table | Out-String -Width 160 | Write-Host }
 try {
     Write-Host '== Start-PacketSimulator | Connect-PacketApi   (loopback only; devices get 127.0.0.0/8 addresses)'
@@ -20,24 +22,48 @@ try {
     Write-Host '== New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WhatIf'
     New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $state -WhatIf
 
-    Write-Host '== New-PacketCluster -Name demo … (PKI, elastic IP endpoint, control plane and workers created at once)'
-    $cluster = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $state -PollIntervalSeconds 0.5 -TimeoutSeconds 300
-    Write-Host '== Get-PacketCluster; Get-PacketMachine; Get-PacketDevice -ClusterName demo'
+    Write-Host '== New-PacketCluster -Name demo …   (PKI, elastic IP, all machines at once; the simulator boots real kube-apiserver/etcd, kubelets join; add-ons; pivot)'
+    $kubeconfig = Join-Path $work 'demo.kubeconfig'
+    $cluster = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $state `
+        -KubeconfigPath $kubeconfig -PollIntervalSeconds 0.5 -TimeoutSeconds 600
+    Write-Host '== Get-PacketCluster; Get-PacketMachine; Get-PacketDevice -ClusterName demo   (read through the pivoted cluster)'
     Show (Get-PacketCluster -StatePath $state)
     Show ($cluster | Get-PacketMachine -StatePath $state)
     Show (Get-PacketDevice -ClusterName demo)
-
-    Write-Host '== Get-PacketKubeconfig demo -Path demo.kubeconfig   (admin kubeconfig minted from the cluster CA, mode 0600)'
-    $kubeconfig = Join-Path $work 'demo.kubeconfig'
-    Get-PacketKubeconfig demo -StatePath $state -Path $kubeconfig
     Get-Item $kubeconfig | Format-Table UnixMode, Length, Name | Out-String | Write-Host
-    (Get-Content $kubeconfig | Select-String 'server:|current-context:').Line | Write-Host
 
-    Write-Host '== Remove-PacketCluster demo -Force'
+    Write-Host '== kubectl get nodes   (3 Ready nodes, providerID packet://<device id>)'
+    & kubectl --kubeconfig $kubeconfig get nodes -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,PROVIDER-ID:.spec.providerID,ADDRESS:.status.addresses[0].address'
+    if ($LASTEXITCODE -ne 0) { throw 'kubectl get nodes failed' }
+    & kubectl --kubeconfig $kubeconfig get clusters.cluster.k8s.io,machines.cluster.k8s.io
+
+    Write-Host '== Start-PacketClusterManager in a background process (as the in-cluster Deployment would run)'
+    $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    $start = [Diagnostics.ProcessStartInfo]::new($pwsh)
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$(Join-Path $ModulePath 'PacketCluster.psd1')'; Start-PacketClusterManager -Kubeconfig '$kubeconfig' -PollIntervalSeconds 0.5 -ResyncSeconds 5 -Verbose *> '$work/manager.log'") { $start.ArgumentList.Add($a) }
+    $start.Environment['PACKET_API_KEY'] = [Net.NetworkCredential]::new('', $sim.ApiKey).Password
+    $start.Environment['PACKET_PROJECT_ID'] = $sim.ProjectId
+    $start.Environment['PACKET_API_URL'] = $sim.Endpoint.ToString()
+    $manager = [Diagnostics.Process]::Start($start)
+
+    Write-Host '== Set-PacketMachineDeployment -ClusterName demo -Replicas 3   (the manager scales; the new workers join with tokens made in the cluster)'
+    Set-PacketMachineDeployment -ClusterName demo -Replicas 3 -StatePath $state -PollIntervalSeconds 0.5 -TimeoutSeconds 300 | Out-Null
+    $deadline = [DateTime]::UtcNow.AddMinutes(3)
+    do {
+        Start-Sleep -Seconds 1
+        $ready = @((& kubectl --kubeconfig $kubeconfig get nodes -o json | ConvertFrom-Json).items | Where-Object { ($_.status.conditions | Where-Object type -eq 'Ready').status -eq 'True' })
+    } until ($ready.Count -eq 4 -or [DateTime]::UtcNow -gt $deadline)
+    & kubectl --kubeconfig $kubeconfig get nodes
+    if ($ready.Count -ne 4) { throw "expected 4 Ready nodes, found $($ready.Count)" }
+
+    Write-Host '== Remove-PacketCluster demo -Force   (pauses the pivoted cluster, deletes every device and the elastic IP)'
+    $manager.Kill($true); $manager.WaitForExit(10000) | Out-Null; $manager = $null
     $cluster | Remove-PacketCluster -StatePath $state -Force -PollIntervalSeconds 0.5
     $left = @(Get-PacketDevice -ClusterName demo | Where-Object State -ne 'deprovisioning')
-    Write-Host "Devices of cluster demo left: $($left.Count); state folder left: $(Test-Path (Join-Path $state 'demo'))"
-    if ($left.Count -ne 0) { throw 'the simulator inventory is not clean' }
+    $deadline = [DateTime]::UtcNow.AddSeconds(20)
+    do { Start-Sleep -Milliseconds 500; $processes = @(& pgrep -P $sim.ProcessId) } until ($processes.Count -eq 0 -or [DateTime]::UtcNow -gt $deadline)
+    Write-Host "Devices of cluster demo left: $($left.Count); state folder left: $(Test-Path (Join-Path $state 'demo')); booted-machine processes left: $($processes.Count)"
+    if ($left.Count -ne 0 -or $processes.Count -ne 0) { throw 'the simulator inventory is not clean' }
 
     Write-Host '== The definition layer: New-PacketClusterConfig | Get-PacketUserData, checked with cloud-init schema'
     $config = New-PacketClusterConfig -OutputDirectory (Join-Path $work 'config') -ApiKey $sim.ApiKey -ProjectId $sim.ProjectId -Metro sv -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WarningAction SilentlyContinue
@@ -51,6 +77,7 @@ try {
     Write-Host 'Demo: done'
 }
 finally {
+    if ($manager -and -not $manager.HasExited) { $manager.Kill($true) }
     if ($sim) { $sim | Stop-PacketSimulator -Confirm:$false }
     Remove-Item $work -Recurse -Force -ErrorAction Ignore
 }

@@ -60,7 +60,17 @@ mkdir -p "$GOPATH/src/k8s.io" "$HOME"
 ln -s "$tree" "$GOPATH/src/k8s.io/kubernetes"
 cd "$GOPATH/src/k8s.io/kubernetes"
 echo "kube binaries: building (about 8 minutes on 2 cores)" >&2
-make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubeadm" >"$work/make.log" 2>&1 || { tail -n 40 "$work/make.log" >&2; exit 1; }
+make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubeadm" >"$work/make.log" 2>&1 &
+make_pid=$!
+started=$SECONDS
+# A line a minute, so a first run shows it is alive; the loop ends with make.
+while kill -0 "$make_pid" 2>/dev/null; do
+  sleep 5
+  if (( (SECONDS - started) % 60 < 5 )) && kill -0 "$make_pid" 2>/dev/null; then
+    echo "kube binaries: still building, $(( (SECONDS - started) / 60 )) min so far (last: $(tail -n 1 "$work/make.log" | cut -c1-100))" >&2
+  fi
+done
+wait "$make_pid" || { tail -n 40 "$work/make.log" >&2; exit 1; }
 
 mkdir -p "$cache.partial"
 for b in "${bins[@]}"; do cp "_output/local/bin/linux/amd64/$b" "$cache.partial/$b"; done

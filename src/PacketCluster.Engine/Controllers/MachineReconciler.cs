@@ -117,6 +117,9 @@ public sealed class MachineReconciler
                 await scope.UpdateAsync(ct).ConfigureAwait(false);
                 // Its InitConfiguration token may have expired since: the replacement registers one in the cluster.
                 _replacingLostDevice = true;
+                // The replacement registers a Node of the same name, and a Node's providerID cannot change: the old one goes.
+                await TryDeleteNodeAsync(clusterName, scope.Status.NodeRef?.Name ?? scope.Name, ct).ConfigureAwait(false);
+                scope.Status.NodeRef = null;
                 scope.Status.ProviderStatus = null;
                 scope.Status.Addresses = null;
             }
@@ -293,6 +296,13 @@ public sealed class MachineReconciler
         public async Task<ReconcileResult> EnsureNodeGone(CancellationToken ct)
         {
             if (scope.Status.NodeRef?.Name is not { } node || scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            await TryDeleteNodeAsync(clusterName, node, ct).ConfigureAwait(false);
+            scope.Status.NodeRef = null;
+            return ReconcileResult.Done;
+        }
+
+        private async Task TryDeleteNodeAsync(string clusterName, string node, CancellationToken ct)
+        {
             try
             {
                 await Context.Nodes.DeleteAsync(scope.Namespace, clusterName, node, ct).ConfigureAwait(false);
@@ -302,8 +312,6 @@ public sealed class MachineReconciler
             {
                 Context.Log.Verbose($"{Target}: Node {node} not deleted ({e.Message}); leaving it.");
             }
-            scope.Status.NodeRef = null;
-            return ReconcileResult.Done;
         }
 
         public async Task<ReconcileResult> EnsureDeviceGone(CancellationToken ct)
