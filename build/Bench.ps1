@@ -28,4 +28,4 @@ $import = [math]::Max(0, (Get-Median $moduleRuns) - $bare)
 'Bench: Import-Module PacketCluster adds {0:N0} ms to a bare pwsh start ({1:N0} ms); target 300 ms; ratio {2:N2}' -f $import, $bare, ($import / 300)
 
 $bench = Join-Path $PSScriptRoot "../tools/PacketCluster.Bench/bin/$Configuration/net10.0/PacketCluster.Bench.dll"
-& dotnet $bench
+& dotnet $bench (Join-Path $ModulePath 'Simulator/PacketCluster.Simulator.dll')

@@ -62,7 +62,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'Add-PacketMachine adds workers through the MachineDeployment' {
-        $added = Get-PacketCluster demo -StatePath $State | Add-PacketMachine -Role Worker -Count 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -ProvisionOnly
+        $added = Get-PacketCluster demo -StatePath $State | Add-PacketMachine -Role Worker -Count 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
         $added | Should -HaveCount 2
         $added | ForEach-Object { $_.Status.Phase | Should -BeIn 'Provisioned', 'Running' }
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 5
@@ -109,7 +109,7 @@ Describe 'Cluster lifecycle against the simulator' {
     }
 
     It 'Set-PacketMachineDeployment scales back to 2 and rolls the workers to another version' {
-        $md = Set-PacketMachineDeployment -ClusterName demo -Replicas 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -ProvisionOnly
+        $md = Set-PacketMachineDeployment -ClusterName demo -Replicas 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
         $md.Spec.Replicas | Should -Be 2
         @(Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane }) | Should -HaveCount 2
         { Set-PacketMachineDeployment -ClusterName demo -KubernetesVersion 1.35.9 -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'MachineConfigNotFound,PacketCluster.Commands.SetPacketMachineDeploymentCommand'

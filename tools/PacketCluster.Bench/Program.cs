@@ -23,3 +23,7 @@ Console.WriteLine($"Bench: warm admin-kubeconfig minting {median:N2} ms (median 
 
 // Cluster create → Provisioned → delete against the in-process simulator (PRODUCT.md §10).
 await ClusterBench.RunAsync(provisioningDelay: TimeSpan.FromSeconds(8), workerCounts: [1, 10, 50]);
+
+// The manager at scale, against simulators run as separate processes (the assembled module's simulator).
+if (args is [var simulatorPath, ..]) await ManagerBench.RunAsync(simulatorPath);
+else Console.WriteLine("Bench: manager bench skipped: pass the path of PacketCluster.Simulator.dll (build.ps1 Bench does).");

@@ -195,7 +195,8 @@ public static class ClusterOperations
     internal static int ExpectedMachineCount(PacketClusterConfig config) =>
         config.Machines.Count + config.MachineDeployments.Sum(d => d.Spec.Replicas ?? 1) + config.MachineSets.Sum(s => s.Spec.Replicas ?? 1);
 
-    private static async Task StoreDefinitionAsync(IStateStore store, PacketClusterConfig config, string ns, CancellationToken ct)
+    /// <summary>Writes a definition's objects into a store (copies: the caller's objects stay untouched), without reconciling.</summary>
+    public static async Task StoreDefinitionAsync(IStateStore store, PacketClusterConfig config, string ns, CancellationToken ct)
     {
         // Copies through the codec: the caller's objects stay untouched.
         T Copy<T>(T value) where T : class => ResourceCodec.FromJson<T>(ResourceCodec.ToJson(value));

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using PacketCluster.Engine;
+using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.Manifests;
+using PacketCluster.Engine.Metal;
+using PacketCluster.Engine.Operations;
+using PacketCluster.Engine.Simulation;
+using PacketCluster.Engine.Store;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Bench;
+
+/// <summary>
+/// The manager at scale (PRODUCT.md §10): 10 clusters × 100 machines kept by one ClusterManager whose objects live in
+/// a real kube-apiserver — a management cluster the simulator boots — against a second simulator with booting off.
+/// Prints resident memory at steady state (target ≤ 200 MB), Packet API requests per minute at steady state, the
+/// time to converge after a manager restart (nothing may be created), and the pivot time for those objects into a
+/// second booted cluster.
+/// </summary>
+internal static class ManagerBench
+{
+    private const int Clusters = 10;
+    private const int WorkersPerCluster = 99;
+    private const double MemoryTargetMb = 200;
+    private const string SshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 bench";
+
+    public static async Task RunAsync(string simulatorPath)
+    {
+        var work = Directory.CreateTempSubdirectory("pc-manager-bench-").FullName;
+        var launched = new List<int>();
+        try
+        {
+            var boot = await StartSimulatorAsync(simulatorPath, work, "boot", "boot: {enabled: true}", launched);
+            var plain = await StartSimulatorAsync(simulatorPath, work, "plain", "boot: {enabled: false}", launched);
+            var mgmtSession = Session(boot);
+            var session = Session(plain);
+
+            // Two management clusters with real API servers: the manager's store, and the pivot's target.
+            using var mgmt = await ManagementClusterAsync(mgmtSession, work, "mgmt");
+            using var mgmt2 = await ManagementClusterAsync(mgmtSession, work, "mgmt2");
+            var catalogue = MachineConfigCatalogue.LoadShipped();
+            for (var i = 0; i < Clusters; i++)
+            {
+                var config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
+                {
+                    Name = $"load{i}", ProjectId = plain.ProjectId, ApiKey = plain.ApiKey, Metro = "sv", Plan = "c3.small.x86",
+                    OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = WorkersPerCluster, SshPublicKey = SshKey,
+                }, catalogue).Config;
+                await ClusterOperations.StoreDefinitionAsync(mgmt, config, ClusterOperations.DefaultNamespace, CancellationToken.None);
+            }
+
+            using var admin = new HttpClient { BaseAddress = plain.AdminEndpoint };
+            admin.DefaultRequestHeaders.Add("X-Auth-Token", plain.ApiKey);
+            var machines = Clusters * (1 + WorkersPerCluster);
+
+            var converge = Stopwatch.StartNew();
+            var (manager, stop, run) = StartManager(mgmt, session);
+            await WaitAsync(async () => await CountAsync(mgmt, "Provisioned") == machines, TimeSpan.FromMinutes(15), "1000 machines Provisioned");
+            Console.WriteLine($"Bench: manager: {machines} machines in {Clusters} clusters provisioned from scratch in {converge.Elapsed.TotalSeconds:N0} s");
+
+            (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
+            var window = TimeSpan.FromSeconds(60);
+            await Task.Delay(window);
+            var steady = await TotalAsync(admin);
+            GC.Collect();
+            using (var self = Process.GetCurrentProcess())
+            {
+                var rssMb = self.WorkingSet64 / 1024.0 / 1024.0;
+                Console.WriteLine($"Bench: manager resident memory at steady state, {machines} machines: {rssMb:N0} MB; target {MemoryTargetMb:N0} MB; ratio {rssMb / MemoryTargetMb:N2}" +
+                                  " (the bench process: the manager, its clients and the bench's own state)");
+            }
+            Console.WriteLine($"Bench: manager Packet API requests per minute at steady state, {Clusters} clusters: {steady.Total / window.TotalMinutes:N1} ({steady.Describe})");
+
+            stop.Cancel();
+            await run;
+            (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
+            var restart = Stopwatch.StartNew();
+            var (manager2, stop2, run2) = StartManager(mgmt, session);
+            await WaitAsync(() => Task.FromResult(manager2.Passes >= Clusters), TimeSpan.FromMinutes(5), "every cluster reconciled once after the restart");
+            var restartTime = restart.Elapsed.TotalSeconds;
+            var afterRestart = await TotalAsync(admin);
+            var created = afterRestart.Counts.GetValueOrDefault("POST /projects/{id}/devices");
+            Console.WriteLine($"Bench: manager restart: every cluster reconciled again in {restartTime:N1} s; devices created {created}, deleted {afterRestart.Counts.GetValueOrDefault("DELETE /devices/{id}")} (target 0)");
+            stop2.Cancel();
+            await run2;
+
+            var pivot = Stopwatch.StartNew();
+            var moved = 0;
+            for (var i = 0; i < Clusters; i++)
+                moved += (await PivotOperation.RunAsync(mgmt, ClusterOperations.DefaultNamespace, $"load{i}", mgmt2, null, NullEngineLog.Instance, CancellationToken.None)).Objects.Count;
+            Console.WriteLine($"Bench: Invoke-PacketPivot of {Clusters} clusters ({moved} objects, {machines} machines) between two API servers: {pivot.Elapsed.TotalSeconds:N1} s");
+            GC.KeepAlive(manager);
+        }
+        finally
+        {
+            foreach (var pid in launched) SimulatorLauncher.Stop(pid, TimeSpan.FromSeconds(30));
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static (ClusterManager Manager, CancellationTokenSource Stop, Task Run) StartManager(KubernetesStore store, PacketSession session)
+    {
+        var manager = new ClusterManager(store, session, NullEngineLog.Instance, new ManagerOptions { LeaderElection = false });
+        var stop = new CancellationTokenSource();
+        return (manager, stop, manager.RunAsync(stop.Token));
+    }
+
+    private static async Task<KubernetesStore> ManagementClusterAsync(PacketSession session, string work, string name)
+    {
+        var config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
+        {
+            Name = name, ProjectId = session.RequireProjectId(), ApiKey = session.Options.ApiKey, Metro = "sv", Plan = "c3.small.x86",
+            OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = 0, SshPublicKey = SshKey,
+        }, MachineConfigCatalogue.LoadShipped()).Config;
+        var state = Path.Combine(work, "state");
+        await ClusterOperations.CreateAsync(new CreateClusterRequest
+        {
+            Config = config, StateRoot = state, Until = CreateStage.Ready,
+            Wait = new ChangeWait(true, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(500)),
+        }, session, NullEngineLog.Instance, CancellationToken.None);
+        var store = KubernetesStore.FromKubeconfigText(await ClusterQueries.AdminKubeconfigAsync(state, name, CancellationToken.None));
+        await new ManifestApplier(store.Client).ApplyAsync(CustomResourceDefinitions.Render(), "crds", CancellationToken.None);
+        return store;
+    }
+
+    private static async Task<SimulatorProcessInfo> StartSimulatorAsync(string simulatorPath, string work, string name, string boot, List<int> launched)
+    {
+        var config = Path.Combine(work, $"{name}.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            apiVersion: packetcluster.io/v1alpha1
+            kind: SimulatorConfig
+            timings:
+              queued: {"{"}duration: 200ms{"}"}
+              provisioning: {"{"}duration: 1s{"}"}
+              deprovisioning: {"{"}duration: 300ms{"}"}
+            rateLimit: {"{"}requests: 0{"}"}
+            {boot}
+            """);
+        var info = await SimulatorLauncher.StartAsync(new SimulatorLaunchOptions
+        {
+            SimulatorPath = simulatorPath, ConfigFile = config, LogFile = Path.Combine(work, $"{name}.log"),
+        }, NullEngineLog.Instance, CancellationToken.None);
+        launched.Add(info.ProcessId);
+        return info;
+    }
+
+    private static PacketSession Session(SimulatorProcessInfo info) =>
+        new(new PacketApiOptions { Endpoint = info.Endpoint, ApiKey = info.ApiKey, ProjectId = info.ProjectId }, "bench");
+
+    private static async Task<int> CountAsync(KubernetesStore store, string phase) =>
+        (await store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, null, CancellationToken.None)).Count(m => m.Status?.Phase == phase);
+
+    private sealed record Requests(int Total, IReadOnlyDictionary<string, int> Counts)
+    {
+        public string Describe => string.Join(", ", Counts.Select(kv => $"{kv.Key} ×{kv.Value}"));
+    }
+
+    private static async Task<Requests> TotalAsync(HttpClient admin)
+    {
+        var body = (await admin.GetFromJsonAsync<JsonObject>("requests"))!;
+        return new Requests(body["total"]!.GetValue<int>(), body["requests"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>()));
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Bench: not within {timeout}: {what}");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+}
