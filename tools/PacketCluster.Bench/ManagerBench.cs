@@ -57,7 +57,18 @@ internal static class ManagerBench
 
             var converge = Stopwatch.StartNew();
             var (manager, stop, run) = StartManager(mgmt, session);
-            await WaitAsync(async () => await CountAsync(mgmt, "Provisioned") == machines, TimeSpan.FromMinutes(15), "1000 machines Provisioned");
+            var provisioned = 0;
+            try
+            {
+                await WaitAsync(async () => (provisioned = await CountAsync(mgmt, "Provisioned")) == machines, TimeSpan.FromMinutes(15), "1000 machines Provisioned");
+            }
+            catch (TimeoutException)
+            {
+                Console.WriteLine($"Bench: manager: only {provisioned} of {machines} machines Provisioned after {converge.Elapsed.TotalMinutes:N0} min; the steady-state, restart and pivot numbers need a converged manager and are not measured.");
+                stop.Cancel();
+                await run;
+                return;
+            }
             Console.WriteLine($"Bench: manager: {machines} machines in {Clusters} clusters provisioned from scratch in {converge.Elapsed.TotalSeconds:N0} s");
 
             (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
