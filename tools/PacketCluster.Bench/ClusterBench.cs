@@ -19,7 +19,7 @@ internal static class ClusterBench
 {
     private const double TimeTarget = 1.3;
     private const double RequestTarget = 6;
-    private const string SshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 bench";
+    internal const string SshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 bench";
 
     public static async Task RunAsync(TimeSpan provisioningDelay, IReadOnlyList<int> workerCounts)
     {

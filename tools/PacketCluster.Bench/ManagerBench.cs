@@ -24,7 +24,7 @@ internal static class ManagerBench
     private const int Clusters = 10;
     private const int WorkersPerCluster = 99;
     private const double MemoryTargetMb = 200;
-    private const string SshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 bench";
+    private const string SshKey = ClusterBench.SshKey;
 
     public static async Task RunAsync(string simulatorPath)
     {
