@@ -51,8 +51,16 @@ Describe 'Create under faults and repeated kills of the engine' {
         $killedMidCreate = 0
         foreach ($kill in 1..3) {
             $engine = Start-Engine
-            # Later kills wait longer, so at least one lands after devices were requested.
-            Start-Sleep -Milliseconds $random.Next(1500 * $kill, 2500 * $kill)
+            if ($kill -eq 2) {
+                # The second kill waits for the first device (bounded), so at least one lands mid-create however
+                # slow the machine is; the others land wherever their random delay puts them.
+                $deadline = [DateTime]::UtcNow.AddSeconds(90)
+                while (-not $engine.HasExited -and @(Get-ChaosDevices).Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                Start-Sleep -Milliseconds $random.Next(0, 300)
+            }
+            else {
+                Start-Sleep -Milliseconds $random.Next(1500 * $kill, 2500 * $kill)
+            }
             if (-not $engine.HasExited) {
                 $engine.Kill($true)
                 if (@(Get-ChaosDevices).Count -gt 0) { $killedMidCreate++ }
