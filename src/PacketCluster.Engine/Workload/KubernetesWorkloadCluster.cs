@@ -19,37 +19,20 @@ public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadClus
 
     private readonly ConcurrentDictionary<string, (string Kubeconfig, Kubernetes Client)> _clients = new(StringComparer.Ordinal);
 
-    public async Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken)
-    {
-        var client = await ClientAsync(ns, clusterName, cancellationToken).ConfigureAwait(false);
-        try
+    public Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<WorkloadNode>>(ns, clusterName, "listing Nodes", async (c, ct) =>
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(RequestTimeout);
-            var list = await client.CoreV1.ListNodeAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
+            var list = await c.CoreV1.ListNodeAsync(cancellationToken: ct).ConfigureAwait(false);
             return list.Items.Select(n => new WorkloadNode(
                 n.Metadata.Name, n.Metadata.Uid, n.Spec?.ProviderID,
                 n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)).ToList();
-        }
-        catch (HttpOperationException e)
-        {
-            throw new WorkloadClusterUnavailableException(clusterName, $"listing Nodes answered {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}", e);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new WorkloadClusterUnavailableException(clusterName, Describe(e), e);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new WorkloadClusterUnavailableException(clusterName, $"no answer within {RequestTimeout.TotalSeconds:0} s", e);
-        }
-    }
+        }, cancellationToken);
 
     public Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken) =>
-        CallAsync(ns, clusterName, $"deleting Node {nodeName}", (c, ct) => c.CoreV1.DeleteNodeAsync(nodeName, cancellationToken: ct), cancellationToken);
+        CallIgnoringMissingAsync(ns, clusterName, $"deleting Node {nodeName}", (c, ct) => c.CoreV1.DeleteNodeAsync(nodeName, cancellationToken: ct), cancellationToken);
 
     public Task RegisterBootstrapTokenAsync(string ns, string clusterName, Pki.BootstrapToken token, DateTimeOffset expiration, CancellationToken cancellationToken) =>
-        CallAsync(ns, clusterName, $"creating bootstrap token {token.Id}", async (c, ct) =>
+        CallIgnoringMissingAsync(ns, clusterName, $"creating bootstrap token {token.Id}", async (c, ct) =>
         {
             try
             {
@@ -62,21 +45,32 @@ public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadClus
         }, cancellationToken);
 
     public Task RevokeBootstrapTokenAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken) =>
-        CallAsync(ns, clusterName, $"deleting bootstrap token {tokenId}",
+        CallIgnoringMissingAsync(ns, clusterName, $"deleting bootstrap token {tokenId}",
             (c, ct) => c.CoreV1.DeleteNamespacedSecretAsync(Pki.BootstrapToken.SecretNamePrefix + tokenId, Pki.BootstrapToken.SecretNamespace, cancellationToken: ct), cancellationToken);
 
-    /// <summary>One call with the request timeout; a missing object is fine; failures become <see cref="WorkloadClusterUnavailableException"/>.</summary>
-    private async Task CallAsync(string ns, string clusterName, string what, Func<Kubernetes, CancellationToken, Task> call, CancellationToken cancellationToken)
+    /// <summary>A call whose object may already be gone (404 is success).</summary>
+    private Task CallIgnoringMissingAsync(string ns, string clusterName, string what, Func<Kubernetes, CancellationToken, Task> call, CancellationToken cancellationToken) =>
+        CallAsync(ns, clusterName, what, async (c, ct) =>
+        {
+            try
+            {
+                await call(c, ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+            }
+            return true;
+        }, cancellationToken);
+
+    /// <summary>One call with the request timeout; failures become <see cref="WorkloadClusterUnavailableException"/>.</summary>
+    private async Task<T> CallAsync<T>(string ns, string clusterName, string what, Func<Kubernetes, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         var client = await ClientAsync(ns, clusterName, cancellationToken).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(RequestTimeout);
-            await call(client, timeout.Token).ConfigureAwait(false);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
+            return await call(client, timeout.Token).ConfigureAwait(false);
         }
         catch (HttpOperationException e)
         {
