@@ -60,14 +60,7 @@ internal sealed class ClusterScope
     {
         if (Released || StatusCopy.Same(Status, _loadedStatus)) return;
         Cluster.Status = Status;
-        try
-        {
-            Cluster = await Context.Store.UpdateStatusAsync(Cluster, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PacketClusterException e) when (e is Store.StoreConflictException || e.ErrorId == Store.FileStore.NotFoundErrorId)
-        {
-            // The next reconcile recomputes the status from facts; losing this write loses nothing.
-            Context.Log.Debug($"Cluster {Namespace}/{Name}: status not written ({e.Message}).");
-        }
+        // Lost: the next pass recomputes the status from facts (a Machine finds its device again by tag).
+        if (await StatusWrite.TryAsync(Context, Cluster, cancellationToken).ConfigureAwait(false) is { } stored) Cluster = stored;
     }
 }

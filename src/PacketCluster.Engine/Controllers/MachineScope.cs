@@ -89,14 +89,7 @@ internal sealed class MachineScope
     {
         if (Released || StatusCopy.Same(Status, _loadedStatus)) return;
         Machine.Status = Status;
-        try
-        {
-            Machine = await Context.Store.UpdateStatusAsync(Machine, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PacketClusterException e) when (e is Store.StoreConflictException || e.ErrorId == Store.FileStore.NotFoundErrorId)
-        {
-            // Status is recomputed from facts on the next pass; the device id is also found again by tag.
-            Context.Log.Debug($"Machine {Namespace}/{Name}: status not written ({e.Message}).");
-        }
+        // Lost: the next pass recomputes the status from facts (a Machine finds its device again by tag).
+        if (await StatusWrite.TryAsync(Context, Machine, cancellationToken).ConfigureAwait(false) is { } stored) Machine = stored;
     }
 }
