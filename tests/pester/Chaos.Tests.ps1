@@ -78,6 +78,9 @@ Describe 'Create under faults and repeated kills of the engine' {
             $null = $engine.WaitForExit(150000)
             if (-not $engine.HasExited) { $engine.Kill($true); throw 'the engine did not finish within its own timeout' }
             if ($engine.ExitCode -eq 0) { $succeeded = $true; Write-Host "converged on re-run $run after 3 kills"; break }
+            # Say why a run ended early, so a CI log shows which fault the engine did not absorb.
+            $why = ($engine.StandardError.ReadToEnd() -split "`n" | Where-Object { $_.Trim() } | Select-Object -Last 3) -join ' | '
+            Write-Host "re-run $run ended with exit code $($engine.ExitCode): $why"
         }
         $succeeded | Should -BeTrue -Because 'a re-run resumes and completes'
 

@@ -4,15 +4,17 @@ namespace PacketCluster.Engine.Metal;
 
 /// <summary>
 /// When and how long to wait before repeating a failed idempotent request. Nothing in packngo or TF retried on status
-/// codes (packet-api.md §5); retrying 429/502/503/504 is our choice, so the API keeps working under throttling and the
-/// simulator's fault injection. 500 is not retried: it is a bug answer, not an overload answer.
+/// codes (packet-api.md §5); retrying 429/500/502/503/504 is our choice, so the API keeps working under throttling and
+/// the simulator's fault injection. 500 ("Oh snap, something went wrong!") is retried too: packngo's first retry policy
+/// did, and one transient 500 on a catalogue read must not end a long create. Only idempotent requests are retried,
+/// so a 500 on POST /devices still surfaces at once.
 /// </summary>
 internal sealed class PacketRetryPolicy(PacketApiOptions options, TimeProvider time, Func<double> random)
 {
     public int MaxAttempts => options.MaxAttempts;
 
     public static bool IsRetryableStatus(HttpStatusCode status) =>
-        status is HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+        status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
 
     /// <summary>
     /// Wait before retry number <paramref name="retry"/> (1-based). Exponential from the base delay with "equal jitter"

@@ -230,7 +230,7 @@ public sealed class CustomResourceDefinitionsIntegrationTests : IAsyncLifetime
         Assert.Equal("node", read.Spec.Selector!.MatchLabels!["set"]);
         Assert.Equal("node", read.Spec.Template!.Metadata!.Labels!["set"]);
         Assert.Equal("ubuntu_24_04", read.Spec.Template.Spec!.ProviderSpec!.Value!.OS);
-        Assert.Equal("da", read.Spec.Template.Spec.ProviderSpec.Value.Metro);
+        Assert.Equal("da", read.Spec.Template.Spec.ProviderSpec!.Value!.Metro);
         Assert.Equal("1.20.2", read.Spec.Template.Spec.Versions!.Kubelet);
 
         var status = new MachineSetStatus { Replicas = 2, ReadyReplicas = 1, AvailableReplicas = 1, FullyLabeledReplicas = 2, ObservedGeneration = 1 };

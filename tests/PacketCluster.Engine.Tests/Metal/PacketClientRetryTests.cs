@@ -101,9 +101,23 @@ public class PacketClientRetryTests
         Assert.Equal(5, t.Handler.Requests.Count);
     }
 
+    [Fact]
+    public async Task Retries_a_transient_500_for_GET()
+    {
+        using var t = new MetalTestClient();
+        t.Handler.Respond(HttpStatusCode.InternalServerError, """{"errors":["Oh snap, something went wrong!"]}""")
+            .Respond(HttpStatusCode.OK, OneDevice);
+
+        var devices = await t.Client.ListDevicesAsync(P);
+
+        Assert.Single(devices);
+        Assert.Equal(2, t.Handler.Requests.Count);
+    }
+
     [Theory]
     [InlineData(HttpStatusCode.ServiceUnavailable)]
     [InlineData(HttpStatusCode.TooManyRequests)]
+    [InlineData(HttpStatusCode.InternalServerError)]
     public async Task Create_device_is_never_retried_on_a_status(HttpStatusCode status)
     {
         using var t = new MetalTestClient();
@@ -131,7 +145,6 @@ public class PacketClientRetryTests
 
     [Theory]
     [InlineData(HttpStatusCode.UnprocessableEntity)]
-    [InlineData(HttpStatusCode.InternalServerError)]
     [InlineData(HttpStatusCode.NotFound)]
     public async Task Non_overload_statuses_are_not_retried_even_for_GET(HttpStatusCode status)
     {
