@@ -9,7 +9,7 @@ BeforeAll {
     $script:Sim = Start-TestSimulator $Work @"
 timings:
   queued: {duration: 200ms}
-  provisioning: {duration: 1s}
+  provisioning: {duration: 2s}
   deprovisioning: {duration: 300ms}
 boot: {enabled: true}
 "@ 21
@@ -98,6 +98,39 @@ Describe 'End to end: create, pivot, manage, delete' {
             $devices.Count -eq 2 -and $devices.id -notcontains $lost -and $nodes.Count -eq 2 -and
                 @($nodes.spec.providerID | Sort-Object) -join ',' -eq (@($devices | ForEach-Object { "packet://$($_.id)" } | Sort-Object) -join ',')
         } 'a replacement device joined as a Ready node' 180
+    }
+
+    It 'a worker given a wrong CA pin never joins: its console shows kubeadm refusing and its Machine says why' {
+        $known = @(Get-ClusterDevices).id
+        $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)
+        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":2}}' | Out-Null
+        Wait-Until { $script:NewDevice = @(Get-ClusterDevices | Where-Object id -notin $known)[0]; $null -ne $script:NewDevice } 'the new worker device' 60
+        $new = $script:NewDevice
+        # Its userdata is rewritten to pin another CA before it boots (it boots when active; provisioning takes 2 s here).
+        $userdata = (Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "devices/$($new.id)/userdata")) -Headers $Headers).userdata
+        $wrongPin = 'sha256:' + ('0' * 64)
+        $body = @{ userdata = ($userdata -replace 'sha256:[0-9a-f]{64}', $wrongPin) } | ConvertTo-Json
+        $updated = Invoke-RestMethod -Method Put -Uri ([Uri]::new($Sim.Endpoint, "devices/$($new.id)")) -Headers $Headers -Body $body -ContentType 'application/json'
+        $updated.state | Should -Not -Be 'active' -Because 'the userdata must change before the device boots'
+
+        Wait-Until {
+            $script:PinnedMachine = Get-PacketMachine e2e -StatePath $State | Where-Object { $_.Spec.ProviderID -eq "packet://$($new.id)" }
+            ($script:PinnedMachine.Status.Conditions | Where-Object Type -eq 'NodeReady').Reason -eq 'CaPinMismatch'
+        } 'the Machine says CaPinMismatch' 120
+        $machine = $script:PinnedMachine
+        $condition = $machine.Status.Conditions | Where-Object Type -eq 'NodeReady'
+        $condition.Message | Should -Match ([regex]::Escape($wrongPin))
+        $machine.Status.Phase | Should -Be 'Provisioned'
+        $console = Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "/_simulator/devices/$($new.id)/console")) -Headers $Headers
+        $console | Should -Match 'none of the public keys'
+        $token = [regex]::Match($userdata, 'token: "?([a-z0-9]{6}\.[a-z0-9]{16})').Groups[1].Value
+        $token | Should -Not -BeNullOrEmpty
+        $console | Should -Not -Match ([regex]::Escape($token)) -Because 'the console never shows the token secret'
+        $condition.Message | Should -Not -Match ([regex]::Escape($token))
+        @(Invoke-Kubectl get nodes -o name) | Should -HaveCount 2 -Because 'it never joined'
+
+        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":1}}' | Out-Null
+        Wait-Until { @(Get-ClusterDevices).Count -eq 2 } 'back to 1 worker' 60
     }
 
     It 'Remove-PacketCluster from the pivoted state releases every device, the elastic IP and every simulator process' {

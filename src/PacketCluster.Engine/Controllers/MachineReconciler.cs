@@ -26,6 +26,7 @@ public sealed class MachineReconciler
 
     private readonly ClusterReconcileContext _context;
     private readonly UserdataRenderer _renderer;
+    private readonly JoinDiagnostics _joinDiagnostics;
 
     /// <summary>On the first control plane: the machines whose tokens its InitConfiguration carries (comma-separated).</summary>
     public const string InitTokensAnnotation = "packetcluster.io/init-token-machines";
@@ -37,13 +38,14 @@ public sealed class MachineReconciler
     {
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _renderer = new UserdataRenderer(context.MachineConfigs);
+        _joinDiagnostics = new JoinDiagnostics(context);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(string ns, string name, CancellationToken cancellationToken)
     {
         var scope = await MachineScope.LoadAsync(_context, ns, name, cancellationToken).ConfigureAwait(false);
         if (scope is null) return ReconcileResult.Done;
-        var steps = new Steps(scope, _renderer);
+        var steps = new Steps(scope, _renderer, _joinDiagnostics);
         try
         {
             return scope.IsDeleting
@@ -59,7 +61,7 @@ public sealed class MachineReconciler
         }
     }
 
-    private sealed class Steps(MachineScope scope, UserdataRenderer renderer)
+    private sealed class Steps(MachineScope scope, UserdataRenderer renderer, JoinDiagnostics joinDiagnostics)
     {
         private bool _replacingLostDevice;
 
@@ -262,10 +264,23 @@ public sealed class MachineReconciler
             if (node is null)
             {
                 scope.Status.NodeRef = null;
-                scope.SetCondition(Conditions.NodeReady, false, "NodeNotRegistered",
-                    $"No Node with providerID {scope.Machine.Spec.ProviderID} yet; the device's console log tells why if it never joins.");
+                var waitingSince = scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.NodeReady && c.Status == "False")?.LastTransitionTime;
+                var problem = await joinDiagnostics.DiagnoseAsync(scope.Namespace, scope.ClusterName, scope.Device.Id!,
+                    scope.Cluster.Status.ApiEndpoints[0], waitingSince, ct).ConfigureAwait(false);
+                if (problem is null)
+                {
+                    scope.SetCondition(Conditions.NodeReady, false, "NodeNotRegistered",
+                        $"No Node with providerID {scope.Machine.Spec.ProviderID} yet; the device's console log tells why if it never joins.");
+                }
+                else
+                {
+                    var previous = scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.NodeReady)?.Reason;
+                    if (previous != problem.Reason) Context.Log.Warning($"{Target}: will not join: {problem.Message}");
+                    scope.SetCondition(Conditions.NodeReady, false, problem.Reason, problem.Message);
+                }
                 return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
             }
+            joinDiagnostics.Forget(scope.Device.Id!);
             if (scope.Status.NodeRef?.Name != node.Name) Context.Log.Verbose($"{Target}: linked to Node {node.Name}.");
             if (Conditions.IsTrue(scope.Status.Conditions, Conditions.BootstrapTokenRegistered))
             {

@@ -86,6 +86,18 @@ public sealed class PacketClient : IDisposable
         await GetAsync<Device>($"devices/{Id(deviceId, nameof(deviceId))}" + new Query().AddList("include", include), cancellationToken)
             .ConfigureAwait(false);
 
+    /// <summary>
+    /// GET /devices/{id}/userdata: what the device boots with. It holds key material (tokens, CA keys of control
+    /// planes), so callers keep it in memory only, and the debug log shows the URL, never the body.
+    /// </summary>
+    public async Task<string> GetDeviceUserdataAsync(string deviceId, CancellationToken cancellationToken = default)
+    {
+        var response = await SendAsync(HttpMethod.Get, $"devices/{Id(deviceId, nameof(deviceId))}/userdata", body: null, retryable: true, cancellationToken)
+            .ConfigureAwait(false);
+        return Parse(response, root => root.ValueKind == JsonValueKind.Object && root.TryGetProperty("userdata", out var u) && u.ValueKind == JsonValueKind.String
+            ? u.GetString()! : "");
+    }
+
     /// <summary>Every device in the project matching the filter, all pages followed.</summary>
     public Task<IReadOnlyList<Device>> ListDevicesAsync(string projectId, DeviceListFilter? filter = null, CancellationToken cancellationToken = default)
     {

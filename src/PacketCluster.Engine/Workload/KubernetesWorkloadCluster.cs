@@ -48,6 +48,20 @@ public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadClus
         CallIgnoringMissingAsync(ns, clusterName, $"deleting bootstrap token {tokenId}",
             (c, ct) => c.CoreV1.DeleteNamespacedSecretAsync(Pki.BootstrapToken.SecretNamePrefix + tokenId, Pki.BootstrapToken.SecretNamespace, cancellationToken: ct), cancellationToken);
 
+    public Task<bool> BootstrapTokenExistsAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken) =>
+        CallAsync(ns, clusterName, $"reading bootstrap token {tokenId}", async (c, ct) =>
+        {
+            try
+            {
+                await c.CoreV1.ReadNamespacedSecretAsync(Pki.BootstrapToken.SecretNamePrefix + tokenId, Pki.BootstrapToken.SecretNamespace, cancellationToken: ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+        }, cancellationToken);
+
     /// <summary>A call whose object may already be gone (404 is success).</summary>
     private Task CallIgnoringMissingAsync(string ns, string clusterName, string what, Func<Kubernetes, CancellationToken, Task> call, CancellationToken cancellationToken) =>
         CallAsync(ns, clusterName, what, async (c, ct) =>

@@ -20,6 +20,10 @@ public interface IWorkloadCluster
     /// <summary>Deletes the token's Secret (a missing one is fine): a joined machine's token is of no further use.</summary>
     /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
     Task RevokeBootstrapTokenAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken);
+
+    /// <summary>Whether the token's kube-system Secret exists (the API server accepts the token only then).</summary>
+    /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
+    Task<bool> BootstrapTokenExistsAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken);
 }
 
 /// <summary>A workload cluster's API server did not answer (still booting, unreachable) or refused the engine.</summary>

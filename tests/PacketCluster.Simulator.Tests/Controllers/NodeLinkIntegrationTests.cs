@@ -1,4 +1,6 @@
+using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Controllers;
+using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Workload;
 using PacketCluster.Models.ClusterApi;
 using Xunit;
@@ -44,6 +46,11 @@ public sealed class NodeLinkIntegrationTests
             Revoked.Add(tokenId);
             return Task.CompletedTask;
         }
+
+        public HashSet<string> MissingTokens { get; } = [];
+
+        public Task<bool> BootstrapTokenExistsAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken) =>
+            Task.FromResult(!MissingTokens.Contains(tokenId));
     }
 
     [Fact]
@@ -85,5 +92,48 @@ public sealed class NodeLinkIntegrationTests
         await bed.Store.DeleteAsync<Machine>(ControllerTestBed.Ns, worker.Name, default);
         await bed.SettleAsync(async () => await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, worker.Name, default) is null);
         Assert.Equal(["demo-worker-0"], nodes.Deleted);
+    }
+
+    [Fact]
+    public async Task A_worker_whose_userdata_cannot_join_says_why_on_its_Machine()
+    {
+        var nodes = new ScriptedNodes();
+        await using var bed = await ControllerTestBed.StartAsync(nodes);
+        await bed.CreateClusterAsync(workers: 1);
+        await bed.SettleAsync(() => bed.AllMachinesAsync(Phases.Provisioned));
+        var machines = await bed.Store.ListAsync<Machine>(ControllerTestBed.Ns, null, default);
+        var cp = machines.Single(m => m.IsControlPlane);
+        var worker = machines.Single(m => !m.IsControlPlane);
+        nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, Ready: true)];
+        async Task<Condition> NodeReadyAsync() =>
+            (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, worker.Name, default))!.Status!.Conditions!.Single(c => c.Type == Conditions.NodeReady);
+        await bed.SettleAsync(async () => (await NodeReadyAsync()).Reason == "NodeNotRegistered");
+
+        // The userdata the device boots with pins another CA (as if something rewrote it before boot).
+        var deviceId = worker.Spec.ProviderID!["packet://".Length..];
+        var userdata = await bed.Client.GetDeviceUserdataAsync(deviceId);
+        var pin = JoinDiscovery.FromUserdata(userdata)!.CaCertHashes.Single();
+        var wrongPin = "sha256:" + new string('0', 64);
+        await bed.Client.UpdateDeviceAsync(deviceId, new DeviceUpdateRequest { Userdata = userdata.Replace(pin, wrongPin, StringComparison.Ordinal) });
+        var otherWorker = new MachineReconciler(bed.Context); // a fresh reconciler reads the userdata again, as a restarted manager would
+        await otherWorker.ReconcileAsync(ControllerTestBed.Ns, worker.Name, default);
+        var condition = await NodeReadyAsync();
+        Assert.Equal("CaPinMismatch", condition.Reason);
+        Assert.Contains(wrongPin, condition.Message);
+        Assert.Contains(pin, condition.Message);
+        Assert.DoesNotContain(JoinDiscovery.FromUserdata(userdata)!.TokenId + ".", condition.Message); // never the token secret
+
+        // Right pin again, but its bootstrap token is gone from the cluster and the machine has waited past the grace.
+        await bed.Client.UpdateDeviceAsync(deviceId, new DeviceUpdateRequest { Userdata = userdata });
+        nodes.MissingTokens.Add(JoinDiscovery.FromUserdata(userdata)!.TokenId!);
+        var stored = (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, worker.Name, default))!;
+        stored.Status!.Conditions!.Single(c => c.Type == Conditions.NodeReady).LastTransitionTime = bed.Context.Time.GetUtcNow() - JoinDiagnostics.TokenGrace - TimeSpan.FromSeconds(1);
+        await bed.Store.UpdateStatusAsync(stored, default);
+        await new MachineReconciler(bed.Context).ReconcileAsync(ControllerTestBed.Ns, worker.Name, default);
+        Assert.Equal("BootstrapTokenNotFound", (await NodeReadyAsync()).Reason);
+
+        // Once it joins, the diagnosis is gone with the wait.
+        nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, true), new WorkloadNode("demo-worker-0", "uid-w", worker.Spec.ProviderID, true)];
+        await bed.SettleAsync(() => bed.AllMachinesAsync(Phases.Running));
     }
 }
