@@ -38,7 +38,7 @@ var manager = new ClusterManager(store, session, log, new ManagerOptions
 {
     Namespace = settings.Namespace,
     LeaderElection = settings.LeaderElect,
-    LeaseNamespace = settings.LeaseNamespace ?? settings.Namespace,
+    LeaseNamespace = settings.LeaseNamespace ?? new ManagerOptions().LeaseNamespace,
     Identity = settings.Identity ?? Environment.GetEnvironmentVariable("HOSTNAME") ?? new ManagerOptions().Identity,
     MachineConfigs = settings.MachineConfigs is null ? null : MachineConfigCatalogue.Parse(File.ReadAllText(settings.MachineConfigs), settings.MachineConfigs),
 });
@@ -61,7 +61,7 @@ await app.StartAsync();
 foreach (var address in app.Urls) log.Verbose($"packetcluster-manager: serving /healthz, /readyz and /metrics on {address}");
 log.Write(new EngineMessage(EngineMessageLevel.Information,
     $"packetcluster-manager {typeof(ClusterManager).Assembly.GetName().Version}: reconciling namespace {settings.Namespace}" +
-    (settings.LeaderElect ? $", leader election on {settings.LeaseNamespace ?? settings.Namespace}/packetcluster-manager" : ", no leader election")));
+    (settings.LeaderElect ? $", leader election on {settings.LeaseNamespace ?? new ManagerOptions().LeaseNamespace}/packetcluster-manager" : ", no leader election")));
 var stopping = app.Lifetime.ApplicationStopping;
 try
 {

@@ -29,6 +29,26 @@ Describe 'Cluster lifecycle against the simulator' {
         @(Get-SimDevices) | Should -HaveCount 0
     }
 
+    It 'rejects a bootstrap kubeconfig that is missing or whose cluster does not answer, before creating anything' {
+        { New-PacketCluster -Name bad -Metro sv -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -BootstrapKubeconfig (Join-Path $Work 'none') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BootstrapKubeconfigNotFound,PacketCluster.Commands.NewPacketClusterCommand'
+        # A cluster that is not there: a loopback port nobody listens on.
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        $dead = Join-Path $Work 'dead.kubeconfig'
+        Set-Content $dead @"
+apiVersion: v1
+kind: Config
+clusters: [{name: dead, cluster: {server: 'https://127.0.0.1:$port', insecure-skip-tls-verify: true}}]
+users: [{name: dead, user: {token: not-a-secret}}]
+contexts: [{name: dead, context: {cluster: dead, user: dead}}]
+current-context: dead
+"@
+        { New-PacketCluster -Name bad -Metro sv -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -BootstrapKubeconfig $dead -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BootstrapClusterUnreachable,PacketCluster.Commands.NewPacketClusterCommand'
+        @(Get-SimDevices) | Should -HaveCount 0
+        Join-Path $State bad | Should -Not -Exist
+    }
+
     It 'creates 1 control plane + 2 workers with an elastic IP endpoint' {
         $c = New-PacketCluster -Name demo -Metro sv -WorkerCount 2 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -ProvisionOnly
         $c | Should -BeOfType ([PacketCluster.Models.ClusterApi.Cluster])

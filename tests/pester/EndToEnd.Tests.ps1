@@ -77,7 +77,7 @@ Describe 'End to end: create, pivot, manage, delete' {
         $start.Environment['PACKET_PROJECT_ID'] = $Sim.ProjectId
         $start.Environment['PACKET_API_URL'] = $Sim.Endpoint.ToString()
         $script:Manager = [Diagnostics.Process]::Start($start)
-        Wait-Until { Invoke-Kubectl get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' } 'the manager takes the Lease' 60
+        Wait-Until { Invoke-Kubectl -n cluster-api-provider-packet-system get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' } 'the manager takes the Lease' 60
 
         Set-PacketMachineDeployment -ClusterName e2e -Replicas 3 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 180 | Out-Null
         Wait-Until { @(Get-ReadyNodes).Count -eq 4 } '4 Ready nodes'
@@ -131,6 +131,25 @@ Describe 'End to end: create, pivot, manage, delete' {
 
         Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":1}}' | Out-Null
         Wait-Until { @(Get-ClusterDevices).Count -eq 2 } 'back to 1 worker' 60
+    }
+
+    It 'New-PacketCluster -BootstrapKubeconfig keeps a second cluster in this one, whose manager builds it; Remove-PacketCluster cleans both places' {
+        # The manager started above leads in this cluster, so the command records the objects here and waits for it.
+        $out = New-PacketCluster -Name e2eb -Metro sv -WorkerCount 0 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State `
+            -BootstrapKubeconfig $Kubeconfig -NoPivot -NoKubeconfig -PollIntervalSeconds 0.5 -TimeoutSeconds 240 -Verbose 4>&1
+        @($out | Where-Object { $_ -is [PacketCluster.Models.ClusterApi.Cluster] }).Name | Should -Be 'e2eb'
+        @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'holds .*packetcluster-manager: it reconciles, this command waits' }) |
+            Should -HaveCount 1 -Because 'the manager already leading in the bootstrap cluster does the work'
+        @(Invoke-Kubectl get clusters.cluster.k8s.io -o name | Sort-Object) | Should -Be @('cluster.cluster.k8s.io/e2e', 'cluster.cluster.k8s.io/e2eb')
+        (Get-Content (Join-Path $State 'e2eb/management.kubeconfig') -Raw) | Should -Be (Get-Content $Kubeconfig -Raw)
+        (Get-PacketMachine e2eb -StatePath $State).Status.Phase | Should -Be 'Running'
+
+        Remove-PacketCluster e2eb -StatePath $State -Force -PollIntervalSeconds 0.5
+        Invoke-Kubectl get clusters.cluster.k8s.io -o name | Should -Be 'cluster.cluster.k8s.io/e2e'
+        Invoke-Kubectl get secrets -o name | Should -Not -Match 'e2eb-'
+        @((Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/devices?per_page=1000")) -Headers $Headers).devices |
+            Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:e2eb' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 0
+        Test-Path (Join-Path $State 'e2eb') | Should -BeFalse
     }
 
     It 'Remove-PacketCluster from the pivoted state releases every device, the elastic IP and every simulator process' {

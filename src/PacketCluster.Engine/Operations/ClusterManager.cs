@@ -17,7 +17,12 @@ public sealed record ManagerOptions
 
     /// <summary>False: reconcile at once, without a Lease (a single manager, or tests).</summary>
     public bool LeaderElection { get; init; } = true;
-    public string LeaseNamespace { get; init; } = ClusterOperations.DefaultNamespace;
+    /// <summary>
+    /// The provider's namespace, where the manager Deployment runs (its POD_NAMESPACE): every manager of a cluster — the
+    /// Deployment, Start-PacketClusterManager, a New-PacketCluster reconciling in a bootstrap cluster — elects on the
+    /// same Lease, so only one of them reconciles. Made when missing.
+    /// </summary>
+    public string LeaseNamespace { get; init; } = Manifests.ProviderComponents.Namespace;
     public string LeaseName { get; init; } = "packetcluster-manager";
     public string Identity { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
 
@@ -107,6 +112,7 @@ public sealed class ClusterManager
             elector.OnNewLeader += leader => _log.Verbose($"Manager {_options.Identity}: the leader is {leader}.");
             try
             {
+                await ManagerLease.EnsureNamespaceAsync(_store.Client, _options.LeaseNamespace, cancellationToken).ConfigureAwait(false);
                 await elector.RunUntilLeadershipLostAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -36,6 +36,12 @@ public sealed record CreateClusterRequest
     public string? KubeconfigPath { get; init; }
     public bool ReplaceKubeconfig { get; init; }
 
+    /// <summary>
+    /// A kubeconfig file: record and reconcile the objects in that existing cluster (CRDs and provider components
+    /// applied there) instead of the embedded store. Null: the embedded store.
+    /// </summary>
+    public string? BootstrapKubeconfig { get; init; }
+
     public required PacketClusterConfig Config { get; init; }
     /// <summary>State root (-StatePath / PACKETCLUSTER_HOME / ~/.packetcluster).</summary>
     public required string StateRoot { get; init; }
@@ -68,6 +74,9 @@ public static class ClusterOperations
         await Preflight.CheckAsync(config, session, log, ct).ConfigureAwait(false);
 
         var directory = StateLocation.ClusterDirectory(request.StateRoot, name);
+        var ns = config.Cluster.Metadata.Namespace ?? DefaultNamespace;
+        if (request.BootstrapKubeconfig is { } bootstrapPath)
+            return await CreateInBootstrapClusterAsync(request, bootstrapPath, directory, ns, session, log, ct).ConfigureAwait(false);
         if (StateLocation.IsPivoted(directory))
         {
             // Created and handed over to its own manager already: nothing to resume here.
@@ -75,15 +84,56 @@ public static class ClusterOperations
             return await ClusterQueries.GetClusterAsync(request.StateRoot, name, ct).ConfigureAwait(false);
         }
         await using var store = FileStore.Open(directory);
-        var ns = config.Cluster.Metadata.Namespace ?? DefaultNamespace;
+        return await CreateInStoreAsync(request, store, directory, ns, reconcile: true, session, log, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// -BootstrapKubeconfig: the objects live in an existing cluster. This command reconciles them while it holds the
+    /// manager's Lease there; when a manager in that cluster already leads, that manager does the work and this only waits.
+    /// </summary>
+    private static async Task<Cluster> CreateInBootstrapClusterAsync(CreateClusterRequest request, string bootstrapPath, string directory, string ns,
+        PacketSession session, IEngineLog log, CancellationToken ct)
+    {
+        var name = request.Config.Name;
+        if (FileStore.Exists(directory) && FileStore.HoldsCluster(directory))
+            throw new PacketClusterException("ClusterExists", ErrorKind.ResourceExists,
+                $"Cluster '{name}' is already being created in the embedded store {directory}. Run New-PacketCluster without -BootstrapKubeconfig to resume it, or Remove-PacketCluster it first.", name);
+        if (await BootstrapCluster.PointsElsewhereAsync(directory, bootstrapPath, ct).ConfigureAwait(false))
+        {
+            log.Verbose($"Cluster '{name}' is managed where {StateLocation.ManagementKubeconfig(directory)} points (pivoted already).");
+            return await ClusterQueries.GetClusterAsync(request.StateRoot, name, ct).ConfigureAwait(false);
+        }
+        using var store = await BootstrapCluster.ConnectAsync(bootstrapPath, ct).ConfigureAwait(false);
+        await BootstrapCluster.PrepareAsync(store, ns, PivotOperation.ProviderComponentsFor(name, session), log, ct).ConfigureAwait(false);
+        await BootstrapCluster.RecordAsync(directory, bootstrapPath, ct).ConfigureAwait(false);
+        await using var lease = await ManagerLease.TryAcquireAsync(store.Client, BootstrapCluster.LeaseOptions, BootstrapCluster.CommandIdentity(name), log, ct)
+            .ConfigureAwait(false);
+        if (lease is null) log.Report(new EngineProgress(Activity, "Bootstrap", "a manager in the bootstrap cluster reconciles; waiting for it"));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, lease?.Lost ?? CancellationToken.None);
+        try
+        {
+            return await CreateInStoreAsync(request, store, "the bootstrap cluster", ns, reconcile: lease is not null, session, log, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && lease is not null)
+        {
+            throw new PacketClusterException("ManagerLeaseLost", ErrorKind.ConnectionError,
+                $"Lost the manager's Lease in the bootstrap cluster while creating '{name}' (its API server did not answer in time, or another manager took it), so this command stopped reconciling. Run it again to resume.", name);
+        }
+    }
+
+    private static async Task<Cluster> CreateInStoreAsync(CreateClusterRequest request, IStateStore store, string where, string ns, bool reconcile,
+        PacketSession session, IEngineLog log, CancellationToken ct)
+    {
+        var config = request.Config;
+        var name = config.Name;
         if (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false) is null)
         {
-            log.Report(new EngineProgress(Activity, "Store", $"recording the definition in {directory}"));
+            log.Report(new EngineProgress(Activity, "Store", $"recording the definition in {where}"));
             await StoreDefinitionAsync(store, config, ns, ct).ConfigureAwait(false);
         }
         else
         {
-            log.Verbose($"Cluster '{name}' is already in {directory}: resuming, adopting what exists.");
+            log.Verbose($"Cluster '{name}' is already in {where}: resuming, adopting what exists.");
         }
 
         var deadline = DateTimeOffset.UtcNow + request.Wait.Timeout;
@@ -94,13 +144,14 @@ public static class ClusterOperations
         var expected = ExpectedMachineCount(config);
         if (!request.Wait.Wait)
         {
+            if (!reconcile) return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
             // Twice: the first pass makes PKI and the endpoint, the second creates every device (§4: all at once).
             await loop.RunOnceAsync(ct).ConfigureAwait(false);
             await loop.RunOnceAsync(ct).ConfigureAwait(false);
             return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
         }
         await loop.RunUntilAsync(s => Settled(s, expected), Remaining(deadline), request.Wait.PollInterval,
-            s => log.Report(Progress(s, expected)), ct).ConfigureAwait(false);
+            s => log.Report(Progress(s, expected)), ct, reconcile).ConfigureAwait(false);
         if (request.Until == CreateStage.Provisioned) return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
 
         var kubeconfig = (await ClusterQueries.AdminKubeconfigAsync(store, ns, name, ct).ConfigureAwait(false))!;
@@ -117,7 +168,7 @@ public static class ClusterOperations
             log.Verbose($"Applied {applied.Count} add-on objects to cluster '{name}'.");
         }
         await loop.RunUntilAsync(s => NodesReady(s, expected), Remaining(deadline), request.Wait.PollInterval,
-            s => log.Report(NodeProgress(s, expected)), ct).ConfigureAwait(false);
+            s => log.Report(NodeProgress(s, expected)), ct, reconcile).ConfigureAwait(false);
         return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
     }
 
@@ -129,7 +180,13 @@ public static class ClusterOperations
     {
         var until = request.Wait.Wait ? request.Until : CreateStage.Provisioned;
         var cluster = await CreateAsync(request with { Until = until == CreateStage.Pivoted ? CreateStage.Ready : until }, session, log, ct).ConfigureAwait(false);
-        if (until == CreateStage.Pivoted && !StateLocation.IsPivoted(StateLocation.ClusterDirectory(request.StateRoot, cluster.Name)))
+        if (until == CreateStage.Pivoted && request.BootstrapKubeconfig is { } bootstrap)
+        {
+            log.Report(new EngineProgress(Activity, "Pivot", $"moving {cluster.Name}'s management from the bootstrap cluster into the cluster itself"));
+            await PivotOperation.PivotFromBootstrapAsync(request.StateRoot, cluster.Name, bootstrap, session, log, ct).ConfigureAwait(false);
+            cluster = await ClusterQueries.GetClusterAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
+        }
+        else if (until == CreateStage.Pivoted && !StateLocation.IsPivoted(StateLocation.ClusterDirectory(request.StateRoot, cluster.Name)))
         {
             log.Report(new EngineProgress(Activity, "Pivot", $"moving {cluster.Name}'s management into the cluster itself"));
             await PivotOperation.PivotEmbeddedAsync(request.StateRoot, cluster.Name, null, session, log, planOnly: false, ct).ConfigureAwait(false);
@@ -234,11 +291,13 @@ public static class ClusterOperations
         var tag = DeviceTags.ClusterId(clusterName);
         var before = (await client.ListDevicesAsync(projectId, new DeviceListFilter { Tag = tag }, ct).ConfigureAwait(false)).Count;
 
+        var managedElsewhere = false;
         if (StateLocation.IsPivoted(directory))
         {
-            // The objects live in the cluster that is about to go. Pause its manager so it does not replace the devices the
-            // sweep below deletes; the API server goes with the control plane, so nothing there is deleted one by one.
-            await PauseManagedClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false);
+            // The objects live in a management cluster: pause its manager so it does not replace the devices the sweep
+            // below deletes. When that is the cluster itself, its API server goes with the control plane and nothing
+            // there is deleted one by one; a bootstrap cluster is cleaned once the devices are gone.
+            managedElsewhere = await PauseManagedClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false);
         }
         else if (FileStore.Exists(directory))
         {
@@ -280,12 +339,14 @@ public static class ClusterOperations
             catch (PacketApiNotFoundException) { }
             catch (PacketApiException ex) { leftovers.Add($"IP reservation {ip.Address} ({ip.Id}): {ex.Message}"); }
         }
+        if (leftovers.Count == 0 && managedElsewhere) leftovers.AddRange(await ForgetInManagementClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false));
         if (leftovers.Count == 0 && (FileStore.Exists(directory) || StateLocation.IsPivoted(directory))) FileStore.DeleteDirectory(directory);
         else if (leftovers.Count > 0) log.Warning($"Could not remove everything of cluster '{clusterName}'; its state is kept in {directory} so Remove-PacketCluster can be run again.");
         return new DeleteClusterReport(clusterName, before, released, leftovers);
     }
 
-    private static async Task PauseManagedClusterAsync(string directory, string clusterName, IEngineLog log, CancellationToken ct)
+    /// <summary>Pauses the cluster where its objects live; true when that is another cluster (a bootstrap cluster) than itself.</summary>
+    private static async Task<bool> PauseManagedClusterAsync(string directory, string clusterName, IEngineLog log, CancellationToken ct)
     {
         try
         {
@@ -293,13 +354,16 @@ public static class ClusterOperations
             for (var attempt = 1; attempt <= 5; attempt++)
             {
                 var cluster = await store.GetAsync<Cluster>(DefaultNamespace, clusterName, ct).ConfigureAwait(false);
-                if (cluster is null || ClusterReconcileLoop.IsPaused(cluster)) return;
+                if (cluster is null) return false;
+                var elsewhere = cluster.Status?.ApiEndpoints?.FirstOrDefault()?.Host is not { } host
+                    || !string.Equals(((k8s.Kubernetes)store.Client).BaseUri.Host.Trim('[', ']'), host, StringComparison.OrdinalIgnoreCase);
+                if (ClusterReconcileLoop.IsPaused(cluster)) return elsewhere;
                 (cluster.Metadata.Annotations ??= new())[ClusterReconcileLoop.PausedAnnotation] = "true";
                 try
                 {
                     await store.UpdateAsync(cluster, ct).ConfigureAwait(false);
                     log.Verbose($"Paused cluster '{clusterName}' in its management cluster.");
-                    return;
+                    return elsewhere;
                 }
                 catch (StoreConflictException) { }
             }
@@ -308,6 +372,23 @@ public static class ClusterOperations
         {
             // Already unreachable (its control plane gone): nothing left that could replace devices.
             log.Warning($"Could not pause cluster '{clusterName}' in its management cluster ({e.Message}); deleting its devices anyway.");
+        }
+        return false;
+    }
+
+    /// <summary>The objects and Secrets of a deleted cluster removed from the bootstrap cluster that managed it (its devices are gone).</summary>
+    private static async Task<IReadOnlyList<string>> ForgetInManagementClusterAsync(string directory, string clusterName, IEngineLog log, CancellationToken ct)
+    {
+        try
+        {
+            using var store = KubernetesStore.FromKubeconfig(StateLocation.ManagementKubeconfig(directory));
+            var removed = await PivotOperation.ForgetAsync(store, DefaultNamespace, clusterName, ct).ConfigureAwait(false);
+            log.Verbose($"Removed {removed.Count} objects of cluster '{clusterName}' from its management cluster.");
+            return [];
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or StoreConflictException or IOException)
+        {
+            return [$"objects of cluster '{clusterName}' in its management cluster: {e.Message}"];
         }
     }
 }

@@ -83,10 +83,7 @@ public static class PivotOperation
         }
 
         log.Report(new EngineProgress(Activity, "Components", "applying the CRDs and provider components to the target"));
-        var applier = new ManifestApplier(target.Client);
-        await applier.ApplyAsync(CustomResourceDefinitions.Render(), "crds", ct).ConfigureAwait(false);
-        if (providerComponentsYaml is not null) await applier.ApplyAsync(providerComponentsYaml, "provider-components", ct).ConfigureAwait(false);
-        await EnsureNamespaceAsync(target, ns, ct).ConfigureAwait(false);
+        await ApplyComponentsAsync(target, ns, providerComponentsYaml, ct).ConfigureAwait(false);
 
         log.Report(new EngineProgress(Activity, "Pausing", $"pausing {clusterName} in the source"));
         objects = objects with { Cluster = await SetPausedAsync(source, objects.Cluster, true, ct).ConfigureAwait(false) };
@@ -126,6 +123,45 @@ public static class PivotOperation
         var removed = await RemoveFromSourceAsync(source, ns, objects, ct).ConfigureAwait(false);
         log.Verbose($"Pivoted cluster '{clusterName}': {copied.Count} objects copied, {removed.Count} removed from the source.");
         return new PivotReport(clusterName, objects.Describe(), copied, removed);
+    }
+
+    /// <summary>What a store needs to hold and manage clusters: the CRDs, the provider components, the objects' namespace.</summary>
+    internal static async Task ApplyComponentsAsync(KubernetesStore target, string ns, string? providerComponentsYaml, CancellationToken ct)
+    {
+        var applier = new ManifestApplier(target.Client);
+        await applier.ApplyAsync(CustomResourceDefinitions.Render(), "crds", ct).ConfigureAwait(false);
+        if (providerComponentsYaml is not null) await applier.ApplyAsync(providerComponentsYaml, "provider-components", ct).ConfigureAwait(false);
+        await EnsureNamespaceAsync(target, ns, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Pivots a cluster created in a bootstrap cluster (New-PacketCluster -BootstrapKubeconfig) into the workload
+    /// cluster itself; the cluster's folder then points at the workload cluster.
+    /// </summary>
+    public static async Task<PivotReport> PivotFromBootstrapAsync(string stateRoot, string clusterName, string bootstrapKubeconfig, PacketSession session,
+        IEngineLog log, CancellationToken ct)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
+        var ns = ClusterOperations.DefaultNamespace;
+        using var source = KubernetesStore.FromKubeconfig(bootstrapKubeconfig);
+        if (await source.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false) is null && await BootstrapCluster.PointsElsewhereAsync(directory, bootstrapKubeconfig, ct).ConfigureAwait(false))
+        {
+            log.Verbose($"Cluster '{clusterName}' was pivoted out of the bootstrap cluster already.");
+            return new PivotReport(clusterName, [], [], []);
+        }
+        var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(source, ns, clusterName, ct).ConfigureAwait(false)
+            ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in the bootstrap cluster.", clusterName);
+        using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
+        return await RunAsync(source, ns, clusterName, target, ProviderComponentsFor(clusterName, session), log, ct,
+            beforeSourceRemoval: () => AtomicFile.WriteAsync(StateLocation.ManagementKubeconfig(directory), kubeconfig, ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a cluster's objects and Secrets from a store without reconciling a deletion (finalizers dropped first).</summary>
+    internal static async Task<IReadOnlyList<string>> ForgetAsync(IStateStore store, string ns, string clusterName, CancellationToken ct)
+    {
+        var objects = await SourceObjectsAsync(store, ns, clusterName, ct).ConfigureAwait(false);
+        if (objects.Cluster is not null) objects = objects with { Cluster = await SetPausedAsync(store, objects.Cluster, true, ct).ConfigureAwait(false) };
+        return await RemoveFromSourceAsync(store, ns, objects, ct).ConfigureAwait(false);
     }
 
     private sealed record SourceSet(Cluster? Cluster, IReadOnlyList<MachineDeployment> Deployments, IReadOnlyList<MachineSet> Sets,

@@ -37,6 +37,10 @@ namespace PacketCluster.Commands;
 /// <para>Shows the devices, the elastic IP and the objects the definition would create, with the hourly price.</para>
 /// </example>
 /// <example>
+/// <code>New-PacketCluster -Name edge -Metro da -WorkerCount 3 -BootstrapKubeconfig ~/.kube/kind-bootstrap -NoPivot</code>
+/// <para>Keeps the cluster's objects in an existing (bootstrap) cluster instead of the local state folder, and leaves them there.</para>
+/// </example>
+/// <example>
 /// <code>Import-PacketClusterConfig ./prod | New-PacketCluster -AsJob | Receive-Job -Wait</code>
 /// <para>Creates the cluster in a background job.</para>
 /// </example>
@@ -126,6 +130,16 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
     [Parameter]
     public string? KubeconfigPath { get; set; }
 
+    /// <summary>
+    /// Keep the cluster's objects in this existing cluster (the path of its kubeconfig: kind, minikube, a management
+    /// cluster) instead of the embedded state folder. The CRDs and provider components are applied there; this command
+    /// reconciles while holding the manager's Lease, or waits for a manager that already leads there. Then it pivots
+    /// into the new cluster as usual (-NoPivot leaves it managed from there).
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? BootstrapKubeconfig { get; set; }
+
     /// <summary>Leave every kubeconfig file alone (Get-PacketKubeconfig gives one later).</summary>
     [Parameter]
     public SwitchParameter NoKubeconfig { get; set; }
@@ -141,7 +155,14 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
         {
             var (config, catalogue, generatedKey) = Definition(session);
             var plan = RunEngineAsync((log, ct) => Preflight.CheckAsync(config, session, log, ct));
-            if (!ShouldProcess(config.Name, Describe(plan))) return;
+            var bootstrap = BootstrapKubeconfig is { } given ? GetUnresolvedProviderPathFromPSPath(given) : null;
+            if (bootstrap is not null)
+            {
+                // Unreachable or unusable: said now, before anything is created anywhere.
+                RunEngineAsync(async (_, ct) => { using var _store = await BootstrapCluster.ConnectAsync(bootstrap, ct).ConfigureAwait(false); return true; });
+            }
+            if (!ShouldProcess(config.Name, Describe(plan) + (bootstrap is null ? "" : $"\n  objects recorded in the bootstrap cluster of {bootstrap} (CRDs and provider components applied there)")))
+                return;
 
             if (generatedKey is not null)
             {
@@ -156,6 +177,7 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
                 AddonsYaml = config.AddonsFile is { } addons ? File.ReadAllText(addons) : null,
                 KubeconfigPath = NoKubeconfig ? null : KubeconfigPath is { } path ? GetUnresolvedProviderPathFromPSPath(path) : KubeconfigFile.DefaultPath(),
                 ReplaceKubeconfig = KubeconfigPath is not null,
+                BootstrapKubeconfig = bootstrap,
             };
             if (AsJob)
             {

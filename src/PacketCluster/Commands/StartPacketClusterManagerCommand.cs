@@ -37,7 +37,7 @@ public sealed class StartPacketClusterManagerCommand : PacketApiCmdlet
     [Parameter]
     public SwitchParameter NoLeaderElection { get; set; }
 
-    /// <summary>Namespace of the Lease (default: the objects' namespace).</summary>
+    /// <summary>Namespace of the Lease (default: cluster-api-provider-packet-system, where the manager Deployment elects).</summary>
     [Parameter]
     public string? LeaseNamespace { get; set; }
 
@@ -62,7 +62,7 @@ public sealed class StartPacketClusterManagerCommand : PacketApiCmdlet
         var session = RequireSession();
         var options = new ManagerOptions
         {
-            Namespace = Namespace, LeaderElection = !NoLeaderElection, LeaseNamespace = LeaseNamespace ?? Namespace,
+            Namespace = Namespace, LeaderElection = !NoLeaderElection, LeaseNamespace = LeaseNamespace ?? new ManagerOptions().LeaseNamespace,
             PollInterval = TimeSpan.FromSeconds(PollIntervalSeconds), ResyncInterval = TimeSpan.FromSeconds(ResyncSeconds), Concurrency = ThrottleLimit,
         };
         WriteVerbose($"Managing namespace {Namespace} of the cluster in {path}{(NoLeaderElection ? "" : $", leader election on {options.LeaseNamespace}/{options.LeaseName} as {options.Identity}")}. Ctrl+C stops.");
