@@ -18,8 +18,8 @@ public sealed class ProviderComponentsIntegrationTests(KubeControlPlane controlP
         // the first one, so the namespaced objects after it find it. The second pass shows re-running is safe.
         var path = _kubectl.WriteManifest("provider-components.yaml", ProviderComponents.Render(ManifestTestValues.ProviderComponents()));
 
-        var first = _kubectl.Succeed("apply", "--server-side", "-f", path);
-        var second = _kubectl.Succeed("apply", "--server-side", "-f", path);
+        var first = _kubectl.Succeed(Apply(path));
+        var second = _kubectl.Succeed(Apply(path));
 
         Assert.Contains("namespace/cluster-api-provider-packet-system serverside-applied", first);
         Assert.Contains("deployment.apps/cluster-api-provider-packet-controller-manager serverside-applied", first);
@@ -38,11 +38,17 @@ public sealed class ProviderComponentsIntegrationTests(KubeControlPlane controlP
         Assert.Equal("ghcr.io/packetcluster/manager:0.1.0", deployment.Spec.Template.Spec.Containers[0].Image);
     }
 
+    /// <summary>
+    /// Applied as the engine applies them (its field manager): other tests of the shared control plane apply the same
+    /// objects through the engine (pivot, bootstrap cluster), and another manager would conflict on their fields.
+    /// </summary>
+    private static string[] Apply(string path) => ["apply", "--server-side", $"--field-manager={ManifestApplier.FieldManager}", "-f", path];
+
     [Fact]
     public void ManagerServiceAccount_MayDoWhatTheManagerNeeds()
     {
         var path = _kubectl.WriteManifest("provider-components.yaml", ProviderComponents.Render(ManifestTestValues.ProviderComponents()));
-        _kubectl.Succeed("apply", "--server-side", "-f", path);
+        _kubectl.Succeed(Apply(path));
         var manager = $"system:serviceaccount:{ProviderComponents.Namespace}:{ProviderComponents.ServiceAccountName}";
 
         // RBAC decisions from the real authorizer: the seed's role could not touch Secrets (defect 7a).
