@@ -21,12 +21,12 @@ namespace PacketCluster.Bench;
 /// </summary>
 internal static class ManagerBench
 {
-    private const int Clusters = 10;
-    private const int WorkersPerCluster = 99;
     private const double MemoryTargetMb = 200;
     private const string SshKey = ClusterBench.SshKey;
 
-    public static async Task RunAsync(string simulatorPath)
+    /// <param name="clusters">10 by default (the target's scale); smaller runs help diagnose.</param>
+    /// <param name="workersPerCluster">99 by default: with the control plane, 100 machines per cluster.</param>
+    public static async Task RunAsync(string simulatorPath, int clusters = 10, int workersPerCluster = 99)
     {
         var work = Directory.CreateTempSubdirectory("pc-manager-bench-").FullName;
         var launched = new List<int>();
@@ -41,26 +41,38 @@ internal static class ManagerBench
             using var mgmt = await ManagementClusterAsync(mgmtSession, work, "mgmt");
             using var mgmt2 = await ManagementClusterAsync(mgmtSession, work, "mgmt2");
             var catalogue = MachineConfigCatalogue.LoadShipped();
-            for (var i = 0; i < Clusters; i++)
+            for (var i = 0; i < clusters; i++)
             {
                 var config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
                 {
                     Name = $"load{i}", ProjectId = plain.ProjectId, ApiKey = plain.ApiKey, Metro = "sv", Plan = "c3.small.x86",
-                    OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = WorkersPerCluster, SshPublicKey = SshKey,
+                    OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = workersPerCluster, SshPublicKey = SshKey,
                 }, catalogue).Config;
                 await ClusterOperations.StoreDefinitionAsync(mgmt, config, ClusterOperations.DefaultNamespace, CancellationToken.None);
             }
 
             using var admin = new HttpClient { BaseAddress = plain.AdminEndpoint };
             admin.DefaultRequestHeaders.Add("X-Auth-Token", plain.ApiKey);
-            var machines = Clusters * (1 + WorkersPerCluster);
+            var machines = clusters * (1 + workersPerCluster);
 
             var converge = Stopwatch.StartNew();
             var (manager, stop, run) = StartManager(mgmt, session);
             var provisioned = 0;
+            (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
             try
             {
-                await WaitAsync(async () => (provisioned = await CountAsync(mgmt, "Provisioned")) == machines, TimeSpan.FromMinutes(15), "1000 machines Provisioned");
+                var lastReport = Stopwatch.StartNew();
+                await WaitAsync(async () =>
+                {
+                    provisioned = await CountAsync(mgmt, "Provisioned");
+                    if (lastReport.Elapsed > TimeSpan.FromSeconds(30))
+                    {
+                        lastReport.Restart();
+                        var sofar = await TotalAsync(admin);
+                        Console.WriteLine($"Bench: manager: {converge.Elapsed.TotalSeconds:N0} s: {provisioned}/{machines} Provisioned, {manager.Passes} cluster passes, {sofar.Total} Packet API requests ({sofar.Describe})");
+                    }
+                    return provisioned == machines;
+                }, TimeSpan.FromMinutes(15), $"{machines} machines Provisioned");
             }
             catch (TimeoutException)
             {
@@ -69,7 +81,7 @@ internal static class ManagerBench
                 await run;
                 return;
             }
-            Console.WriteLine($"Bench: manager: {machines} machines in {Clusters} clusters provisioned from scratch in {converge.Elapsed.TotalSeconds:N0} s");
+            Console.WriteLine($"Bench: manager: {machines} machines in {clusters} clusters provisioned from scratch in {converge.Elapsed.TotalSeconds:N0} s");
 
             (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
             var window = TimeSpan.FromSeconds(60);
@@ -82,14 +94,14 @@ internal static class ManagerBench
                 Console.WriteLine($"Bench: manager resident memory at steady state, {machines} machines: {rssMb:N0} MB; target {MemoryTargetMb:N0} MB; ratio {rssMb / MemoryTargetMb:N2}" +
                                   " (the bench process: the manager, its clients and the bench's own state)");
             }
-            Console.WriteLine($"Bench: manager Packet API requests per minute at steady state, {Clusters} clusters: {steady.Total / window.TotalMinutes:N1} ({steady.Describe})");
+            Console.WriteLine($"Bench: manager Packet API requests per minute at steady state, {clusters} clusters: {steady.Total / window.TotalMinutes:N1} ({steady.Describe})");
 
             stop.Cancel();
             await run;
             (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
             var restart = Stopwatch.StartNew();
             var (manager2, stop2, run2) = StartManager(mgmt, session);
-            await WaitAsync(() => Task.FromResult(manager2.Passes >= Clusters), TimeSpan.FromMinutes(5), "every cluster reconciled once after the restart");
+            await WaitAsync(() => Task.FromResult(manager2.Passes >= clusters), TimeSpan.FromMinutes(5), "every cluster reconciled once after the restart");
             var restartTime = restart.Elapsed.TotalSeconds;
             var afterRestart = await TotalAsync(admin);
             var created = afterRestart.Counts.GetValueOrDefault("POST /projects/{id}/devices");
@@ -99,9 +111,9 @@ internal static class ManagerBench
 
             var pivot = Stopwatch.StartNew();
             var moved = 0;
-            for (var i = 0; i < Clusters; i++)
+            for (var i = 0; i < clusters; i++)
                 moved += (await PivotOperation.RunAsync(mgmt, ClusterOperations.DefaultNamespace, $"load{i}", mgmt2, null, NullEngineLog.Instance, CancellationToken.None)).Objects.Count;
-            Console.WriteLine($"Bench: Invoke-PacketPivot of {Clusters} clusters ({moved} objects, {machines} machines) between two API servers: {pivot.Elapsed.TotalSeconds:N1} s");
+            Console.WriteLine($"Bench: Invoke-PacketPivot of {clusters} clusters ({moved} objects, {machines} machines) between two API servers: {pivot.Elapsed.TotalSeconds:N1} s");
             GC.KeepAlive(manager);
         }
         finally

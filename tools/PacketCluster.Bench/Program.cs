@@ -25,5 +25,7 @@ Console.WriteLine($"Bench: warm admin-kubeconfig minting {median:N2} ms (median 
 await ClusterBench.RunAsync(provisioningDelay: TimeSpan.FromSeconds(8), workerCounts: [1, 10, 50]);
 
 // The manager at scale, against simulators run as separate processes (the assembled module's simulator).
-if (args is [var simulatorPath, ..]) await ManagerBench.RunAsync(simulatorPath);
+// Optional sizes after the path (clusters, workers per cluster) make quicker diagnostic runs; the target is 10 × (1 + 99).
+if (args is [var simulatorPath, var clusters, var workers, ..]) await ManagerBench.RunAsync(simulatorPath, int.Parse(clusters, CultureInfo.InvariantCulture), int.Parse(workers, CultureInfo.InvariantCulture));
+else if (args is [var path, ..]) await ManagerBench.RunAsync(path);
 else Console.WriteLine("Bench: manager bench skipped: pass the path of PacketCluster.Simulator.dll (build.ps1 Bench does).");

@@ -32,6 +32,7 @@ public sealed class ClusterReconcileContext : IDisposable
             nodes = new NodeInventory(source, Time, inventory.MaxAge);
         }
         Nodes = nodes;
+        JoinDiagnostics = new JoinDiagnostics(this);
     }
 
     /// <summary>A context whose inventory is built from the same client, project, clock and log.</summary>
@@ -52,6 +53,9 @@ public sealed class ClusterReconcileContext : IDisposable
     public MachineConfigCatalogue MachineConfigs { get; }
     public DeviceInventory Inventory { get; }
     public NodeInventory Nodes { get; }
+
+    /// <summary>Here, not per reconciler: the manager makes its reconcilers anew each pass, and a device's userdata is read once.</summary>
+    internal JoinDiagnostics JoinDiagnostics { get; }
 
     public void Dispose() => _ownedNodeSource?.Dispose();
 }

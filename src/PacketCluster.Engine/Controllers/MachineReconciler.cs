@@ -26,7 +26,6 @@ public sealed class MachineReconciler
 
     private readonly ClusterReconcileContext _context;
     private readonly UserdataRenderer _renderer;
-    private readonly JoinDiagnostics _joinDiagnostics;
 
     /// <summary>On the first control plane: the machines whose tokens its InitConfiguration carries (comma-separated).</summary>
     public const string InitTokensAnnotation = "packetcluster.io/init-token-machines";
@@ -38,14 +37,13 @@ public sealed class MachineReconciler
     {
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _renderer = new UserdataRenderer(context.MachineConfigs);
-        _joinDiagnostics = new JoinDiagnostics(context);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(string ns, string name, CancellationToken cancellationToken)
     {
         var scope = await MachineScope.LoadAsync(_context, ns, name, cancellationToken).ConfigureAwait(false);
         if (scope is null) return ReconcileResult.Done;
-        var steps = new Steps(scope, _renderer, _joinDiagnostics);
+        var steps = new Steps(scope, _renderer, _context.JoinDiagnostics);
         try
         {
             return scope.IsDeleting

@@ -1,14 +1,11 @@
 using k8s;
 using k8s.Models;
-using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Manifests;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Engine.Store;
 using PacketCluster.Engine.Tests.Pki;
 using PacketCluster.Models.ClusterApi;
-using PacketCluster.Simulator.Config;
-using PacketCluster.Simulator.Hosting;
 using Xunit;
 
 namespace PacketCluster.Engine.Tests.Kubernetes;
@@ -24,26 +21,13 @@ public sealed class BootstrapClusterIntegrationTests(KubeControlPlane controlPla
     private const string Ns = ClusterOperations.DefaultNamespace;
     private readonly string _name = $"boot{Guid.NewGuid():N}"[..10];
     private readonly TempDirectory _state = new("bootstrap");
-    private SimulatorHost _simulator = null!;
+    private ProvisioningSimulator _simulator = null!;
     private PacketSession _session = null!;
 
     public async Task InitializeAsync()
     {
-        _simulator = await SimulatorHost.StartAsync(new SimulatorOptions
-        {
-            Seed = 8,
-            Config = new SimulatorConfig
-            {
-                Boot = new BootConfig { Enabled = false },
-                Timings = new DeviceTimings
-                {
-                    Queued = new Timing(TimeSpan.FromMilliseconds(100)),
-                    Provisioning = new Timing(TimeSpan.FromMilliseconds(500)),
-                    Deprovisioning = new Timing(TimeSpan.FromMilliseconds(100)),
-                },
-            },
-        });
-        _session = new PacketSession(new PacketApiOptions { Endpoint = _simulator.BaseUrl, ApiKey = _simulator.ApiKey, ProjectId = _simulator.ProjectId }, "test");
+        _simulator = await ProvisioningSimulator.StartAsync(seed: 8);
+        _session = _simulator.Session;
     }
 
     public async Task DisposeAsync()
@@ -55,12 +39,7 @@ public sealed class BootstrapClusterIntegrationTests(KubeControlPlane controlPla
     [Fact]
     public async Task Creates_in_the_bootstrap_cluster_while_holding_the_managers_lease_and_removal_cleans_it()
     {
-        var config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
-        {
-            Name = _name, ProjectId = _simulator.ProjectId, ApiKey = _simulator.ApiKey, Metro = "sv", Plan = "c3.small.x86",
-            OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = 1,
-            SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
-        }, MachineConfigCatalogue.LoadShipped()).Config;
+        var config = _simulator.Definition(_name, workers: 1);
         using var admin = controlPlane.CreateClient();
         var request = new CreateClusterRequest
         {
@@ -125,9 +104,5 @@ public sealed class BootstrapClusterIntegrationTests(KubeControlPlane controlPla
         await admin.CoreV1.DeleteNamespaceAsync(options.LeaseNamespace);
     }
 
-    private async Task<IReadOnlyList<Device>> DevicesAsync()
-    {
-        using var client = _session.CreateClient(NullEngineLog.Instance);
-        return (await client.FindDevicesByTagAsync(_simulator.ProjectId, DeviceTags.ClusterId(_name))).Where(d => d.State != "deprovisioning").ToList();
-    }
+    private Task<IReadOnlyList<Device>> DevicesAsync() => _simulator.DevicesAsync(_name);
 }

@@ -1,14 +1,11 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Engine.Store;
 using PacketCluster.Engine.Tests.Manifests;
 using PacketCluster.Engine.Tests.Pki;
 using PacketCluster.Models.ClusterApi;
-using PacketCluster.Simulator.Config;
-using PacketCluster.Simulator.Hosting;
 using Xunit;
 
 namespace PacketCluster.Engine.Tests.Kubernetes;
@@ -24,27 +21,14 @@ public sealed class ClusterManagerIntegrationTests(KubeControlPlane controlPlane
     private const string Ns = ClusterOperations.DefaultNamespace;
     private readonly string _name = $"mgr{Guid.NewGuid():N}"[..10];
     private readonly TempDirectory _state = new("manager");
-    private SimulatorHost _simulator = null!;
+    private ProvisioningSimulator _simulator = null!;
     private PacketSession _session = null!;
 
     public async Task InitializeAsync()
     {
         new Kubectl(controlPlane).EnsureCustomResourceDefinitions();
-        _simulator = await SimulatorHost.StartAsync(new SimulatorOptions
-        {
-            Seed = 5,
-            Config = new SimulatorConfig
-            {
-                Boot = new BootConfig { Enabled = false },
-                Timings = new DeviceTimings
-                {
-                    Queued = new Timing(TimeSpan.FromMilliseconds(100)),
-                    Provisioning = new Timing(TimeSpan.FromMilliseconds(500)),
-                    Deprovisioning = new Timing(TimeSpan.FromMilliseconds(100)),
-                },
-            },
-        });
-        _session = new PacketSession(new PacketApiOptions { Endpoint = _simulator.BaseUrl, ApiKey = _simulator.ApiKey, ProjectId = _simulator.ProjectId }, "test");
+        _simulator = await ProvisioningSimulator.StartAsync(seed: 5);
+        _session = _simulator.Session;
     }
 
     public async Task DisposeAsync()
@@ -67,21 +51,12 @@ public sealed class ClusterManagerIntegrationTests(KubeControlPlane controlPlane
         Namespace = Ns, LeaderElection = false, PollInterval = TimeSpan.FromMilliseconds(250), ResyncInterval = TimeSpan.FromSeconds(1),
     });
 
-    private async Task<IReadOnlyList<Device>> DevicesAsync()
-    {
-        using var client = _session.CreateClient(NullEngineLog.Instance);
-        return (await client.FindDevicesByTagAsync(_simulator.ProjectId, DeviceTags.ClusterId(_name))).Where(d => d.State != "deprovisioning").ToList();
-    }
+    private Task<IReadOnlyList<Device>> DevicesAsync() => _simulator.DevicesAsync(_name);
 
     [Fact]
     public async Task The_manager_scales_replaces_and_converges_after_a_restart_without_recreating()
     {
-        var config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
-        {
-            Name = _name, ProjectId = _simulator.ProjectId, ApiKey = _simulator.ApiKey, Metro = "sv", Plan = "c3.small.x86",
-            OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = 1,
-            SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
-        }, MachineConfigCatalogue.LoadShipped()).Config;
+        var config = _simulator.Definition(_name, workers: 1);
         await ClusterOperations.CreateAsync(new CreateClusterRequest
         {
             Config = config, StateRoot = _state.Path, Wait = new ChangeWait(true, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100)),
@@ -105,9 +80,9 @@ public sealed class ClusterManagerIntegrationTests(KubeControlPlane controlPlane
             // A worker's device deleted behind our back is replaced.
             var victim = (await store.ListAsync<Machine>(Ns, Selector, default)).First(m => !m.IsControlPlane);
             var victimDevice = victim.Spec.ProviderID!["packet://".Length..];
-            using (var admin = new HttpClient { BaseAddress = _simulator.BaseUrl })
+            using (var admin = new HttpClient { BaseAddress = _simulator.Host.BaseUrl })
             {
-                admin.DefaultRequestHeaders.Add("X-Auth-Token", _simulator.ApiKey);
+                admin.DefaultRequestHeaders.Add("X-Auth-Token", _simulator.Host.ApiKey);
                 (await admin.DeleteAsync($"devices/{victimDevice}")).EnsureSuccessStatusCode();
             }
             await WaitForAsync(async () =>
@@ -124,8 +99,8 @@ public sealed class ClusterManagerIntegrationTests(KubeControlPlane controlPlane
 
         // A new manager (as after a restart or failover) converges without creating anything.
         var before = (await DevicesAsync()).Select(d => d.Id).Order().ToList();
-        using var admin2 = new HttpClient { BaseAddress = _simulator.AdminUrl };
-        admin2.DefaultRequestHeaders.Add("X-Auth-Token", _simulator.ApiKey);
+        using var admin2 = new HttpClient { BaseAddress = _simulator.Host.AdminUrl };
+        admin2.DefaultRequestHeaders.Add("X-Auth-Token", _simulator.Host.ApiKey);
         (await admin2.DeleteAsync("requests")).EnsureSuccessStatusCode();
         using var stop2 = new CancellationTokenSource();
         var manager2 = Manager(store);

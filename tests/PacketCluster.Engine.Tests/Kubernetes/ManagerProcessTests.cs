@@ -2,7 +2,6 @@ using k8s;
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
-using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Engine.Store;
@@ -137,24 +136,12 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
     public async Task Of_two_manager_processes_one_reconciles_and_the_other_takes_over_when_it_is_killed_without_duplicate_devices()
     {
         new Kubectl(controlPlane).EnsureCustomResourceDefinitions();
-        await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions
-        {
-            Seed = 4,
-            Config = new SimulatorConfig
-            {
-                Boot = new BootConfig { Enabled = false },
-                Timings = new DeviceTimings { Queued = new Timing(TimeSpan.FromMilliseconds(100)), Provisioning = new Timing(TimeSpan.FromMilliseconds(500)), Deprovisioning = new Timing(TimeSpan.FromMilliseconds(100)) },
-            },
-        });
-        var session = new PacketSession(new PacketApiOptions { Endpoint = simulator.BaseUrl, ApiKey = simulator.ApiKey, ProjectId = simulator.ProjectId }, "test");
+        await using var provisioning = await ProvisioningSimulator.StartAsync(seed: 4);
+        var simulator = provisioning.Host;
+        var session = provisioning.Session;
         var name = $"ha{Guid.NewGuid():N}"[..10];
         using var state = new TempDirectory("ha");
-        var config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
-        {
-            Name = name, ProjectId = simulator.ProjectId, ApiKey = simulator.ApiKey, Metro = "sv", Plan = "c3.small.x86",
-            OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = 1,
-            SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
-        }, MachineConfigCatalogue.LoadShipped()).Config;
+        var config = provisioning.Definition(name, workers: 1);
         await ClusterOperations.CreateAsync(new CreateClusterRequest
         {
             Config = config, StateRoot = state.Path, Wait = new ChangeWait(true, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100)),
@@ -163,9 +150,7 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
         await using (var source = FileStore.Open(Path.Combine(state.Path, name)))
             await PivotOperation.RunAsync(source, ClusterOperations.DefaultNamespace, name, store, null, NullEngineLog.Instance, default);
         var selector = new Dictionary<string, string> { [PacketCluster.Engine.Api.ClusterValidation.ClusterNameLabel] = name };
-        using var client = session.CreateClient(NullEngineLog.Instance);
-        async Task<IReadOnlyList<Device>> DevicesAsync() =>
-            (await client.FindDevicesByTagAsync(simulator.ProjectId, DeviceTags.ClusterId(name))).Where(d => d.State != "deprovisioning").ToList();
+        Task<IReadOnlyList<Device>> DevicesAsync() => provisioning.DevicesAsync(name);
         async Task ScaleAsync(int replicas)
         {
             var deployment = (await store.ListAsync<MachineDeployment>(ClusterOperations.DefaultNamespace, selector, default)).Single();

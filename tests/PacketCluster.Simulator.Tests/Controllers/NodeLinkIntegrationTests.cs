@@ -115,8 +115,9 @@ public sealed class NodeLinkIntegrationTests
         var pin = JoinDiscovery.FromUserdata(userdata)!.CaCertHashes.Single();
         var wrongPin = "sha256:" + new string('0', 64);
         await bed.Client.UpdateDeviceAsync(deviceId, new DeviceUpdateRequest { Userdata = userdata.Replace(pin, wrongPin, StringComparison.Ordinal) });
-        var otherWorker = new MachineReconciler(bed.Context); // a fresh reconciler reads the userdata again, as a restarted manager would
-        await otherWorker.ReconcileAsync(ControllerTestBed.Ns, worker.Name, default);
+        // A fresh context reads the userdata again, as a restarted manager would.
+        using var restarted = ClusterReconcileContext.Create(bed.Store, bed.Client, bed.Context.ProjectId, time: bed.Context.Time, nodes: bed.Context.Nodes);
+        await new MachineReconciler(restarted).ReconcileAsync(ControllerTestBed.Ns, worker.Name, default);
         var condition = await NodeReadyAsync();
         Assert.Equal("CaPinMismatch", condition.Reason);
         Assert.Contains(wrongPin, condition.Message);
@@ -129,7 +130,8 @@ public sealed class NodeLinkIntegrationTests
         var stored = (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, worker.Name, default))!;
         stored.Status!.Conditions!.Single(c => c.Type == Conditions.NodeReady).LastTransitionTime = bed.Context.Time.GetUtcNow() - JoinDiagnostics.TokenGrace - TimeSpan.FromSeconds(1);
         await bed.Store.UpdateStatusAsync(stored, default);
-        await new MachineReconciler(bed.Context).ReconcileAsync(ControllerTestBed.Ns, worker.Name, default);
+        using var restartedAgain = ClusterReconcileContext.Create(bed.Store, bed.Client, bed.Context.ProjectId, time: bed.Context.Time, nodes: bed.Context.Nodes);
+        await new MachineReconciler(restartedAgain).ReconcileAsync(ControllerTestBed.Ns, worker.Name, default);
         Assert.Equal("BootstrapTokenNotFound", (await NodeReadyAsync()).Reason);
 
         // Once it joins, the diagnosis is gone with the wait.
