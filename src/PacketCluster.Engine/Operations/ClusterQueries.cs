@@ -11,26 +11,37 @@ public static class ClusterQueries
 {
     public static IReadOnlyList<string> ClusterNames(string stateRoot) => StateLocation.ListClusterNames(stateRoot);
 
-    public static async Task<Cluster> GetClusterAsync(string stateRoot, string name, CancellationToken ct)
-    {
-        await using var store = OpenExisting(stateRoot, name);
-        return await store.GetAsync<Cluster>(ClusterOperations.DefaultNamespace, name, ct).ConfigureAwait(false)
-            ?? throw NotFound(stateRoot, name);
-    }
+    public static Task<Cluster> GetClusterAsync(string stateRoot, string name, CancellationToken ct) =>
+        ReadAsync(stateRoot, name, async store => await store.GetAsync<Cluster>(ClusterOperations.DefaultNamespace, name, ct).ConfigureAwait(false)
+            ?? throw NotFound(stateRoot, name));
 
-    public static async Task<IReadOnlyList<Machine>> GetMachinesAsync(string stateRoot, string clusterName, CancellationToken ct)
-    {
-        await using var store = OpenExisting(stateRoot, clusterName);
-        var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName };
-        return await store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, selector, ct).ConfigureAwait(false);
-    }
+    public static Task<IReadOnlyList<Machine>> GetMachinesAsync(string stateRoot, string clusterName, CancellationToken ct) =>
+        ReadAsync(stateRoot, clusterName, store => store.ListAsync<Machine>(ClusterOperations.DefaultNamespace,
+            new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct));
 
     /// <summary>An admin kubeconfig minted from the cluster CA for status.apiEndpoints[0].</summary>
-    public static async Task<string> AdminKubeconfigAsync(string stateRoot, string clusterName, CancellationToken ct)
+    public static Task<string> AdminKubeconfigAsync(string stateRoot, string clusterName, CancellationToken ct) =>
+        ReadAsync(stateRoot, clusterName, async store => await AdminKubeconfigAsync(store, ClusterOperations.DefaultNamespace, clusterName, ct).ConfigureAwait(false)
+            ?? throw NotFound(stateRoot, clusterName));
+
+    /// <summary>
+    /// A read of the cluster's store. Once pivoted, that is a management cluster that may be gone (deleted outside
+    /// PacketCluster, or unreachable from here): said in those words, with what to do, not as a raw socket error.
+    /// </summary>
+    private static async Task<T> ReadAsync<T>(string stateRoot, string name, Func<IStateStore, Task<T>> read)
     {
-        await using var store = OpenExisting(stateRoot, clusterName);
-        return await AdminKubeconfigAsync(store, ClusterOperations.DefaultNamespace, clusterName, ct).ConfigureAwait(false)
-            ?? throw NotFound(stateRoot, clusterName);
+        await using var store = OpenExisting(stateRoot, name);
+        try
+        {
+            return await read(store).ConfigureAwait(false);
+        }
+        catch (Exception e) when (store is KubernetesStore && e is HttpRequestException or k8s.Autorest.HttpOperationException)
+        {
+            var marker = StateLocation.ManagementKubeconfig(StateLocation.ClusterDirectory(stateRoot, name));
+            throw new PacketClusterException("ManagementClusterUnreachable", ErrorKind.ConnectionError,
+                $"Cluster '{name}' is managed in the cluster that {marker} points at, which did not answer or refused us ({e.Message}). " +
+                $"Check that it runs and is reachable from here; if it was deleted outside PacketCluster, remove the folder {Path.GetDirectoryName(marker)}.", name, e);
+        }
     }
 
     /// <summary>The same from an open store; null when the Cluster is not in it.</summary>
