@@ -73,7 +73,7 @@ public sealed class ClusterReconcileLoop
         var results = await Task.WhenAll(machines.Select(async m =>
         {
             await gate.WaitAsync(ct).ConfigureAwait(false);
-            try { return await _machineReconciler.ReconcileAsync(_namespace, m.Name, ct).ConfigureAwait(false); }
+            try { return await _machineReconciler.ReconcileAsync(_namespace, m.Name, ct, machines).ConfigureAwait(false); }
             finally { gate.Release(); }
         })).ConfigureAwait(false);
         return results.Aggregate(result, ReconcileResult.Combine);
