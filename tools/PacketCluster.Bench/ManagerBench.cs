@@ -22,6 +22,12 @@ namespace PacketCluster.Bench;
 internal static class ManagerBench
 {
     private const double MemoryTargetMb = 200;
+
+    /// <summary>
+    /// One metro per cluster: the simulator's catalogue has 100 to 400 c3.small.x86 servers per metro, so 1000 machines
+    /// in one metro run out of capacity, and the refused creates then only churn replacement Machines.
+    /// </summary>
+    private static readonly string[] Metros = ["sv", "ny", "da", "am", "sg", "fr", "ld", "ty", "ch", "dc"];
     private const string SshKey = ClusterBench.SshKey;
 
     /// <param name="clusters">10 by default (the target's scale); smaller runs help diagnose.</param>
@@ -45,7 +51,7 @@ internal static class ManagerBench
             {
                 var config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
                 {
-                    Name = $"load{i}", ProjectId = plain.ProjectId, ApiKey = plain.ApiKey, Metro = "sv", Plan = "c3.small.x86",
+                    Name = $"load{i}", ProjectId = plain.ProjectId, ApiKey = plain.ApiKey, Metro = Metros[i % Metros.Length], Plan = "c3.small.x86",
                     OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = workersPerCluster, SshPublicKey = SshKey,
                 }, catalogue).Config;
                 await ClusterOperations.StoreDefinitionAsync(mgmt, config, ClusterOperations.DefaultNamespace, CancellationToken.None);
