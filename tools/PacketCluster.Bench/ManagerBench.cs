@@ -61,8 +61,11 @@ internal static class ManagerBench
             admin.DefaultRequestHeaders.Add("X-Auth-Token", plain.ApiKey);
             var machines = clusters * (1 + workersPerCluster);
 
+            // The manager runs as its own process, as the Deployment runs it, so its memory is its own.
+            var kubeconfig = Path.Combine(work, "mgmt.kubeconfig");
+            await File.WriteAllTextAsync(kubeconfig, await ClusterQueries.AdminKubeconfigAsync(Path.Combine(work, "state"), "mgmt", CancellationToken.None));
             var converge = Stopwatch.StartNew();
-            var (manager, stop, run) = StartManager(mgmt, session);
+            await using var manager = ManagerProcess.Start(kubeconfig, plain);
             var provisioned = 0;
             (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
             try
@@ -75,7 +78,7 @@ internal static class ManagerBench
                     {
                         lastReport.Restart();
                         var sofar = await TotalAsync(admin);
-                        Console.WriteLine($"Bench: manager: {converge.Elapsed.TotalSeconds:N0} s: {provisioned}/{machines} Provisioned, {manager.Passes} cluster passes, {sofar.Total} Packet API requests ({sofar.Describe})");
+                        Console.WriteLine($"Bench: manager: {converge.Elapsed.TotalSeconds:N0} s: {provisioned}/{machines} Provisioned, {await manager.MetricAsync("packetcluster_manager_reconcile_passes_total"):N0} cluster passes, {sofar.Total} Packet API requests ({sofar.Describe})");
                     }
                     return provisioned == machines;
                 }, TimeSpan.FromMinutes(15), $"{machines} machines Provisioned");
@@ -83,8 +86,7 @@ internal static class ManagerBench
             catch (TimeoutException)
             {
                 Console.WriteLine($"Bench: manager: only {provisioned} of {machines} machines Provisioned after {converge.Elapsed.TotalMinutes:N0} min; the steady-state, restart and pivot numbers need a converged manager and are not measured.");
-                stop.Cancel();
-                await run;
+                await manager.DisposeAsync();
                 return;
             }
             Console.WriteLine($"Bench: manager: {machines} machines in {clusters} clusters provisioned from scratch in {converge.Elapsed.TotalSeconds:N0} s");
@@ -93,34 +95,27 @@ internal static class ManagerBench
             var window = TimeSpan.FromSeconds(60);
             await Task.Delay(window);
             var steady = await TotalAsync(admin);
-            GC.Collect();
-            using (var self = Process.GetCurrentProcess())
-            {
-                var rssMb = self.WorkingSet64 / 1024.0 / 1024.0;
-                Console.WriteLine($"Bench: manager resident memory at steady state, {machines} machines: {rssMb:N0} MB; target {MemoryTargetMb:N0} MB; ratio {rssMb / MemoryTargetMb:N2}" +
-                                  " (the bench process: the manager, its clients and the bench's own state)");
-            }
+            var rssMb = await manager.MetricAsync("process_resident_memory_bytes") / 1024.0 / 1024.0;
+            Console.WriteLine($"Bench: manager resident memory at steady state, {machines} machines: {rssMb:N0} MB; target {MemoryTargetMb:N0} MB; ratio {rssMb / MemoryTargetMb:N2}" +
+                              " (the PacketCluster.Manager process, from its /metrics)");
             Console.WriteLine($"Bench: manager Packet API requests per minute at steady state, {clusters} clusters: {steady.Total / window.TotalMinutes:N1} ({steady.Describe})");
 
-            stop.Cancel();
-            await run;
+            await manager.DisposeAsync();
             (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
             var restart = Stopwatch.StartNew();
-            var (manager2, stop2, run2) = StartManager(mgmt, session);
-            await WaitAsync(() => Task.FromResult(manager2.Passes >= clusters), TimeSpan.FromMinutes(5), "every cluster reconciled once after the restart");
+            await using var manager2 = ManagerProcess.Start(kubeconfig, plain);
+            await WaitAsync(async () => await manager2.MetricAsync("packetcluster_manager_reconcile_passes_total") >= clusters, TimeSpan.FromMinutes(5), "every cluster reconciled once after the restart");
             var restartTime = restart.Elapsed.TotalSeconds;
             var afterRestart = await TotalAsync(admin);
             var created = afterRestart.Counts.GetValueOrDefault("POST /projects/{id}/devices");
             Console.WriteLine($"Bench: manager restart: every cluster reconciled again in {restartTime:N1} s; devices created {created}, deleted {afterRestart.Counts.GetValueOrDefault("DELETE /devices/{id}")} (target 0)");
-            stop2.Cancel();
-            await run2;
+            await manager2.DisposeAsync();
 
             var pivot = Stopwatch.StartNew();
             var moved = 0;
             for (var i = 0; i < clusters; i++)
                 moved += (await PivotOperation.RunAsync(mgmt, ClusterOperations.DefaultNamespace, $"load{i}", mgmt2, null, NullEngineLog.Instance, CancellationToken.None)).Objects.Count;
             Console.WriteLine($"Bench: Invoke-PacketPivot of {clusters} clusters ({moved} objects, {machines} machines) between two API servers: {pivot.Elapsed.TotalSeconds:N1} s");
-            GC.KeepAlive(manager);
         }
         finally
         {
@@ -129,11 +124,70 @@ internal static class ManagerBench
         }
     }
 
-    private static (ClusterManager Manager, CancellationTokenSource Stop, Task Run) StartManager(KubernetesStore store, PacketSession session)
+    /// <summary>The manager process with the Deployment's flags and environment; its numbers come from its /metrics.</summary>
+    private sealed class ManagerProcess : IAsyncDisposable
     {
-        var manager = new ClusterManager(store, session, NullEngineLog.Instance, new ManagerOptions { LeaderElection = false });
-        var stop = new CancellationTokenSource();
-        return (manager, stop, manager.RunAsync(stop.Token));
+        private readonly Process _process;
+        private readonly HttpClient _metrics;
+
+        private ManagerProcess(Process process, HttpClient metrics) => (_process, _metrics) = (process, metrics);
+
+        public static ManagerProcess Start(string kubeconfig, SimulatorProcessInfo packet)
+        {
+            var port = FreeLoopbackPort();
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "PacketCluster.Manager.dll"), $"--kubeconfig={kubeconfig}",
+                         $"--health-addr=127.0.0.1:{port}", $"--metrics-addr=127.0.0.1:{port}" })
+                start.ArgumentList.Add(a);
+            start.Environment["PACKET_API_KEY"] = packet.ApiKey;
+            start.Environment["PACKET_PROJECT_ID"] = packet.ProjectId;
+            start.Environment["PACKET_API_URL"] = packet.Endpoint.ToString();
+            var process = Process.Start(start)!;
+            // Drained so its log never blocks it on a full pipe.
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return new ManagerProcess(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) });
+        }
+
+        /// <summary>A sample of the manager's /metrics (0 while it does not answer yet).</summary>
+        public async Task<double> MetricAsync(string name)
+        {
+            try
+            {
+                var line = (await _metrics.GetStringAsync("metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+                return line is null ? 0 : double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return 0;
+            }
+        }
+
+        private static int FreeLoopbackPort()
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            return port;
+        }
+
+        private bool _disposed;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            _process.Dispose();
+            _metrics.Dispose();
+        }
     }
 
     private static async Task<KubernetesStore> ManagementClusterAsync(PacketSession session, string work, string name)
