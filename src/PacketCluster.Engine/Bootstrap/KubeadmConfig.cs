@@ -22,8 +22,10 @@ internal static class KubeadmConfig
     }
 
     /// <summary>"host:port", with an IPv6 host in brackets.</summary>
-    public static string Endpoint(UserdataRequest r) =>
-        (r.ControlPlaneEndpointHost.Contains(':') ? $"[{r.ControlPlaneEndpointHost}]" : r.ControlPlaneEndpointHost) + ":" + r.ControlPlaneEndpointPort;
+    public static string Endpoint(UserdataRequest r) => Endpoint(r.ControlPlaneEndpointHost, r.ControlPlaneEndpointPort);
+
+    /// <summary>host:port as kubeadm's apiServerEndpoint takes it (an IPv6 host in brackets).</summary>
+    public static string Endpoint(string host, int port) => (host.Contains(':') ? $"[{host}]" : host) + ":" + port;
 
     public static bool IsDocker(string containerRuntime) => containerRuntime.StartsWith("docker", StringComparison.Ordinal);
 

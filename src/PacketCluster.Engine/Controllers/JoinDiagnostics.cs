@@ -52,7 +52,7 @@ internal sealed class JoinDiagnostics(ClusterReconcileContext context)
                     "kubeadm join refuses an API server it cannot verify, so this machine never joins. Fix what wrote that userdata, then replace the machine (Remove-PacketMachine; its MachineDeployment makes a new one).");
         }
 
-        var expected = (endpoint.Host!.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host) + ":" + (endpoint.Port > 0 ? endpoint.Port : UserdataRequest.DefaultControlPlanePort);
+        var expected = KubeadmConfig.Endpoint(endpoint.Host!, endpoint.Port > 0 ? endpoint.Port : UserdataRequest.DefaultControlPlanePort);
         if (!string.Equals(discovery.ApiServerEndpoint, expected, StringComparison.OrdinalIgnoreCase))
             return new JoinProblem("EndpointMismatch",
                 $"The device's userdata joins the API server at {discovery.ApiServerEndpoint ?? "(none)"}, but cluster '{clusterName}' answers at {expected}. Replace the machine (Remove-PacketMachine).");

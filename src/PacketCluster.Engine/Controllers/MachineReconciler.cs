@@ -267,7 +267,9 @@ public sealed class MachineReconciler
             if (node is null)
             {
                 scope.Status.NodeRef = null;
-                var waitingSince = scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.NodeReady && c.Status == "False")?.LastTransitionTime;
+                var nodeReady = scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.NodeReady);
+                var waitingSince = nodeReady?.Status == "False" ? nodeReady.LastTransitionTime : null;
+                var previousReason = nodeReady?.Reason;
                 var problem = await joinDiagnostics.DiagnoseAsync(scope.Namespace, scope.ClusterName, scope.Device.Id!,
                     scope.Cluster.Status.ApiEndpoints[0], waitingSince, ct).ConfigureAwait(false);
                 if (problem is null)
@@ -277,8 +279,7 @@ public sealed class MachineReconciler
                 }
                 else
                 {
-                    var previous = scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.NodeReady)?.Reason;
-                    if (previous != problem.Reason) Context.Log.Warning($"{Target}: will not join: {problem.Message}");
+                    if (previousReason != problem.Reason) Context.Log.Warning($"{Target}: will not join: {problem.Message}");
                     scope.SetCondition(Conditions.NodeReady, false, problem.Reason, problem.Message);
                 }
                 return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);

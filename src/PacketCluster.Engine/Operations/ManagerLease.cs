@@ -54,9 +54,9 @@ public sealed class ManagerLease : IAsyncDisposable
     {
         try
         {
-            await client.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = ns } }, cancellationToken: ct).ConfigureAwait(false);
+            await Store.KubernetesStore.EnsureNamespaceAsync(client, ns, ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode is System.Net.HttpStatusCode.Conflict or System.Net.HttpStatusCode.Forbidden)
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Forbidden)
         {
         }
     }

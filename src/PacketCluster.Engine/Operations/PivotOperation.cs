@@ -131,7 +131,7 @@ public static class PivotOperation
         var applier = new ManifestApplier(target.Client);
         await applier.ApplyAsync(CustomResourceDefinitions.Render(), "crds", ct).ConfigureAwait(false);
         if (providerComponentsYaml is not null) await applier.ApplyAsync(providerComponentsYaml, "provider-components", ct).ConfigureAwait(false);
-        await EnsureNamespaceAsync(target, ns, ct).ConfigureAwait(false);
+        await KubernetesStore.EnsureNamespaceAsync(target.Client, ns, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -296,17 +296,6 @@ public static class PivotOperation
                 cluster = await store.GetAsync<Cluster>(cluster.Metadata.Namespace ?? ClusterOperations.DefaultNamespace, cluster.Name, ct).ConfigureAwait(false)
                     ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{cluster.Name}' vanished during the pivot.", cluster.Name);
             }
-        }
-    }
-
-    private static async Task EnsureNamespaceAsync(KubernetesStore target, string ns, CancellationToken ct)
-    {
-        try
-        {
-            await target.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } }, cancellationToken: ct).ConfigureAwait(false);
-        }
-        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
-        {
         }
     }
 }

@@ -41,6 +41,19 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
 
     public IKubernetes Client => _client;
 
+    /// <summary>Makes the namespace unless it exists (409 is fine).</summary>
+    public static async Task EnsureNamespaceAsync(IKubernetes client, string ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } }, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+        }
+    }
+
     public async Task<T?> GetAsync<T>(string @namespace, string name, CancellationToken cancellationToken) where T : ResourceObject, new()
     {
         try
