@@ -30,52 +30,34 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
     {
         new Kubectl(controlPlane).EnsureCustomResourceDefinitions();
         await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions { Seed = 3, Config = new SimulatorConfig { Boot = new BootConfig { Enabled = false } } });
-        var port = LoopbackPort.PickFree();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "PacketCluster.Manager.dll"), $"--kubeconfig={controlPlane.KubeconfigPath}", "--leader-elect",
-                     "--lease-namespace=kube-system", $"--health-addr=127.0.0.1:{port}", $"--metrics-addr=127.0.0.1:{port}", "--identity=manager-under-test",
-                 })
-            start.ArgumentList.Add(a);
-        start.Environment["PACKET_API_KEY"] = simulator.ApiKey;
-        start.Environment["PACKET_PROJECT_ID"] = simulator.ProjectId;
-        start.Environment["PACKET_API_URL"] = simulator.BaseUrl.ToString();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        try
+        using var manager = new ManagerProcess(controlPlane, simulator, "manager-under-test", "kube-system");
+        var http = manager.Http;
+        using var admin = controlPlane.CreateClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string metrics = "", holder = "";
+        // Leading by its own account and by the Lease at the same time (polled: the two are read one after the other).
+        while (!(IsLeading(metrics) && holder == manager.Identity))
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
-            using var admin = controlPlane.CreateClient();
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            string metrics = "", holder = "";
-            // Leading by its own account and by the Lease at the same time (polled: the two are read one after the other).
-            while (!(IsLeading(metrics) && holder == "manager-under-test"))
+            Assert.True(DateTime.UtcNow < deadline, $"the manager did not lead within 60 s; Lease holder '{holder}'; metrics: {metrics}");
+            Assert.False(manager.Process.HasExited, "the manager exited");
+            await Task.Delay(300);
+            try
             {
-                Assert.True(DateTime.UtcNow < deadline, $"the manager did not lead within 60 s; Lease holder '{holder}'; metrics: {metrics}");
-                Assert.False(process.HasExited, "the manager exited");
-                await Task.Delay(300);
-                try
-                {
-                    metrics = await http.GetStringAsync("metrics");
-                    holder = (await admin.CoordinationV1.ReadNamespacedLeaseAsync("packetcluster-manager", "kube-system")).Spec.HolderIdentity;
-                }
-                catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException) { }
+                metrics = await http.GetStringAsync("metrics");
+                holder = (await admin.CoordinationV1.ReadNamespacedLeaseAsync("packetcluster-manager", "kube-system")).Spec.HolderIdentity;
             }
-            Assert.Equal("ok", await http.GetStringAsync("healthz"));
-            // Ready either way (a follower stands by).
-            Assert.StartsWith("ok: ", await http.GetStringAsync("readyz"));
-            Assert.Contains("process_resident_memory_bytes", metrics);
+            catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException) { }
+        }
+        Assert.Equal("ok", await http.GetStringAsync("healthz"));
+        // Ready either way (a follower stands by).
+        Assert.StartsWith("ok: ", await http.GetStringAsync("readyz"));
+        Assert.Contains("process_resident_memory_bytes", metrics);
 
-            Assert.Equal(0, kill(process.Id, 15)); // SIGTERM, as the kubelet stops a pod
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), "the manager did not stop within 20 s of SIGTERM");
-            Assert.Equal(0, process.ExitCode);
-            Assert.DoesNotContain(simulator.ApiKey, await output);
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
+        Assert.Equal(0, kill(manager.Process.Id, 15)); // SIGTERM, as the kubelet stops a pod
+        Assert.True(manager.Process.WaitForExit(TimeSpan.FromSeconds(20)), "the manager did not stop within 20 s of SIGTERM");
+        manager.Process.WaitForExit(); // drains the redirected output
+        Assert.Equal(0, manager.Process.ExitCode);
+        Assert.DoesNotContain(simulator.ApiKey, manager.Output);
     }
 
     /// <summary>A manager process as the Deployment starts it, with its own health/metrics port and identity.</summary>
@@ -111,11 +93,14 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
         public string Identity { get; }
         public Process Process { get; }
 
+        /// <summary>Its health, readiness and metrics endpoints.</summary>
+        public HttpClient Http => _http;
+
         public string Output { get { lock (_output) return _output.ToString(); } }
 
         public async Task<bool> LeadingAsync()
         {
-            try { return IsLeading(await _http.GetStringAsync("metrics")); }
+            try { return IsLeading(await Http.GetStringAsync("metrics")); }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
         }
 
