@@ -154,7 +154,7 @@ public sealed class MachineDeploymentReconciler
     {
         if (scope.Halted) return ReconcileResult.Done;
         var selector = scope.Deployment.Spec.Selector!.MatchLabels!;
-        foreach (var set in await _store.ListAsync<MachineSet>(scope.Namespace, null, ct).ConfigureAwait(false))
+        foreach (var set in await _store.ListAsync<MachineSet>(scope.Namespace, ReplicaOwnership.ClusterSelector(scope.Deployment), ct).ConfigureAwait(false))
         {
             if (ReplicaOwnership.IsControlledBy(set, scope.Deployment))
             {
@@ -178,7 +178,7 @@ public sealed class MachineDeploymentReconciler
     private async Task LoadMachinesAsync(Scope scope, CancellationToken ct)
     {
         var setUids = scope.Sets.Select(s => s.Metadata.Uid).Where(u => u is not null).ToHashSet();
-        scope.MachinesBySet = (await _store.ListAsync<Machine>(scope.Namespace, null, ct).ConfigureAwait(false))
+        scope.MachinesBySet = (await _store.ListAsync<Machine>(scope.Namespace, ReplicaOwnership.ClusterSelector(scope.Deployment), ct).ConfigureAwait(false))
             .Select(m => (Machine: m, Owner: ReplicaOwnership.ControllerOf(m)?.Uid))
             .Where(x => x.Owner is not null && setUids.Contains(x.Owner))
             .ToLookup(x => x.Owner!, x => x.Machine);
@@ -352,7 +352,7 @@ public sealed class MachineDeploymentReconciler
     private async Task<ReconcileResult> DeleteMachineSetsAsync(Scope scope, CancellationToken ct)
     {
         var remaining = 0;
-        foreach (var set in await _store.ListAsync<MachineSet>(scope.Namespace, null, ct).ConfigureAwait(false))
+        foreach (var set in await _store.ListAsync<MachineSet>(scope.Namespace, ReplicaOwnership.ClusterSelector(scope.Deployment), ct).ConfigureAwait(false))
         {
             if (!ReplicaOwnership.IsControlledBy(set, scope.Deployment)) continue;
             if (!ReplicaOwnership.IsDeleting(set))

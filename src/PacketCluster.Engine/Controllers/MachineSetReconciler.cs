@@ -142,7 +142,7 @@ public sealed class MachineSetReconciler
     {
         if (scope.Halted) return ReconcileResult.Done;
         var selector = scope.Set.Spec.Selector!.MatchLabels!;
-        foreach (var machine in await _store.ListAsync<Machine>(scope.Namespace, null, ct).ConfigureAwait(false))
+        foreach (var machine in await _store.ListAsync<Machine>(scope.Namespace, ReplicaOwnership.ClusterSelector(scope.Set), ct).ConfigureAwait(false))
         {
             if (ReplicaOwnership.IsControlledBy(machine, scope.Set))
             {
@@ -219,7 +219,7 @@ public sealed class MachineSetReconciler
     private async Task<ReconcileResult> DeleteMachinesAsync(Scope scope, CancellationToken ct)
     {
         var remaining = 0;
-        foreach (var machine in await _store.ListAsync<Machine>(scope.Namespace, null, ct).ConfigureAwait(false))
+        foreach (var machine in await _store.ListAsync<Machine>(scope.Namespace, ReplicaOwnership.ClusterSelector(scope.Set), ct).ConfigureAwait(false))
         {
             if (!ReplicaOwnership.IsControlledBy(machine, scope.Set)) continue;
             if (!ReplicaOwnership.IsDeleting(machine) && (await DeleteMachineAsync(machine, ct).ConfigureAwait(false)).Metadata.Uid is null)
@@ -292,7 +292,7 @@ public sealed class MachineSetReconciler
         {
             var set = await _store.GetAsync<MachineSet>(scope.Namespace, scope.Set.Name, ct).ConfigureAwait(false);
             if (set is null || set.Metadata.Uid != scope.Set.Metadata.Uid) return ReconcileResult.Done;
-            var machines = (await _store.ListAsync<Machine>(scope.Namespace, null, ct).ConfigureAwait(false))
+            var machines = (await _store.ListAsync<Machine>(scope.Namespace, ReplicaOwnership.ClusterSelector(set), ct).ConfigureAwait(false))
                 .Where(m => ReplicaOwnership.IsControlledBy(m, set) && !ReplicaOwnership.IsDeleting(m))
                 .ToList();
             var templateLabels = set.Spec.Template?.Metadata?.Labels;

@@ -37,6 +37,17 @@ public static class ReplicaOwnership
         references.Add(ControllerReference(owner));
     }
 
+    /// <summary>
+    /// The server-side selector for the replicas a set or deployment may own: those of its cluster (the label every replica
+    /// it makes carries). Listing the whole namespace instead made each pass read every cluster's Machines: with 10 clusters
+    /// of 100 machines, a 3 MB list per step, which kept the manager's large-object heap in the hundreds of MB.
+    /// Null (the whole namespace) for an object without the label.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string>? ClusterSelector(ResourceObject owner) =>
+        owner.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel) is { Length: > 0 } cluster
+            ? new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = cluster }
+            : null;
+
     public static bool IsDeleting(ResourceObject resource) => resource.Metadata.DeletionTimestamp is not null;
 
     public static bool HasFinalizer(ResourceObject resource, string finalizer) =>

@@ -137,10 +137,18 @@ public sealed class MachineSetReconcilerTests
     {
         using var h = new ReplicaHarness();
         var template = ReplicaHarness.Template("workers");
-        foreach (var (name, pool) in new[] { ("orphan-a", "workers"), ("orphan-b", "workers"), ("stranger", "gpu") })
+        // A set only looks at its own cluster's Machines: "elsewhere" matches the selector but is another cluster's.
+        foreach (var (name, pool, cluster) in new[]
+                 {
+                     ("orphan-a", "workers", ReplicaHarness.ClusterName), ("orphan-b", "workers", ReplicaHarness.ClusterName),
+                     ("stranger", "gpu", ReplicaHarness.ClusterName), ("elsewhere", "workers", "other"),
+                 })
             await h.Store.CreateAsync(new Machine
             {
-                Metadata = new ObjectMeta { Name = name, Namespace = ReplicaHarness.Ns, Labels = new() { ["pool"] = pool } },
+                Metadata = new ObjectMeta
+                {
+                    Name = name, Namespace = ReplicaHarness.Ns, Labels = new() { ["pool"] = pool, [ClusterValidation.ClusterNameLabel] = cluster },
+                },
                 Spec = template.Spec!,
             }, CancellationToken.None);
         var set = await h.CreateSetAsync("workers", replicas: 3);
@@ -148,12 +156,13 @@ public sealed class MachineSetReconcilerTests
         await h.SettleAsync();
 
         var machines = await h.MachinesAsync();
-        Assert.Equal(4, machines.Count); // two adopted + one created + the stranger
+        Assert.Equal(5, machines.Count); // two adopted + one created + the stranger + the other cluster's
         var owned = machines.Where(m => ReplicaOwnership.IsControlledBy(m, set)).Select(m => m.Name).ToList();
         Assert.Equal(3, owned.Count);
         Assert.Contains("orphan-a", owned);
         Assert.Contains("orphan-b", owned);
         Assert.Null(machines.Single(m => m.Name == "stranger").Metadata.OwnerReferences);
+        Assert.Null(machines.Single(m => m.Name == "elsewhere").Metadata.OwnerReferences);
     }
 
     [Fact]
