@@ -73,6 +73,10 @@ public static class ResourceCodec
     public static T FromJson<T>(string json) where T : class =>
         JsonSerializer.Deserialize<T>(json, Options) ?? throw new JsonException("empty document");
 
+    /// <summary>Straight from a parsed element: a list's items need no text copy each.</summary>
+    public static T FromJson<T>(JsonElement element) where T : class =>
+        element.Deserialize<T>(Options) ?? throw new JsonException("empty document");
+
     private static string FirstSentence(string message)
     {
         var end = message.IndexOf(". ", StringComparison.Ordinal);

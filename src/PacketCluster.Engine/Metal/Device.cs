@@ -4,8 +4,8 @@ using System.Text.Json.Serialization;
 namespace PacketCluster.Engine.Metal;
 
 /// <summary>
-/// A server (<c>GET /devices/{id}</c>). <c>root_password</c> is deliberately not read: it is a secret the engine
-/// never needs, so it can never leak through a record's ToString.
+/// A server (<c>GET /devices/{id}</c>). <c>root_password</c> and <c>userdata</c> are deliberately not read: secrets the
+/// engine never needs from a device record, so they can never leak through a record's ToString.
 /// </summary>
 public sealed record Device
 {
@@ -18,7 +18,9 @@ public sealed record Device
     public string? State { get; init; }
 
     public IReadOnlyList<string> Tags { get; init; } = [];
-    public string? Userdata { get; init; }
+
+    // No Userdata: every device in a list carries its userdata (a control plane's holds the CA key), and the inventory
+    // keeps each cluster's list; the engine reads one device's userdata on purpose (GetDeviceUserdataAsync) when needed.
     public JsonElement? Customdata { get; init; }
 
     [JsonConverter(typeof(CodeOrObjectConverter<Plan>))]

@@ -295,42 +295,75 @@ public sealed class PacketClient : IDisposable
             var pageQuery = query.Clone().Add("page", page.ToString(CultureInfo.InvariantCulture))
                 .Add("per_page", perPage.ToString(CultureInfo.InvariantCulture));
             var response = await SendAsync(HttpMethod.Get, path + pageQuery, body: null, retryable: true, cancellationToken).ConfigureAwait(false);
-            var items = ReadCollection<T>(response, collection);
+            var (items, meta) = ReadPage<T>(response, collection);
             all.AddRange(items);
 
-            var (currentPage, lastPage, hasNext) = Parse(response, root =>
-            {
-                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("meta", out var meta) || meta.ValueKind != JsonValueKind.Object)
-                    return ((int?)null, (int?)null, false);
-                return (Int(meta, "current_page"), Int(meta, "last_page"),
-                    meta.TryGetProperty("next", out var next) && next.ValueKind == JsonValueKind.Object);
-            });
-            var current = currentPage ?? page;
-            if (items.Count == 0 || (lastPage is { } last && last <= current) || !hasNext)
+            var current = Int(meta?.CurrentPage) ?? page;
+            if (items.Count == 0 || (Int(meta?.LastPage) is { } last && last <= current) || meta?.Next is not { ValueKind: JsonValueKind.Object })
                 return all;
         }
 
-        static int? Int(JsonElement meta, string name) =>
-            meta.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
+        static int? Int(JsonElement? value) =>
+            value is { ValueKind: JsonValueKind.Number } number && number.TryGetInt32(out var n) ? n : null;
     }
 
-    private T Read<T>(ApiResponse response) => Parse(response, root => root.Deserialize<T>(MetalJson.Options))
-        ?? throw InvalidResponse(response, "the body is empty");
+    /// <summary>A page's <c>meta</c>, read leniently: a field of an unexpected type counts as absent.</summary>
+    private sealed record PageMeta(JsonElement? CurrentPage, JsonElement? LastPage, JsonElement? Next);
 
-    private IReadOnlyList<T> ReadCollection<T>(ApiResponse response, string collection) => Parse(response, root =>
+    /// <summary>
+    /// One page in a single pass over the UTF-8 body: the items straight into records, then <c>meta</c>. A page of 100
+    /// devices is about a megabyte; parsing it into a document first would double that and keep pooled buffers of its
+    /// size in the manager for good.
+    /// </summary>
+    private (IReadOnlyList<T> Items, PageMeta? Meta) ReadPage<T>(ApiResponse response, string collection)
     {
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(collection, out var items))
-            throw InvalidResponse(response, $"the body has no \"{collection}\" list");
-        return items.ValueKind == JsonValueKind.Null
-            ? []
-            : (IReadOnlyList<T>)(items.Deserialize<List<T>>(MetalJson.Options) ?? []);
-    });
+        try
+        {
+            var reader = new Utf8JsonReader(response.Body.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                throw InvalidResponse(response, $"the body has no \"{collection}\" list");
+            IReadOnlyList<T>? items = null;
+            PageMeta? meta = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isItems = reader.ValueTextEquals(collection);
+                var isMeta = !isItems && reader.ValueTextEquals("meta"u8);
+                reader.Read();
+                if (isItems)
+                    items = reader.TokenType == JsonTokenType.Null ? [] : JsonSerializer.Deserialize<List<T>>(ref reader, MetalJson.Options) ?? [];
+                else if (isMeta && reader.TokenType == JsonTokenType.StartObject)
+                    meta = JsonSerializer.Deserialize<PageMeta>(ref reader, MetalJson.Options);
+                else
+                    reader.Skip();
+            }
+            return (items ?? throw InvalidResponse(response, $"the body has no \"{collection}\" list"), meta);
+        }
+        catch (JsonException ex)
+        {
+            throw InvalidResponse(response, _redactor.Redact(ex.Message));
+        }
+    }
+
+    private T Read<T>(ApiResponse response)
+    {
+        try
+        {
+            return (response.Body.IsEmpty ? default : JsonSerializer.Deserialize<T>(response.Body.Span, MetalJson.Options))
+                ?? throw InvalidResponse(response, "the body is empty");
+        }
+        catch (JsonException ex)
+        {
+            throw InvalidResponse(response, _redactor.Redact(ex.Message));
+        }
+    }
+
+    private IReadOnlyList<T> ReadCollection<T>(ApiResponse response, string collection) => ReadPage<T>(response, collection).Items;
 
     private TResult Parse<TResult>(ApiResponse response, Func<JsonElement, TResult> read)
     {
         try
         {
-            using var document = JsonDocument.Parse(string.IsNullOrWhiteSpace(response.Body) ? "null" : response.Body);
+            using var document = response.Body.IsEmpty ? JsonDocument.Parse("null") : JsonDocument.Parse(response.Body);
             return read(document.RootElement);
         }
         catch (JsonException ex)
@@ -350,7 +383,8 @@ public sealed class PacketClient : IDisposable
 
     // ---------------------------------------------------------------- sending
 
-    private sealed record ApiResponse(string Method, string Url, HttpStatusCode StatusCode, string Body, string? RequestId);
+    /// <summary>The body as the UTF-8 bytes it came in: read straight from them, never copied into a string first.</summary>
+    private sealed record ApiResponse(string Method, string Url, HttpStatusCode StatusCode, ReadOnlyMemory<byte> Body, string? RequestId);
 
     /// <summary>
     /// One logical call: attempts until success, a non-retryable answer, MaxAttempts, or the retry budget. Only
@@ -380,17 +414,17 @@ public sealed class PacketClient : IDisposable
             try
             {
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(attemptTimeout.Token).ConfigureAwait(false);
+                var bytes = await response.Content.ReadAsByteArrayAsync(attemptTimeout.Token).ConfigureAwait(false);
                 var requestId = Header(response, "X-Request-Id");
                 var elapsed = _time.GetElapsedTime(started);
                 _log.Debug($"Packet API: {method} {display} returned {(int)response.StatusCode} in {elapsed.TotalMilliseconds:0} ms"
                     + (requestId is null ? "" : $" (request id {requestId})"));
                 if (response.IsSuccessStatusCode)
-                    return new ApiResponse(method.Method, url, response.StatusCode, text, requestId);
+                    return new ApiResponse(method.Method, url, response.StatusCode, bytes, requestId);
 
                 rateLimitReset = _retry.ParseRateLimitReset(Header(response, "X-RateLimit-Reset"));
                 retryAfter = response.Headers.RetryAfter?.Delta;
-                failure = MapStatus(method.Method, url, response.StatusCode, response.ReasonPhrase, text, requestId, rateLimitReset, attempt);
+                failure = MapStatus(method.Method, url, response.StatusCode, response.ReasonPhrase, Encoding.UTF8.GetString(bytes), requestId, rateLimitReset, attempt);
                 outcome = $"returned {(int)response.StatusCode}";
                 if (!PacketRetryPolicy.IsRetryableStatus(response.StatusCode))
                     throw failure;

@@ -315,9 +315,9 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
     }
 
     private static T Decode<T>(object answer) where T : class =>
-        ResourceCodec.FromJson<T>(answer is JsonElement element ? element.GetRawText() : JsonSerializer.Serialize(answer));
+        answer is JsonElement element ? ResourceCodec.FromJson<T>(element) : ResourceCodec.FromJson<T>(JsonSerializer.Serialize(answer));
 
-    private static T Decode<T>(JsonElement element) where T : class => ResourceCodec.FromJson<T>(element.GetRawText());
+    private static T Decode<T>(JsonElement element) where T : class => ResourceCodec.FromJson<T>(element);
 
     private static string NamespaceOf(ResourceObject resource) =>
         string.IsNullOrEmpty(resource.Metadata.Namespace) ? ResourceNames.DefaultNamespace : resource.Metadata.Namespace;

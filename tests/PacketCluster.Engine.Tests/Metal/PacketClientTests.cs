@@ -49,6 +49,23 @@ public class PacketClientTests
     }
 
     [Fact]
+    public async Task ListDevices_reads_meta_leniently_and_refuses_a_page_without_its_list()
+    {
+        using var t = new MetalTestClient();
+        // Page numbers as strings count as absent: only next decides. Unknown members, before and after, are skipped.
+        t.Handler.Respond(HttpStatusCode.OK, """{"extra":{"a":[1,2]},"meta":{"current_page":"1","last_page":"2","next":{"href":"/devices?page=2"}},"devices":[{"id":"1","userdata":"#cloud-config"}]}""")
+            .Respond(HttpStatusCode.OK, """{"devices":null,"meta":{"next":null}}""")
+            .Respond(HttpStatusCode.OK, """{"ips":[]}""");
+
+        var devices = await t.Client.ListDevicesAsync(P);
+        var error = await Assert.ThrowsAsync<PacketApiException>(() => t.Client.ListDevicesAsync(P));
+
+        Assert.Equal(["1"], devices.Select(d => d.Id));
+        Assert.Equal("PacketApiInvalidResponse", error.ErrorId);
+        Assert.Contains("no \"devices\" list", error.Message);
+    }
+
+    [Fact]
     public async Task ListDevices_bounds_the_page_count_of_a_server_that_never_ends()
     {
         using var t = new MetalTestClient(o => o with { MaxPages = 5 });

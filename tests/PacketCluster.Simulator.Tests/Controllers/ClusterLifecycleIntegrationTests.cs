@@ -74,7 +74,7 @@ public sealed class ClusterLifecycleIntegrationTests(ITestOutputHelper output) :
         // Userdata: the control plane's InitConfiguration lists every worker's token; each worker has its own token and the CA pin.
         var ca = ClusterSecrets.Value((await _bed.Store.GetSecretAsync(ControllerTestBed.Ns, ClusterSecrets.ClusterCa(ControllerTestBed.ClusterName), None))!, ClusterSecrets.CertificateKey);
         var pin = SpkiPin.Compute(ca);
-        var controlPlaneUserdata = (await _bed.Client.GetDeviceAsync(controlPlaneDevice.Id!)).Userdata!;
+        var controlPlaneUserdata = await _bed.Client.GetDeviceUserdataAsync(controlPlaneDevice.Id!);
         Assert.Contains(endpoint.Host!, controlPlaneUserdata);
         var tokens = new List<string>();
         foreach (var worker in machines.Where(m => !m.IsControlPlane))
@@ -84,7 +84,7 @@ public sealed class ClusterLifecycleIntegrationTests(ITestOutputHelper output) :
             var (id, secret) = (token.Split('.')[0], token.Split('.')[1]);
             Assert.Contains(id, controlPlaneUserdata);
             Assert.Contains(secret, controlPlaneUserdata);
-            var workerUserdata = (await _bed.Client.GetDeviceAsync(worker.Status!.ProviderStatus!.DeviceID!)).Userdata!;
+            var workerUserdata = await _bed.Client.GetDeviceUserdataAsync(worker.Status!.ProviderStatus!.DeviceID!);
             Assert.Contains(token, workerUserdata);
             Assert.Contains(pin, workerUserdata);
             Assert.Contains(endpoint.Host!, workerUserdata);

@@ -172,7 +172,7 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     private async Task<string> UserdataAsync(string deviceId)
     {
         using var client = _session.CreateClient(NullEngineLog.Instance);
-        return (await client.GetDeviceAsync(deviceId)).Userdata!;
+        return await client.GetDeviceUserdataAsync(deviceId);
     }
 
     private sealed class WarningLog : IEngineLog
