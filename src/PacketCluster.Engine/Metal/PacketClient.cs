@@ -348,7 +348,7 @@ public sealed class PacketClient : IDisposable
     {
         try
         {
-            return (response.Body.IsEmpty ? default : JsonSerializer.Deserialize<T>(response.Body.Span, MetalJson.Options))
+            return (IsBlank(response.Body) ? default : JsonSerializer.Deserialize<T>(response.Body.Span, MetalJson.Options))
                 ?? throw InvalidResponse(response, "the body is empty");
         }
         catch (JsonException ex)
@@ -359,11 +359,14 @@ public sealed class PacketClient : IDisposable
 
     private IReadOnlyList<T> ReadCollection<T>(ApiResponse response, string collection) => ReadPage<T>(response, collection).Items;
 
+    /// <summary>An empty or whitespace-only body reads as no body, as it did when bodies were strings.</summary>
+    private static bool IsBlank(ReadOnlyMemory<byte> body) => body.Span.Trim(" \t\r\n"u8).IsEmpty;
+
     private TResult Parse<TResult>(ApiResponse response, Func<JsonElement, TResult> read)
     {
         try
         {
-            using var document = response.Body.IsEmpty ? JsonDocument.Parse("null") : JsonDocument.Parse(response.Body);
+            using var document = IsBlank(response.Body) ? JsonDocument.Parse("null") : JsonDocument.Parse(response.Body);
             return read(document.RootElement);
         }
         catch (JsonException ex)

@@ -315,7 +315,7 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
     }
 
     private static T Decode<T>(object answer) where T : class =>
-        answer is JsonElement element ? ResourceCodec.FromJson<T>(element) : ResourceCodec.FromJson<T>(JsonSerializer.Serialize(answer));
+        Decode<T>(answer as JsonElement? ?? JsonSerializer.SerializeToElement(answer));
 
     private static T Decode<T>(JsonElement element) where T : class => ResourceCodec.FromJson<T>(element);
 

@@ -66,6 +66,16 @@ public class PacketClientTests
     }
 
     [Fact]
+    public async Task A_blank_success_body_reads_as_no_body()
+    {
+        using var t = new MetalTestClient();
+        t.Handler.Respond(HttpStatusCode.OK, " \r\n").Respond(HttpStatusCode.OK, "");
+
+        Assert.Equal("", await t.Client.GetDeviceUserdataAsync("d1"));
+        Assert.Equal("", await t.Client.GetDeviceUserdataAsync("d1"));
+    }
+
+    [Fact]
     public async Task ListDevices_bounds_the_page_count_of_a_server_that_never_ends()
     {
         using var t = new MetalTestClient(o => o with { MaxPages = 5 });
