@@ -19,6 +19,8 @@ internal static class ManagerMetrics
         }
         Metric("packetcluster_manager_leading", "gauge", "1 while this manager holds the Lease and reconciles.", manager.IsLeading ? 1 : 0);
         Metric("packetcluster_manager_reconcile_passes_total", "counter", "Cluster reconcile passes done.", manager.Passes);
+        Metric("packetcluster_manager_store_writes_total", "counter", "Creates, updates and deletes of Cluster API objects sent to the API server.", manager.StoreWrites);
+        Metric("packetcluster_manager_watch_events_total", "counter", "Watch events received for Cluster API objects.", manager.WatchEvents);
         Metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", process.WorkingSet64);
         Metric("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", started.ToUnixTimeSeconds());
         return text.ToString();

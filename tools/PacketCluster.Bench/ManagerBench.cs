@@ -93,8 +93,13 @@ internal static class ManagerBench
 
             (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
             var window = TimeSpan.FromSeconds(60);
+            string[] activity = ["packetcluster_manager_reconcile_passes_total", "packetcluster_manager_store_writes_total", "packetcluster_manager_watch_events_total"];
+            var before = await Task.WhenAll(activity.Select(manager.MetricAsync));
             await Task.Delay(window);
             var steady = await TotalAsync(admin);
+            var after = await Task.WhenAll(activity.Select(manager.MetricAsync));
+            Console.WriteLine($"Bench: manager activity per minute at steady state: {(after[0] - before[0]) / window.TotalMinutes:N0} cluster passes, " +
+                              $"{(after[1] - before[1]) / window.TotalMinutes:N0} Kubernetes writes, {(after[2] - before[2]) / window.TotalMinutes:N0} watch events");
             var rssMb = await manager.MetricAsync("process_resident_memory_bytes") / 1024.0 / 1024.0;
             Console.WriteLine($"Bench: manager resident memory at steady state, {machines} machines: {rssMb:N0} MB; target {MemoryTargetMb:N0} MB; ratio {rssMb / MemoryTargetMb:N2}" +
                               " (the PacketCluster.Manager process, from its /metrics)");
@@ -143,9 +148,11 @@ internal static class ManagerBench
             start.Environment["PACKET_PROJECT_ID"] = packet.ProjectId;
             start.Environment["PACKET_API_URL"] = packet.Endpoint.ToString();
             var process = Process.Start(start)!;
-            // Drained so its log never blocks it on a full pipe.
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
+            // Drained so its log never blocks it on a full pipe; PACKETCLUSTER_BENCH_MANAGER_LOG keeps it for diagnosis.
+            var logPath = Environment.GetEnvironmentVariable("PACKETCLUSTER_BENCH_MANAGER_LOG");
+            var log = string.IsNullOrEmpty(logPath) ? null : TextWriter.Synchronized(new StreamWriter(logPath, append: true) { AutoFlush = true });
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) log?.WriteLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log?.WriteLine(e.Data); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return new ManagerProcess(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) });

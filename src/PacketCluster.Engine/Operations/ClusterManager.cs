@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using k8s;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
@@ -74,6 +73,15 @@ public sealed class ClusterManager
     public long Passes => Interlocked.Read(ref _passes);
     private long _passes;
 
+    /// <summary>Watch events received (every object of each first list counts as one).</summary>
+    public long WatchEvents => Interlocked.Read(ref _watchEvents);
+    private long _watchEvents;
+
+    /// <summary>Creates, updates and deletes of Cluster API objects sent to the API server; reads come from the watch cache.</summary>
+    public long StoreWrites => Interlocked.Read(ref _writesOfEndedTerms) + (_cache?.Writes ?? 0);
+    private long _writesOfEndedTerms;
+    private CachingStore? _cache;
+
     /// <summary>Runs until <paramref name="cancellationToken"/> fires (graceful shutdown: passes in flight finish their API calls' cancellation).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -146,13 +154,18 @@ public sealed class ClusterManager
     private async Task ReconcileWhileAsync(CancellationToken ct)
     {
         using var client = _session.CreateClient(_log);
-        using var context = ClusterReconcileContext.Create(_store, client, _session.RequireProjectId(), _log,
+        // Passes read the watched objects from memory; only writes, deletes and Secrets reach the API server.
+        var cache = _cache = new CachingStore(_store, _options.Namespace);
+        using var context = ClusterReconcileContext.Create(cache, client, _session.RequireProjectId(), _log,
             machineConfigs: _options.MachineConfigs, inventoryMaxAge: _options.PollInterval);
-        var queue = new WorkQueue();
-        var ns = _options.Namespace;
+        var queue = new ClusterWorkQueue(TimeProvider.System);
 
         Task Watch<T>(Func<T, string?> clusterOf) where T : ResourceObject, new() =>
-            _store.WatchAsync<T>(ns, (_, o, _) => { if (clusterOf(o) is { } c) queue.Add(c); return Task.CompletedTask; }, ct);
+            cache.WatchAsync<T>(o =>
+            {
+                Interlocked.Increment(ref _watchEvents);
+                if (clusterOf(o) is { } c) queue.Add(c);
+            }, ct);
         var watches = new[]
         {
             Watch<Cluster>(c => c.Name),
@@ -160,7 +173,7 @@ public sealed class ClusterManager
             Watch<MachineSet>(s => s.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel)),
             Watch<MachineDeployment>(d => d.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel)),
         };
-        var resync = ResyncAsync(queue, ct);
+        var resync = ResyncAsync(cache, queue, ct);
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(_options.Concurrency, 4))).Select(_ => WorkAsync(queue, context, ct)).ToArray();
         try
         {
@@ -169,22 +182,27 @@ public sealed class ClusterManager
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+        finally
+        {
+            Interlocked.Add(ref _writesOfEndedTerms, cache.Writes);
+            _cache = null;
+        }
     }
 
-    private async Task ResyncAsync(WorkQueue queue, CancellationToken ct)
+    private async Task ResyncAsync(CachingStore cache, ClusterWorkQueue queue, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(_options.ResyncInterval);
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-            foreach (var cluster in await _store.ListAsync<Cluster>(_options.Namespace, null, ct).ConfigureAwait(false))
+            foreach (var cluster in await cache.ListAsync<Cluster>(_options.Namespace, null, ct).ConfigureAwait(false))
                 queue.Add(cluster.Name);
     }
 
-    private async Task WorkAsync(WorkQueue queue, ClusterReconcileContext context, CancellationToken ct)
+    private async Task WorkAsync(ClusterWorkQueue queue, ClusterReconcileContext context, CancellationToken ct)
     {
         while (true)
         {
             var cluster = await queue.TakeAsync(ct).ConfigureAwait(false);
-            TimeSpan? again;
+            TimeSpan? again = null;
             try
             {
                 var loop = new ClusterReconcileLoop(context, _options.Namespace, cluster, _options.Concurrency);
@@ -203,56 +221,9 @@ public sealed class ClusterManager
             finally
             {
                 Interlocked.Increment(ref _passes);
+                queue.ScheduleNext(cluster, again, ct);
                 queue.Done(cluster);
             }
-            if (again is { } delay) queue.AddAfter(cluster, delay, ct);
-        }
-    }
-
-    /// <summary>
-    /// Cluster names to reconcile: a name waiting is not added twice, and a name being reconciled is not handed to a
-    /// second worker — a change during its pass queues it once more for after.
-    /// </summary>
-    private sealed class WorkQueue
-    {
-        private readonly Channel<string> _ready = Channel.CreateUnbounded<string>();
-        private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _active = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
-
-        public void Add(string cluster)
-        {
-            lock (_queued)
-            {
-                if (_active.Contains(cluster)) { _dirty.Add(cluster); return; }
-                if (!_queued.Add(cluster)) return;
-            }
-            _ready.Writer.TryWrite(cluster);
-        }
-
-        public void AddAfter(string cluster, TimeSpan delay, CancellationToken ct) =>
-            _ = Task.Delay(delay, ct).ContinueWith(t => { if (!t.IsCanceled) Add(cluster); }, TaskScheduler.Default);
-
-        public async Task<string> TakeAsync(CancellationToken ct)
-        {
-            var cluster = await _ready.Reader.ReadAsync(ct).ConfigureAwait(false);
-            lock (_queued)
-            {
-                _queued.Remove(cluster);
-                _active.Add(cluster);
-            }
-            return cluster;
-        }
-
-        public void Done(string cluster)
-        {
-            bool again;
-            lock (_queued)
-            {
-                _active.Remove(cluster);
-                again = _dirty.Remove(cluster);
-            }
-            if (again) Add(cluster);
         }
     }
 }

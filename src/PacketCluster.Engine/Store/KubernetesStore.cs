@@ -164,7 +164,12 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
         where T : ResourceObject, new() => WatchAsync(@namespace, onEvent, null, cancellationToken);
 
     /// <param name="resumeFrom">Skip the first list and resume at this resourceVersion (tests use a compacted one).</param>
-    internal async Task WatchAsync<T>(string @namespace, Func<WatchEventType, T, CancellationToken, Task> onEvent, string? resumeFrom, CancellationToken cancellationToken)
+    internal Task WatchAsync<T>(string @namespace, Func<WatchEventType, T, CancellationToken, Task> onEvent, string? resumeFrom, CancellationToken cancellationToken)
+        where T : ResourceObject, new() => WatchAsync(@namespace, onEvent, resumeFrom, onListed: null, cancellationToken);
+
+    /// <param name="onListed">Gets each full list (the first, and one after each 410) with its resourceVersion, before its Added events: a cache drops what the list no longer has.</param>
+    internal async Task WatchAsync<T>(string @namespace, Func<WatchEventType, T, CancellationToken, Task> onEvent, string? resumeFrom,
+        Action<IReadOnlyList<T>, string?>? onListed, CancellationToken cancellationToken)
         where T : ResourceObject, new()
     {
         ArgumentNullException.ThrowIfNull(onEvent);
@@ -178,6 +183,7 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
                 {
                     Interlocked.Increment(ref _watchLists);
                     var list = await ListPageAsync<T>(@namespace, null, cancellationToken).ConfigureAwait(false);
+                    onListed?.Invoke(list.Items, list.ResourceVersion);
                     foreach (var item in list.Items) await onEvent(WatchEventType.Added, item, cancellationToken).ConfigureAwait(false);
                     resourceVersion = list.ResourceVersion;
                 }

@@ -41,7 +41,7 @@ public sealed class NodeInventory
             var now = _time.GetUtcNow();
             if (entry.Nodes is not null && now - entry.FetchedAt < MaxAge) return entry.Nodes;
             if (entry.LastError is not null && now < entry.NotBefore)
-                throw new WorkloadClusterUnavailableException(clusterName, entry.LastError.Message, entry.LastError) { RetryAfter = entry.NotBefore - now };
+                throw new WorkloadClusterUnavailableException(clusterName, entry.LastError.Reason, entry.LastError) { RetryAfter = entry.NotBefore - now };
             try
             {
                 entry.Nodes = await _source.ListNodesAsync(ns, clusterName, cancellationToken).ConfigureAwait(false);
@@ -57,7 +57,9 @@ public sealed class NodeInventory
                 var wait = TimeSpan.FromTicks(Math.Min(BackoffBase.Ticks << Math.Min(entry.Failures - 1, 16), BackoffMax.Ticks));
                 entry.NotBefore = _time.GetUtcNow() + wait;
                 entry.LastError = e;
-                throw new WorkloadClusterUnavailableException(clusterName, e.InnerException?.Message ?? e.Message, e) { RetryAfter = wait };
+                // The same reason as the backoff's rethrow above: a condition message that flips between two wordings is
+                // a status write per pass, and each write wakes the cluster's manager for another pass.
+                throw new WorkloadClusterUnavailableException(clusterName, e.Reason, e) { RetryAfter = wait };
             }
         }
         finally
@@ -80,6 +82,6 @@ public sealed class NodeInventory
         public DateTimeOffset FetchedAt;
         public DateTimeOffset NotBefore;
         public int Failures;
-        public Exception? LastError;
+        public WorkloadClusterUnavailableException? LastError;
     }
 }

@@ -31,6 +31,9 @@ public sealed class WorkloadClusterUnavailableException(string clusterName, stri
     : PacketClusterException("WorkloadClusterUnavailable", ErrorKind.ConnectionError,
         $"The API server of cluster '{clusterName}' is not available yet: {reason}", clusterName, inner)
 {
+    /// <summary>Why, without the cluster's name around it: what a wrapper repeats, so the message reads the same on every pass.</summary>
+    public string Reason { get; } = reason;
+
     /// <summary>How long callers should wait before asking again (set by the inventory's backoff).</summary>
     public TimeSpan RetryAfter { get; init; }
 }

@@ -51,6 +51,24 @@ public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
         Assert.Contains("ConnectionRefused", e.Message);
     }
 
+    [Fact]
+    public async Task An_unreachable_cluster_is_described_alike_on_the_failing_call_and_during_its_backoff()
+    {
+        using var scratch = new TempDirectory("nodes");
+        await using var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
+        await StoreClusterAsync(store, new Uri($"https://127.0.0.1:{LoopbackPort.PickFree()}"));
+        using var source = new KubernetesWorkloadCluster(store);
+        var inventory = new NodeInventory(source);
+
+        var failed = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => inventory.NodesAsync("default", KubeControlPlane.ClusterName, default));
+        var backingOff = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => inventory.NodesAsync("default", KubeControlPlane.ClusterName, default));
+
+        // A message that changes between passes is a Machine status write per pass (and a watch event that wakes the manager).
+        Assert.Equal(failed.Message, backingOff.Message);
+        Assert.Contains("ConnectionRefused", failed.Message);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(failed.Message, "is not available yet"));
+    }
+
     private async Task StoreClusterAsync(FileStore store, Uri server)
     {
         var cluster = await store.CreateAsync(new Cluster { Metadata = new ObjectMeta { Name = KubeControlPlane.ClusterName, Namespace = "default" } }, default);

@@ -29,7 +29,7 @@ internal sealed class ManualTimeProvider : TimeProvider
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-    public Task WaitForTimerAsync(TimeSpan timeout) => _timerCreated.WaitAsync(timeout);
+    public Task<bool> WaitForTimerAsync(TimeSpan timeout) => _timerCreated.WaitAsync(timeout);
 
     public void Advance(TimeSpan by)
     {
