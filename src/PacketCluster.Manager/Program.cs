@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using k8s;
 using PacketCluster.Engine;
 using PacketCluster.Engine.Bootstrap;
@@ -43,33 +44,41 @@ var manager = new ClusterManager(store, session, log, new ManagerOptions
     MachineConfigs = settings.MachineConfigs is null ? null : MachineConfigCatalogue.Parse(File.ReadAllText(settings.MachineConfigs), settings.MachineConfigs),
 });
 
-var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.WebHost.ConfigureKestrel(k =>
-{
-    k.Listen(settings.HealthAddress);
-    if (!settings.MetricsAddress.Equals(settings.HealthAddress)) k.Listen(settings.MetricsAddress);
-});
-var app = builder.Build();
 var started = DateTimeOffset.UtcNow;
-app.MapGet("/healthz", () => Results.Text("ok"));
-// Ready once running; a follower is ready too (it stands by), which is what a Deployment with leader election wants.
-app.MapGet("/readyz", () => Results.Text(manager.IsLeading ? "ok: leading" : "ok: standing by"));
-app.MapGet("/metrics", () => Results.Text(ManagerMetrics.Render(manager, started), "text/plain; version=0.0.4"));
+using var probes = new ProbeServer([settings.HealthAddress, settings.MetricsAddress], new Dictionary<string, Func<(string, string)>>
+{
+    ["/healthz"] = () => ("ok", "text/plain"),
+    // Ready once running; a follower is ready too (it stands by), which is what a Deployment with leader election wants.
+    ["/readyz"] = () => (manager.IsLeading ? "ok: leading" : "ok: standing by", "text/plain"),
+    ["/metrics"] = () => (ManagerMetrics.Render(manager, started), "text/plain; version=0.0.4"),
+});
+try
+{
+    probes.Start();
+}
+catch (System.Net.HttpListenerException e)
+{
+    Console.Error.WriteLine($"packetcluster-manager: cannot serve /healthz, /readyz and /metrics on {string.Join(", ", probes.Urls)}: {e.Message}. Pick free ports with --health-addr= and --metrics-addr=.");
+    return 1;
+}
+foreach (var served in probes.Urls) log.Verbose($"packetcluster-manager: serving /healthz, /readyz and /metrics on {served}");
 
-await app.StartAsync();
-foreach (var address in app.Urls) log.Verbose($"packetcluster-manager: serving /healthz, /readyz and /metrics on {address}");
+// SIGTERM (the kubelet stopping the pod) and Ctrl+C stop the loop gracefully.
+using var stopping = new CancellationTokenSource();
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stopping.Cancel();
+}
+
 log.Write(new EngineMessage(EngineMessageLevel.Information,
     $"packetcluster-manager {typeof(ClusterManager).Assembly.GetName().Version}: reconciling namespace {settings.Namespace}" +
     (settings.LeaderElect ? $", leader election on {settings.LeaseNamespace ?? new ManagerOptions().LeaseNamespace}/packetcluster-manager" : ", no leader election")));
-var stopping = app.Lifetime.ApplicationStopping;
-try
-{
-    await manager.RunAsync(stopping);
-}
-finally
-{
-    await app.StopAsync(TimeSpan.FromSeconds(5));
-}
+var serving = probes.ServeAsync(stopping.Token);
+await manager.RunAsync(stopping.Token);
+stopping.Cancel();
+await serving;
 log.Write(new EngineMessage(EngineMessageLevel.Information, "packetcluster-manager: stopped."));
 return 0;

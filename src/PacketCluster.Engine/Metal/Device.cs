@@ -23,11 +23,11 @@ public sealed record Device
     // keeps each cluster's list; the engine reads one device's userdata on purpose (GetDeviceUserdataAsync) when needed.
     public JsonElement? Customdata { get; init; }
 
-    [JsonConverter(typeof(CodeOrObjectConverter<Plan>))]
-    public Plan? Plan { get; init; }
+    [JsonConverter(typeof(CodeOrObjectConverter<CatalogueReference>))]
+    public CatalogueReference? Plan { get; init; }
 
-    [JsonConverter(typeof(CodeOrObjectConverter<PacketOperatingSystem>))]
-    public PacketOperatingSystem? OperatingSystem { get; init; }
+    [JsonConverter(typeof(CodeOrObjectConverter<CatalogueReference>))]
+    public CatalogueReference? OperatingSystem { get; init; }
 
     [JsonConverter(typeof(CodeOrObjectConverter<Metro>))]
     public Metro? Metro { get; init; }

@@ -52,6 +52,8 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
         // Ready either way (a follower stands by).
         Assert.StartsWith("ok: ", await http.GetStringAsync("readyz"));
         Assert.Contains("process_resident_memory_bytes", metrics);
+        Assert.Contains("packetcluster_manager_store_writes_total", metrics);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("debug/pprof")).StatusCode);
 
         Assert.Equal(0, kill(manager.Process.Id, 15)); // SIGTERM, as the kubelet stops a pod
         Assert.True(manager.Process.WaitForExit(TimeSpan.FromSeconds(20)), "the manager did not stop within 20 s of SIGTERM");
@@ -138,9 +140,21 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
         Task<IReadOnlyList<Device>> DevicesAsync() => provisioning.DevicesAsync(name);
         async Task ScaleAsync(int replicas)
         {
-            var deployment = (await store.ListAsync<MachineDeployment>(ClusterOperations.DefaultNamespace, selector, default)).Single();
-            deployment.Spec.Replicas = replicas;
-            await store.UpdateAsync(deployment, default);
+            // A client's read-modify-write, retried on a conflict as kubectl's edits are: the running manager writes the
+            // deployment's status between our read and our write.
+            for (var attempt = 1; ; attempt++)
+            {
+                var deployment = (await store.ListAsync<MachineDeployment>(ClusterOperations.DefaultNamespace, selector, default)).Single();
+                deployment.Spec.Replicas = replicas;
+                try
+                {
+                    await store.UpdateAsync(deployment, default);
+                    return;
+                }
+                catch (StoreConflictException) when (attempt < 5)
+                {
+                }
+            }
         }
         async Task WaitForAsync(Func<Task<bool>> condition, string what, int seconds = 60, Func<string>? describe = null)
         {

@@ -41,12 +41,9 @@ public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
     [Fact]
     public async Task An_endpoint_nobody_listens_on_is_reported_as_unavailable_not_thrown_raw()
     {
-        using var scratch = new TempDirectory("nodes");
-        await using var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
-        await StoreClusterAsync(store, new Uri($"https://127.0.0.1:{LoopbackPort.PickFree()}"));
-        using var source = new KubernetesWorkloadCluster(store);
+        await using var cluster = await UnreachableClusterAsync();
 
-        var e = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => source.ListNodesAsync("default", KubeControlPlane.ClusterName, default));
+        var e = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => cluster.Source.ListNodesAsync("default", KubeControlPlane.ClusterName, default));
 
         Assert.Contains("ConnectionRefused", e.Message);
     }
@@ -54,11 +51,8 @@ public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
     [Fact]
     public async Task An_unreachable_cluster_is_described_alike_on_the_failing_call_and_during_its_backoff()
     {
-        using var scratch = new TempDirectory("nodes");
-        await using var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
-        await StoreClusterAsync(store, new Uri($"https://127.0.0.1:{LoopbackPort.PickFree()}"));
-        using var source = new KubernetesWorkloadCluster(store);
-        var inventory = new NodeInventory(source);
+        await using var cluster = await UnreachableClusterAsync();
+        var inventory = new NodeInventory(cluster.Source);
 
         var failed = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => inventory.NodesAsync("default", KubeControlPlane.ClusterName, default));
         var backingOff = await Assert.ThrowsAsync<WorkloadClusterUnavailableException>(() => inventory.NodesAsync("default", KubeControlPlane.ClusterName, default));
@@ -67,6 +61,27 @@ public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
         Assert.Equal(failed.Message, backingOff.Message);
         Assert.Contains("ConnectionRefused", failed.Message);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(failed.Message, "is not available yet"));
+    }
+
+    /// <summary>A cluster stored with an endpoint nobody listens on (loopback, a free port).</summary>
+    private async Task<UnreachableCluster> UnreachableClusterAsync()
+    {
+        var scratch = new TempDirectory("nodes");
+        var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
+        await StoreClusterAsync(store, new Uri($"https://127.0.0.1:{LoopbackPort.PickFree()}"));
+        return new UnreachableCluster(scratch, store);
+    }
+
+    private sealed class UnreachableCluster(TempDirectory scratch, FileStore store) : IAsyncDisposable
+    {
+        public KubernetesWorkloadCluster Source { get; } = new(store);
+
+        public async ValueTask DisposeAsync()
+        {
+            Source.Dispose();
+            await store.DisposeAsync();
+            scratch.Dispose();
+        }
     }
 
     private async Task StoreClusterAsync(FileStore store, Uri server)

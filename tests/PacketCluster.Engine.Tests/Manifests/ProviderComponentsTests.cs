@@ -83,6 +83,7 @@ public class ProviderComponentsTests
         Assert.Equal("metadata.namespace", env["POD_NAMESPACE"].ValueFrom.FieldRef.FieldPath);
         Assert.Equal("spec.nodeName", env["NODE_NAME"].ValueFrom.FieldRef.FieldPath);
         Assert.False(env.ContainsKey("PACKET_API_URL"));
+        Assert.Equal("2", env["MALLOC_ARENA_MAX"].Value); // what ManagerBench measures the memory target with
         var mount = Assert.Single(manager.VolumeMounts);
         Assert.Equal("/etc/machineconfig", mount.MountPath);
         Assert.True(mount.ReadOnlyProperty);

@@ -77,8 +77,7 @@ public class MetalRecordedBodiesTests
 
         Assert.Equal(("e781ae1b", "provisioning", "hourly"), (device.ShortId, device.State, device.BillingCycle));
         Assert.Empty(device.Tags);
-        Assert.Equal(("baremetal_0", 0.07), (device.Plan!.Slug, device.Plan.Pricing!.Hour));
-        Assert.Equal("t1.small.x86", device.Plan.Class);
+        Assert.Equal(("baremetal_0", "Type 0"), (device.Plan!.Slug, device.Plan.Name));
         Assert.Equal(("ewr1", "ubuntu_14_04"), (device.Facility!.Code, device.OperatingSystem!.Slug));
         Assert.Null(device.Metro);
         Assert.Equal("438659f0", device.Project!.Id);
