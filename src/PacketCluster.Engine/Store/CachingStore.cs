@@ -51,17 +51,13 @@ public sealed class CachingStore : IStateStore
                 return Task.CompletedTask;
             },
             resumeFrom: null,
-            onListed: (items, listVersion) => kind.Replace(items, Version.Parse(listVersion)),
+            onListed: (items, listVersion) => kind.DropUnlisted(items.Select(i => i.Name), Version.Parse(listVersion)),
             cancellationToken);
     }
 
     /// <summary>Creates, updates, status updates and deletes sent to the server (diagnostics, metrics).</summary>
     public long Writes => Interlocked.Read(ref _writes);
     private long _writes;
-
-    /// <summary>Completes when every kind has had its first list.</summary>
-    public Task WaitForSyncAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_kinds.Values.Select(k => k.Synced)).WaitAsync(cancellationToken);
 
     public async Task<T?> GetAsync<T>(string @namespace, string name, CancellationToken cancellationToken) where T : ResourceObject, new()
     {
@@ -176,17 +172,16 @@ public sealed class CachingStore : IStateStore
         }
 
         /// <summary>
-        /// A fresh list (the first, or after a 410): objects missing from it are gone, unless this manager wrote them
-        /// after the list was taken.
+        /// After a fresh list's Added events (the first list, or one after a 410) have put its objects: what it no longer
+        /// has is gone, unless this manager wrote it after the list was taken. Reads wait for the first.
         /// </summary>
-        public void Replace(IReadOnlyCollection<ResourceObject> items, ulong? listVersion)
+        public void DropUnlisted(IEnumerable<string> listedNames, ulong? listVersion)
         {
-            var listed = items.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+            var listed = listedNames.ToHashSet(StringComparer.Ordinal);
             lock (_objects)
                 foreach (var (name, entry) in _objects.ToList())
                     if (!listed.Contains(name) && Version.IsAtLeast(listVersion, entry.Version))
                         _objects.Remove(name);
-            foreach (var item in items) Put(item);
             _synced.TrySetResult();
         }
 
@@ -205,12 +200,9 @@ public sealed class CachingStore : IStateStore
         {
             List<byte[]> found;
             lock (_objects)
-                found = _objects.Where(o => Matches(o.Value.Labels, matchLabels)).OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => o.Value.Json).ToList();
+                found = _objects.Where(o => StoreLabels.Match(o.Value.Labels, matchLabels)).OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => o.Value.Json).ToList();
             return found.Select(Decode<T>).ToList();
         }
-
-        private static bool Matches(IReadOnlyDictionary<string, string>? labels, IReadOnlyDictionary<string, string>? matchLabels) =>
-            matchLabels is null || matchLabels.All(m => labels is not null && labels.TryGetValue(m.Key, out var value) && value == m.Value);
 
         private static T Decode<T>(byte[] json) where T : class =>
             JsonSerializer.Deserialize<T>(json, ResourceCodec.Options) ?? throw new JsonException("empty cached object");

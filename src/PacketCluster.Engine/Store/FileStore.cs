@@ -130,7 +130,7 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
         foreach (var path in ListFiles(ResourceNames.KindFolder<T>(), @namespace))
         {
             // A file deleted between listing and reading is simply no longer there.
-            if (await ReadObjectAsync<T>(path, cancellationToken).ConfigureAwait(false) is { } item && HasLabels(item.Metadata.Labels, matchLabels))
+            if (await ReadObjectAsync<T>(path, cancellationToken).ConfigureAwait(false) is { } item && StoreLabels.Match(item.Metadata.Labels, matchLabels))
                 items.Add(item);
         }
         return items
@@ -550,9 +550,6 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
 
     private static PacketClusterException NotFound<T>(string @namespace, string name, object target) where T : ResourceObject, new() =>
         new(NotFoundErrorId, ErrorKind.ObjectNotFound, $"{KindOf<T>()} '{@namespace}/{name}' does not exist. Create it first.", target);
-
-    private static bool HasLabels(Dictionary<string, string>? labels, IReadOnlyDictionary<string, string>? matchLabels) =>
-        matchLabels is null || matchLabels.All(pair => labels is not null && labels.TryGetValue(pair.Key, out var value) && value == pair.Value);
 
     private string GenerateName<T>(string @namespace, string prefix) where T : ResourceObject, new()
     {

@@ -167,7 +167,7 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
     internal Task WatchAsync<T>(string @namespace, Func<WatchEventType, T, CancellationToken, Task> onEvent, string? resumeFrom, CancellationToken cancellationToken)
         where T : ResourceObject, new() => WatchAsync(@namespace, onEvent, resumeFrom, onListed: null, cancellationToken);
 
-    /// <param name="onListed">Gets each full list (the first, and one after each 410) with its resourceVersion, before its Added events: a cache drops what the list no longer has.</param>
+    /// <param name="onListed">Gets each full list (the first, and one after each 410) with its resourceVersion, after its Added events: a cache drops what the list no longer has.</param>
     internal async Task WatchAsync<T>(string @namespace, Func<WatchEventType, T, CancellationToken, Task> onEvent, string? resumeFrom,
         Action<IReadOnlyList<T>, string?>? onListed, CancellationToken cancellationToken)
         where T : ResourceObject, new()
@@ -183,8 +183,8 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
                 {
                     Interlocked.Increment(ref _watchLists);
                     var list = await ListPageAsync<T>(@namespace, null, cancellationToken).ConfigureAwait(false);
-                    onListed?.Invoke(list.Items, list.ResourceVersion);
                     foreach (var item in list.Items) await onEvent(WatchEventType.Added, item, cancellationToken).ConfigureAwait(false);
+                    onListed?.Invoke(list.Items, list.ResourceVersion);
                     resourceVersion = list.ResourceVersion;
                 }
                 resourceVersion = await FollowAsync(@namespace, resourceVersion, onEvent, cancellationToken).ConfigureAwait(false);

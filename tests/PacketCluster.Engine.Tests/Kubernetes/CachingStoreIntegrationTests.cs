@@ -70,7 +70,6 @@ public sealed class CachingStoreIntegrationTests : IAsyncLifetime
     public async Task Its_own_writes_read_back_at_once_and_reads_are_copies()
     {
         StartWatches();
-        await _cache.WaitForSyncAsync(_stop.Token);
 
         var created = await _cache.CreateAsync(NewMachine("w-1"), _stop.Token);
         await _cache.CreateAsync(NewMachine("other", cluster: "else"), _stop.Token);
