@@ -26,6 +26,10 @@ public sealed class TestSimulator : IAsyncDisposable
     public ManualClock Clock { get; }
     public string ProjectId => Host.ProjectId;
 
+    /// <summary>Whether an address is in this simulator's elastic IPv4 pool (its own block: simulators running at once never share one).</summary>
+    public bool IsElastic(string address) =>
+        System.Net.IPNetwork.Parse(Host.World.Config.Addresses.ElasticIpv4).Contains(System.Net.IPAddress.Parse(address));
+
     private TestSimulator(SimulatorHost host, ManualClock clock)
     {
         Host = host;

@@ -2,7 +2,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
     $script:Work = New-TestWorkDirectory 'pc-chaos'
-    # About 20 % of API requests fail: 429, 500, 503 and dropped connections, deterministic under the seed.
+    # About 20 % of API requests fail: 429, 500, 503 and dropped connections, deterministic under the seed; and answers of
+    # requests that took effect are lost.
     $script:Sim = Start-TestSimulator $Work -Seed 3 -Config @"
 timings:
   queued: {duration: 200ms}
@@ -10,6 +11,12 @@ timings:
   deprovisioning: {duration: 300ms}
 faults:
   requests:
+  # The failure that made the 2019 provider duplicate devices: the request takes effect, its answer is lost. First in
+  # the list, so they win over the rules below: the first two creates and the first reservation and assignment always.
+  - {name: lost-create, path: "/projects/*/devices", methods: [POST], times: 2, handled: true, status: 502}
+  - {name: lost-create-drop, path: "/projects/*/devices", methods: [POST], rate: 0.15, handled: true, drop: true}
+  - {name: lost-reservation, path: "/projects/*/ips", methods: [POST], times: 1, handled: true, status: 504}
+  - {name: lost-assignment, path: "/devices/*/ips", methods: [POST], times: 1, handled: true, drop: true}
   - {name: throttle, path: "/**", rate: 0.06, status: 429}
   - {name: oops, path: "/**", rate: 0.05, status: 500}
   - {name: unavailable, path: "/**", rate: 0.06, status: 503}
@@ -90,5 +97,19 @@ Describe 'Create under faults and repeated kills of the engine' {
         $devices | Should -HaveCount 3 -Because 'zero duplicates'
         ($devices.id | Sort-Object) | Should -Be ($machines.Spec.ProviderID -replace '^packet://' | Sort-Object) -Because 'zero orphans: every tagged device belongs to a Machine'
         ($devices.hostname | Sort-Object -Unique) | Should -HaveCount 3
+
+        # Zero orphaned reservations: the one elastic IP the cluster records, however many reservation answers were lost.
+        $ips = $null
+        foreach ($try in 1..20) {
+            try { $ips = @((Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/ips")) -Headers @{ 'X-Auth-Token' = $Key }).ip_addresses | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:chaos' }); break }
+            catch { Start-Sleep -Milliseconds 100 }
+        }
+        $ips | Should -HaveCount 1 -Because 'zero orphaned reservations'
+        $ips[0].address | Should -Be (Get-PacketCluster chaos -StatePath $State).Status.ApiEndpoints[0].Host
+        # The lost-answer faults really happened (the admin API is not subject to faults).
+        $applied = Invoke-RestMethod -Uri ([Uri]::new($Sim.AdminEndpoint, 'faults/applied')) -Headers @{ 'X-Auth-Token' = $Key }
+        Write-Host "lost answers: $($applied | ConvertTo-Json -Compress)"
+        $applied.'lost-create' | Should -Be 2 -Because 'two device creates took effect and their answers were lost'
+        $applied.'lost-reservation' | Should -Be 1 -Because 'an IP reservation took effect and its answer was lost'
     }
 }

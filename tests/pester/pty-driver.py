@@ -28,6 +28,10 @@ CURSOR_QUERY = b"\x1b[6n"
 pid, master = os.forkpty()
 if pid == 0:
     try:
+        # A user's terminal delivers Ctrl+C. A test started as a background job of a non-interactive shell inherits
+        # SIGINT and SIGQUIT ignored (POSIX), and .NET keeps a signal ignored at start ignored: reset them for the shell.
+        for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE):
+            signal.signal(number, signal.SIG_DFL)
         os.execvp(sys.argv[1], sys.argv[1:])
     finally:
         os._exit(127)

@@ -10,6 +10,7 @@ public sealed class ApiException(int status, params string[] errors) : Exception
 
     public static ApiException NotFound() => new(404, "Not found");
     public static ApiException Unprocessable(params string[] errors) => new(422, errors);
+    public static ApiException TooLarge(long limit) => new(413, $"Request entity too large: the body may be at most {limit / 1024} KiB");
 
     public static JsonObject Body(IEnumerable<string> errors) => new() { ["errors"] = new JsonArray(errors.Select(e => (JsonNode?)e).ToArray()) };
 }

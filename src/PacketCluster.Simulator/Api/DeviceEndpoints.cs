@@ -123,6 +123,31 @@ public static partial class DeviceEndpoints
         return fields.Any(f => f is not null && f.Contains(term, StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>What a booted control plane listens on: etcd client and peer, kube-apiserver, kube-controller-manager.</summary>
+    private static readonly int[] BootPorts = [2379, 2380, 6443, 10257];
+
+    /// <summary>
+    /// An address whose control-plane ports something else holds (a process outside this simulator) is skipped, so a
+    /// device never boots where it cannot bind. Bounded; Linux only (elsewhere only 127.0.0.1 can be bound, and devices
+    /// boot only on Linux).
+    /// </summary>
+    private static void SkipBusyAddresses(State.World world)
+    {
+        if (!world.Config.Boot.Enabled || !OperatingSystem.IsLinux()) return;
+        for (var tries = 0; tries < 256; tries++)
+        {
+            var address = world.PublicIpv4.At((UInt128)(2 * world.Data.NextAddressIndex + 1));
+            if (Hosting.AddressSlot.PortsFree(address, BootPorts)) return;
+            world.Data.NextAddressIndex++;
+        }
+    }
+
+    private static void CheckUserdata(string? userdata)
+    {
+        if (userdata is not null && System.Text.Encoding.UTF8.GetByteCount(userdata) > Body.MaxUserdataBytes)
+            throw ApiException.Unprocessable($"Userdata is too long (maximum is {Body.MaxUserdataBytes} bytes)");
+    }
+
     private static DeviceRecord Create(ApiContext ctx, JsonObject body)
     {
         var world = ctx.World;
@@ -163,8 +188,10 @@ public static partial class DeviceEndpoints
 
         var billing = Body.String(body, "billing_cycle") ?? "hourly";
         if (!BillingCycles.Contains(billing)) problems.Add($"{billing} is not a valid billing cycle");
-        var hostname = Body.String(body, "hostname");
+        var hostname = Body.StrictString(body, "hostname");
         if (hostname is not null && !ValidHostname(hostname)) problems.Add($"Hostname {hostname} is invalid"); // RFC 1123; real rule undocumented
+        Body.StrictStrings(body, "tags");
+        CheckUserdata(Body.String(body, "userdata"));
         if (Body.String(body, "hardware_reservation_id") is { Length: > 0 }) problems.Add("Server is not provisionable");
         if (problems.Count > 0) throw ApiException.Unprocessable(problems.ToArray());
 
@@ -175,6 +202,7 @@ public static partial class DeviceEndpoints
 
         var now = world.Now;
         var id = world.NewId();
+        SkipBusyAddresses(world);
         var device = new DeviceRecord
         {
             Id = id,
@@ -274,15 +302,15 @@ public static partial class DeviceEndpoints
 
     private static void Update(ApiContext ctx, DeviceRecord device, JsonObject body)
     {
-        if (Body.String(body, "hostname") is { } hostname)
+        if (Body.StrictString(body, "hostname") is { } hostname)
         {
             if (!ValidHostname(hostname)) throw ApiException.Unprocessable($"Hostname {hostname} is invalid");
             device.Hostname = hostname;
         }
         if (body.ContainsKey("description")) device.Description = Body.String(body, "description");
-        if (Body.String(body, "userdata") is { } userdata) device.Userdata = userdata;
+        if (Body.String(body, "userdata") is { } userdata) { CheckUserdata(userdata); device.Userdata = userdata; }
         if (Body.Bool(body, "locked") is { } locked) device.Locked = locked;
-        if (Body.Strings(body, "tags") is { } tags) device.Tags = tags;
+        if (Body.StrictStrings(body, "tags") is { } tags) device.Tags = tags;
         if (Body.Bool(body, "always_pxe") is { } pxe) device.AlwaysPxe = pxe;
         if (body.ContainsKey("ipxe_script_url")) device.IpxeScriptUrl = Body.String(body, "ipxe_script_url");
         if (Body.Object(body, "customdata") is { } customdata) device.Customdata = (JsonObject)customdata.DeepClone();

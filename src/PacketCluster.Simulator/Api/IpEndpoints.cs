@@ -65,7 +65,7 @@ public static class IpEndpoints
                 if (world.Data.Reservations.FirstOrDefault(r => r.Id == id) is { } r)
                 {
                     if (body.ContainsKey("details")) r.Details = Body.String(body, "details");
-                    if (Body.Strings(body, "tags") is { } tags) r.Tags = tags;
+                    if (Body.StrictStrings(body, "tags") is { } tags) r.Tags = tags;
                     if (Body.Object(body, "customdata") is { } cd) r.Customdata = (JsonObject)cd.DeepClone();
                 }
                 return ApiContext.Json(Find(ctx, id, Expansion.From(request)));
@@ -142,7 +142,7 @@ public static class IpEndpoints
         {
             Id = world.NewId(), Type = type!, Network = world.ElasticIpv4.At((UInt128)offset).ToString(),
             Cidr = 32 - (int)Math.Log2(size), Metro = metro.Code, Facility = facility?.Code,
-            Tags = Body.Strings(body, "tags") ?? new(), Details = Body.String(body, "details"),
+            Tags = Body.StrictStrings(body, "tags") ?? new(), Details = Body.String(body, "details"),
             Customdata = (Body.Object(body, "customdata")?.DeepClone() as JsonObject) ?? new JsonObject(),
             CreatedAt = world.Now,
         };

@@ -34,13 +34,16 @@ public static class Paging
         return new JsonObject { [key] = new JsonArray(slice), ["meta"] = meta };
     }
 
+    /// <summary>
+    /// The list endpoints declare no 4xx for their query parameters (only 401/403/404), so an out-of-range or
+    /// non-numeric page or per_page is not an error: it is clamped into the spec's range (minimum 1) or, unreadable,
+    /// the default — a Rails API's to_i does the same.
+    /// </summary>
     private static int? IntParam(HttpRequest request, string name)
     {
         var raw = request.Query[name].ToString();
-        if (string.IsNullOrEmpty(raw)) return null;
-        if (!int.TryParse(raw, out var value) || value < 1)
-            throw ApiException.Unprocessable($"{name} must be a positive integer");
-        return value;
+        if (string.IsNullOrEmpty(raw) || !long.TryParse(raw, out var value)) return null;
+        return (int)Math.Clamp(value, 1, int.MaxValue);
     }
 
     private static JsonObject Link(HttpRequest request, int page, int perPage)

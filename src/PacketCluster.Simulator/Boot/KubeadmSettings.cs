@@ -44,6 +44,11 @@ public sealed partial class KubeadmSettings
     public List<string> CaCertHashes { get; } = [];
     public bool UnsafeSkipCaVerification { get; private set; }
 
+    /// <summary>How long kubeadm join looks for the control plane: discovery.timeout (v1beta1–3), timeouts.discovery (v1beta4), else kubeadm's 5 minutes.</summary>
+    public TimeSpan DiscoveryTimeout { get; private set; } = DefaultDiscoveryTimeout;
+
+    public static readonly TimeSpan DefaultDiscoveryTimeout = TimeSpan.FromMinutes(5);
+
     /// <exception cref="FormatException">Not YAML, an unsupported apiVersion, or a malformed field (the message names the field, never its value).</exception>
     public static KubeadmSettings Parse(string yaml)
     {
@@ -153,6 +158,10 @@ public sealed partial class KubeadmSettings
         JoinToken = Scalar(token, "token") ?? Scalar(discovery, "tlsBootstrapToken") ?? throw new FormatException("discovery.bootstrapToken.token is missing");
         if (Strings(token, "caCertHashes") is { } hashes) CaCertHashes.AddRange(hashes);
         UnsafeSkipCaVerification = string.Equals(Scalar(token, "unsafeSkipCAVerification"), "true", StringComparison.OrdinalIgnoreCase);
+        var timeout = Scalar(discovery, "timeout") ?? (Child(root, "timeouts") is YamlMappingNode timeouts ? Scalar(timeouts, "discovery") : null);
+        if (timeout is not null)
+            DiscoveryTimeout = ParseGoDuration(timeout) is { } parsed && parsed > TimeSpan.Zero
+                ? parsed : throw new FormatException("discovery timeout is not a duration such as 5m0s");
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public sealed record KubeletJoinRequest
     /// <summary>discovery.bootstrapToken.unsafeSkipCAVerification.</summary>
     public bool UnsafeSkipCaVerification { get; init; }
 
+    /// <summary>How long discovery keeps trying (kubeadm's discovery timeout); null: the kubelet options' own.</summary>
+    public TimeSpan? DiscoveryTimeout { get; init; }
+
     /// <summary>Client-certificate mode: the node's credentials and the cluster CA.</summary>
     public string? ClientCertificatePem { get; init; }
     public string? ClientKeyPem { get; init; }

@@ -187,7 +187,8 @@ public sealed class Machine : IAsyncDisposable
         var token = settings.JoinToken!;
         var shown = KubeadmSettings.TokenPattern().Match(token) is { Success: true } m ? $"{m.Groups[1].Value}.****" : "(malformed token)";
         _console.WriteLine($"kubeadm join: node {nodeName} joins {settings.JoinEndpoint} with bootstrap token {shown}" +
-                           (settings.UnsafeSkipCaVerification ? " without CA verification" : $", CA pinned by {settings.CaCertHashes.Count} hash(es)"));
+                           (settings.UnsafeSkipCaVerification ? " without CA verification" : $", CA pinned by {settings.CaCertHashes.Count} hash(es)") +
+                           $", discovery timeout {settings.DiscoveryTimeout}");
         await StartKubeletAsync(new KubeletJoinRequest
         {
             NodeName = nodeName,
@@ -198,6 +199,7 @@ public sealed class Machine : IAsyncDisposable
             Token = token,
             CaCertHashes = settings.CaCertHashes,
             UnsafeSkipCaVerification = settings.UnsafeSkipCaVerification,
+            DiscoveryTimeout = settings.DiscoveryTimeout,
         });
     }
 

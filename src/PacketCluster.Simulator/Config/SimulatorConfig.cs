@@ -110,6 +110,14 @@ public sealed class RequestFaultRule
     public string? Message { get; set; }
     public TimeSpan Latency { get; set; }
     public bool Drop { get; set; }
+
+    /// <summary>
+    /// The request is handled first (a device is created, an IP reserved or assigned) and only then is the answer lost:
+    /// the connection dropped (<see cref="Drop"/>) or a proxy's 5xx (<see cref="Status"/>) sent instead. This is the
+    /// failure that made the 2019 provider duplicate devices; without it a fault answers before anything happens.
+    /// </summary>
+    public bool Handled { get; set; }
+
     public int After { get; set; }
     public int? Times { get; set; }
 }

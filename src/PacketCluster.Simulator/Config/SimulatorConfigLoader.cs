@@ -21,7 +21,11 @@ public static class SimulatorConfigLoader
     public static SimulatorConfig LoadFile(string path)
     {
         string text;
-        try { text = File.ReadAllText(path); }
+        try
+        {
+            if (new FileInfo(path).Length > MaxBytes) throw new SimulatorConfigException($"config file {path} is larger than {MaxBytes / 1024 / 1024} MiB");
+            text = File.ReadAllText(path);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SimulatorConfigException($"cannot read config file {path}: {e.Message}", e);
@@ -29,9 +33,41 @@ public static class SimulatorConfigLoader
         return Parse(text, path);
     }
 
+    /// <summary>Largest config file or admin body read (a real one is a few KiB).</summary>
+    public const int MaxBytes = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Walks the YAML's events once before deserializing: aliases are refused (an alias bomb of a few hundred bytes
+    /// expands to gigabytes), and a syntax error YamlDotNet reports without a position (an unclosed flow collection
+    /// ends in InvalidOperationException) still gets its line and column.
+    /// </summary>
+    public static void CheckSyntax(string yaml, string source)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var mark = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                mark = parser.Current!.Start;
+                if (parser.Current is YamlDotNet.Core.Events.AnchorAlias alias)
+                    throw new SimulatorConfigException($"{source}: line {mark.Line}, column {mark.Column}: YAML aliases (*{alias.Value}) are not accepted; write the values out");
+            }
+        }
+        catch (YamlException e)
+        {
+            throw new SimulatorConfigException($"{source}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SimulatorConfigException($"{source}: invalid YAML at line {mark.Line}, column {mark.Column}: a [ ] or {{ }} collection is not closed", e);
+        }
+    }
+
     public static SimulatorConfig Parse(string yaml, string source = "config")
     {
         SimulatorConfig? config;
+        CheckSyntax(yaml, source);
         try { config = Deserializer.Deserialize<SimulatorConfig>(yaml); }
         catch (YamlException e)
         {
@@ -84,6 +120,8 @@ public static class SimulatorConfigLoader
             if (r.Rate is < 0 or > 1) yield return $"{at}.rate must be between 0 and 1";
             if (r.Status is { } s && (s < 400 || s > 599)) yield return $"{at}.status must be a 4xx or 5xx code";
             if (r.Status is null && !r.Drop && r.Latency <= TimeSpan.Zero) yield return $"{at} does nothing: set status, latency or drop";
+            if (r.Handled && !r.Drop && r.Status is not (500 or 502 or 503 or 504))
+                yield return $"{at}.handled needs drop: true or a status a proxy answers after the request was handled (500, 502, 503, 504)";
             if (!r.Path.StartsWith('/')) yield return $"{at}.path must start with /";
             if (r.After < 0 || r.Times is < 0) yield return $"{at}.after/times must not be negative";
         }

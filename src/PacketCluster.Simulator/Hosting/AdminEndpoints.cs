@@ -29,6 +29,7 @@ public static class AdminEndpoints
         var world = ctx.World;
 
         admin.MapGet("/faults", () => Serialize(CurrentFaults(world)));
+        admin.MapGet("/faults/applied", () => Serialize(faults.Applied()));
         admin.MapPut("/faults", async (HttpRequest request) =>
         {
             var config = await ReadYaml<FaultConfig>(request);
@@ -86,8 +87,9 @@ public static class AdminEndpoints
 
     private static async Task<T> ReadYaml<T>(HttpRequest request) where T : new()
     {
-        using var reader = new StreamReader(request.Body);
-        var text = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+        var text = await Api.Body.ReadBoundedAsync(request, SimulatorConfigLoader.MaxBytes);
+        try { SimulatorConfigLoader.CheckSyntax(text, "body"); }
+        catch (SimulatorConfigException e) { throw ApiException.Unprocessable(e.Message); }
         try { return SimulatorConfigLoader.Deserializer.Deserialize<T>(text) ?? new T(); }
         catch (YamlException e)
         {

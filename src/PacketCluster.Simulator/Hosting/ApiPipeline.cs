@@ -94,6 +94,11 @@ public sealed class ApiPipeline(string apiKey, RequestCounter counter, RateLimit
 
         var (latency, hit) = faults.Decide(context.Request.Method, apiPath);
         if (latency > TimeSpan.Zero) await Task.Delay(latency, context.RequestAborted);
+        if (hit is { Handled: true })
+        {
+            await HandleThenLoseAnswer(context, next, hit);
+            return;
+        }
         if (hit is not null)
         {
             if (hit.Drop)
@@ -108,6 +113,27 @@ public sealed class ApiPipeline(string apiKey, RequestCounter counter, RateLimit
             return;
         }
         await next(context);
+    }
+
+    /// <summary>
+    /// The request takes effect, then its answer is lost on the way back: the handler's response is buffered and thrown
+    /// away, and the client sees a reset connection or a proxy's 5xx instead.
+    /// </summary>
+    private async Task HandleThenLoseAnswer(HttpContext context, RequestDelegate next, Config.RequestFaultRule hit)
+    {
+        var original = context.Response.Body;
+        using var discarded = new MemoryStream();
+        context.Response.Body = discarded;
+        try { await next(context); }
+        finally { context.Response.Body = original; }
+        logger.LogInformation("Fault {Fault}: {Method} {Path} was handled ({Status}), its answer is lost", hit.Name ?? "(unnamed)", context.Request.Method, context.Request.Path, context.Response.StatusCode);
+        if (hit.Drop)
+        {
+            context.Abort();
+            return;
+        }
+        context.Response.Clear();
+        await WriteErrors(context, hit.Status!.Value, hit.Message ?? FaultInjector.DefaultMessage(hit.Status.Value));
     }
 
     private static void SetRateHeaders(HttpContext context, RateLimiter.Decision d)

@@ -28,6 +28,13 @@ public sealed class FaultInjector
 
     public IReadOnlyList<RequestFaultRule> Rules { get { lock (_gate) return _rules.Select(r => r.Rule).ToList(); } }
 
+    /// <summary>How often each rule (by name, else its index) hit a request since it was set: tests check their faults really fired.</summary>
+    public IReadOnlyDictionary<string, int> Applied()
+    {
+        lock (_gate) return _rules.Select((r, i) => (Key: r.Rule.Name ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Applied))
+            .GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Sum(r => r.Applied));
+    }
+
     /// <summary>The faults that hit this request (at most one status/drop; latencies add up).</summary>
     public (TimeSpan Latency, RequestFaultRule? Hit) Decide(string method, string path)
     {

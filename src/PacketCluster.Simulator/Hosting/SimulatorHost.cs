@@ -26,8 +26,11 @@ public sealed class SimulatorHost : IAsyncDisposable
 
     private readonly DeviceBooter _booter;
 
-    private SimulatorHost(WebApplication app, World world, Uri root, string apiKey, DeviceBooter booter)
+    private readonly AddressSlot _slot;
+
+    private SimulatorHost(WebApplication app, World world, Uri root, string apiKey, DeviceBooter booter, AddressSlot slot)
     {
+        _slot = slot;
         _app = app;
         _booter = booter;
         World = world;
@@ -55,8 +58,21 @@ public sealed class SimulatorHost : IAsyncDisposable
         var catalogue = config.Catalogue is null ? Catalogue.Catalogue.LoadEmbedded() : Catalogue.Catalogue.LoadFile(config.Catalogue);
         var seed = config.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
         var apiKey = string.IsNullOrEmpty(options.ApiKey) ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20)) : options.ApiKey;
-        var world = new World(config, catalogue, options.TimeProvider, seed, config.StateDir is null ? null : new StateFile(config.StateDir));
-        world.Save();
+        // Its own address block, so a second simulator on this machine never hands out (and boots on) the same addresses.
+        var slotFile = config.StateDir is null ? null : Path.Combine(config.StateDir, "address-slot");
+        var slot = AddressSlot.Claim(config, slotFile is not null && File.Exists(slotFile) && int.TryParse(File.ReadAllText(slotFile).Trim(), out var kept) ? kept : null);
+        World world;
+        try
+        {
+            world = new World(config, catalogue, options.TimeProvider, seed, config.StateDir is null ? null : new StateFile(config.StateDir));
+            world.Save();
+            if (slotFile is not null && slot.Number >= 0) File.WriteAllText(slotFile, slot.Number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch
+        {
+            slot.Dispose();
+            throw;
+        }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -68,6 +84,8 @@ public sealed class SimulatorHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            // Bodies are read with their own, smaller caps (413); this keeps anything else from reading more.
+            k.Limits.MaxRequestBodySize = SimulatorConfigLoader.MaxBytes + 1;
             k.Listen(IPAddress.Loopback, options.Port); // loopback only, never another interface
         });
         builder.Services.AddSingleton<IHostLifetime, QuietLifetime>(); // the console app handles signals itself
@@ -105,7 +123,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         if (booter.Enabled && booter.Binaries.Missing() is { Count: > 0 } missing)
             logger.LogWarning("Devices boot from their userdata, but a kubeadm init cannot start a control plane: missing {Missing}; {Hint}",
                 string.Join(", ", missing), KubeBinaries.BuildHint);
-        return new SimulatorHost(app, world, root, apiKey, booter);
+        return new SimulatorHost(app, world, root, apiKey, booter, slot);
     }
 
     private static void MapApi(IEndpointRouteBuilder api, ApiContext ctx)
@@ -129,6 +147,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     {
         try { await StopAsync(); } catch (ObjectDisposedException) { }
         await _app.DisposeAsync();
+        _slot.Dispose();
     }
 
     private sealed class QuietLifetime : IHostLifetime

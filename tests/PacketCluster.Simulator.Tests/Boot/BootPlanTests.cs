@@ -173,6 +173,13 @@ public sealed class BootPlanTests
         Assert.True(join.HasJoin);
         Assert.Equal("w-0", join.NodeName);
         Assert.Equal(new Dictionary<string, string> { ["role"] = "worker" }, join.NodeLabels());
+        Assert.Equal(KubeadmSettings.DefaultDiscoveryTimeout, join.DiscoveryTimeout); // kubeadm's 5 minutes
+
+        // The discovery timeout kubeadm honours: discovery.timeout up to v1beta3, timeouts.discovery in v1beta4.
+        const string discovery = "discovery:\n  bootstrapToken: {apiServerEndpoint: \"127.60.0.1:6443\", token: abcdef.0123456789abcdef, caCertHashes: [\"sha256:ab\"]}\n";
+        Assert.Equal(TimeSpan.FromMinutes(30), KubeadmSettings.Parse("apiVersion: kubeadm.k8s.io/v1beta2\nkind: JoinConfiguration\n" + discovery + "  timeout: 30m0s\n").DiscoveryTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(90), KubeadmSettings.Parse("apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\n" + discovery + "timeouts: {discovery: 1h30m}\n").DiscoveryTimeout);
+        Assert.Throws<FormatException>(() => KubeadmSettings.Parse("apiVersion: kubeadm.k8s.io/v1beta3\nkind: JoinConfiguration\n" + discovery + "  timeout: soon\n"));
 
         var e = Assert.Throws<FormatException>(() => KubeadmSettings.Parse("apiVersion: kubeadm.k8s.io/v1alpha3\nkind: InitConfiguration\n"));
         Assert.Contains("v1alpha3", e.Message);

@@ -85,6 +85,8 @@ public sealed class SimulatedKubelet : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(options);
+        // kubeadm's discovery timeout from the join config is what a real node would wait.
+        if (request.DiscoveryTimeout is { } discovery) options = options with { DiscoveryTimeout = discovery };
         options.Validate();
         var kubelet = new SimulatedKubelet(request, console, options, time ?? TimeProvider.System);
         kubelet._run = Task.Run(() => kubelet.RunAsync(kubelet._stop.Token));
