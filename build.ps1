@@ -56,10 +56,23 @@ function Invoke-Package {
     $repo = Join-Path $Out 'repo'
     if (Test-Path $repo) { Remove-Item $repo -Recurse -Force }
     New-Item -ItemType Directory $repo | Out-Null
-    $name = "PacketClusterLocal$PID"
-    Register-PSResourceRepository -Name $name -Uri $repo -Trusted
-    try { Publish-PSResource -Path $ModuleDir -Repository $name }
-    finally { Unregister-PSResourceRepository -Name $name }
+    # PSResourceGet keeps registered repositories in one user-wide file; two builds at once corrupted it. A child pwsh
+    # whose data folder (XDG_DATA_HOME on Unix, LOCALAPPDATA on Windows) is private to this build registers the temporary
+    # repository there, so the user's own store is never read or written.
+    $store = Join-Path $Out "psresourceget-$PID"
+    if (Test-Path $store) { Remove-Item $store -Recurse -Force }
+    New-Item -ItemType Directory $store | Out-Null
+    $publish = "`$ErrorActionPreference = 'Stop'; Register-PSResourceRepository -Name PacketClusterLocal -Uri '$repo' -Trusted; Publish-PSResource -Path '$ModuleDir' -Repository PacketClusterLocal"
+    $saved = @{ XDG_DATA_HOME = $env:XDG_DATA_HOME; LOCALAPPDATA = $env:LOCALAPPDATA }
+    try {
+        $env:XDG_DATA_HOME = $store; $env:LOCALAPPDATA = $store
+        dotnet pwsh -NoProfile -NonInteractive -Command $publish
+        if ($LASTEXITCODE -ne 0) { throw "Publish-PSResource failed ($LASTEXITCODE)" }
+    }
+    finally {
+        $env:XDG_DATA_HOME = $saved.XDG_DATA_HOME; $env:LOCALAPPDATA = $saved.LOCALAPPDATA
+        Remove-Item $store -Recurse -Force -ErrorAction SilentlyContinue
+    }
     $nupkg = Get-ChildItem $repo -Filter '*.nupkg' | Select-Object -First 1
     if (-not $nupkg) { throw 'Publish-PSResource produced no .nupkg' }
     "Package: $($nupkg.FullName) (PacketCluster $($manifest.Version))"
@@ -106,7 +119,7 @@ function Invoke-Bench {
 }
 
 $order = @{
-    Build = @('Build'); Assemble = @('Assemble'); Help = @('Help'); Package = @('Assemble', 'Help', 'Package')
+    Build = @('Build'); Assemble = @('Assemble'); Help = @('Help'); Package = @('Build', 'Assemble', 'Help', 'Package')
     KubeBinaries = @('KubeBinaries'); UnitTest = @('UnitTest'); Pester = @('Pester')
     Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'UnitTest', 'Pester'); Bench = @('Build', 'Assemble', 'Bench'); Demo = @('KubeBinaries', 'Build', 'Assemble', 'Demo')
 }

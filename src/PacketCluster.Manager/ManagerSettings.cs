@@ -4,7 +4,7 @@ namespace PacketCluster.Manager;
 
 /// <summary>
 /// The manager's command line (the provider components pass <c>--leader-elect --machine-configs=… --health-addr=:9440
-/// --metrics-addr=:8080</c>) and environment (PACKET_API_KEY, PACKET_PROJECT_ID, PACKET_API_URL, POD_NAMESPACE).
+/// --metrics-addr=127.0.0.1:8080</c>) and environment (PACKET_API_KEY, PACKET_PROJECT_ID, PACKET_API_URL, POD_NAMESPACE).
 /// </summary>
 public sealed record ManagerSettings
 {
@@ -14,7 +14,8 @@ public sealed record ManagerSettings
     public string? LeaseNamespace { get; init; }
     public string? MachineConfigs { get; init; }
     public IPEndPoint HealthAddress { get; init; } = new(IPAddress.Any, 9440);
-    public IPEndPoint MetricsAddress { get; init; } = new(IPAddress.Any, 8080);
+    /// <summary>Loopback by default: /metrics names clusters and counts machines, and has no authentication.</summary>
+    public IPEndPoint MetricsAddress { get; init; } = new(IPAddress.Loopback, 8080);
     public string? Identity { get; init; }
 
     public static ManagerSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)

@@ -7,17 +7,23 @@ namespace PacketCluster.Manager;
 /// /healthz, /readyz and /metrics over the BCL's HttpListener. Three plain-text GETs for the kubelet and Prometheus do
 /// not need ASP.NET Core, and leaving it out (Kestrel, hosting, dependency injection, minimal APIs' compiled
 /// expression trees) takes about 20 MB off the manager's resident memory (PRODUCT.md §10: ≤ 200 MB at 1000 machines).
-/// Every path is served on every address given, as the Kestrel version did.
+/// Each address serves its own paths (the probes on the pod address for the kubelet, /metrics on loopback); paths of
+/// two addresses on one port are served together.
 /// </summary>
 internal sealed class ProbeServer : IDisposable
 {
     private readonly HttpListener _listener = new();
-    private readonly IReadOnlyDictionary<string, Func<(string Body, string ContentType)>> _routes;
+    private readonly Dictionary<int, Dictionary<string, Func<(string Body, string ContentType)>>> _routesByPort = new();
 
-    public ProbeServer(IEnumerable<IPEndPoint> addresses, IReadOnlyDictionary<string, Func<(string Body, string ContentType)>> routes)
+    public ProbeServer(IEnumerable<(IPEndPoint Address, IReadOnlyDictionary<string, Func<(string Body, string ContentType)>> Routes)> endpoints)
     {
-        _routes = routes;
-        foreach (var address in addresses.Distinct()) _listener.Prefixes.Add(Prefix(address));
+        foreach (var (address, routes) in endpoints)
+        {
+            var prefix = Prefix(address);
+            if (!_listener.Prefixes.Contains(prefix)) _listener.Prefixes.Add(prefix);
+            if (!_routesByPort.TryGetValue(address.Port, out var served)) _routesByPort[address.Port] = served = new(StringComparer.Ordinal);
+            foreach (var (path, route) in routes) served[path] = route;
+        }
     }
 
     /// <summary>The URLs served (for the log).</summary>
@@ -49,9 +55,10 @@ internal sealed class ProbeServer : IDisposable
         var response = context.Response;
         try
         {
+            var routes = _routesByPort.GetValueOrDefault(context.Request.LocalEndPoint?.Port ?? 0) ?? [];
             var (status, body, type) = context.Request.HttpMethod is not ("GET" or "HEAD") ? (405, "method not allowed\n", "text/plain")
-                : _routes.TryGetValue(context.Request.Url?.AbsolutePath ?? "/", out var route) ? Answer(route)
-                : (404, "not found: /healthz, /readyz and /metrics are served\n", "text/plain");
+                : routes.TryGetValue(context.Request.Url?.AbsolutePath ?? "/", out var route) ? Answer(route)
+                : (404, $"not found: {string.Join(", ", routes.Keys.Order(StringComparer.Ordinal))} {(routes.Count == 1 ? "is" : "are")} served here\n", "text/plain");
             var bytes = Encoding.UTF8.GetBytes(body);
             response.StatusCode = status;
             response.ContentType = type;

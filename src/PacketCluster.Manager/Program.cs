@@ -45,13 +45,21 @@ var manager = new ClusterManager(store, session, log, new ManagerOptions
 });
 
 var started = DateTimeOffset.UtcNow;
-using var probes = new ProbeServer([settings.HealthAddress, settings.MetricsAddress], new Dictionary<string, Func<(string, string)>>
-{
-    ["/healthz"] = () => ("ok", "text/plain"),
-    // Ready once running; a follower is ready too (it stands by), which is what a Deployment with leader election wants.
-    ["/readyz"] = () => (manager.IsLeading ? "ok: leading" : "ok: standing by", "text/plain"),
-    ["/metrics"] = () => (ManagerMetrics.Render(manager, started), "text/plain; version=0.0.4"),
-});
+// The probes answer the kubelet on the pod address and say nothing but "ok"; /metrics (cluster names, counts, memory)
+// is served on 127.0.0.1 unless --metrics-addr says otherwise, as Cluster API managers did behind kube-rbac-proxy.
+using var probes = new ProbeServer(
+[
+    (settings.HealthAddress, new Dictionary<string, Func<(string, string)>>
+    {
+        ["/healthz"] = () => ("ok", "text/plain"),
+        // Ready once running; a follower is ready too (it stands by), which is what a Deployment with leader election wants.
+        ["/readyz"] = () => (manager.IsLeading ? "ok: leading" : "ok: standing by", "text/plain"),
+    }),
+    (settings.MetricsAddress, new Dictionary<string, Func<(string, string)>>
+    {
+        ["/metrics"] = () => (ManagerMetrics.Render(manager, started), "text/plain; version=0.0.4"),
+    }),
+]);
 try
 {
     probes.Start();
@@ -61,7 +69,7 @@ catch (System.Net.HttpListenerException e)
     Console.Error.WriteLine($"packetcluster-manager: cannot serve /healthz, /readyz and /metrics on {string.Join(", ", probes.Urls)}: {e.Message}. Pick free ports with --health-addr= and --metrics-addr=.");
     return 1;
 }
-foreach (var served in probes.Urls) log.Verbose($"packetcluster-manager: serving /healthz, /readyz and /metrics on {served}");
+log.Verbose($"packetcluster-manager: serving /healthz and /readyz on {settings.HealthAddress}, /metrics on {settings.MetricsAddress}");
 
 // SIGTERM (the kubelet stopping the pod) and Ctrl+C stop the loop gracefully.
 using var stopping = new CancellationTokenSource();

@@ -8,7 +8,10 @@ public abstract class PacketApiCmdlet : PacketCmdlet
 {
     private protected PacketSession RequireSession()
     {
-        var session = PacketSessions.TryGet();
+        PacketSession? session = null;
+        // The implicit (environment) connection fails with the same error ids as Connect-PacketApi (PacketApiOptionsInvalid).
+        try { session = PacketSessions.TryGet(); }
+        catch (Engine.PacketClusterException e) { ThrowTerminatingError(ToErrorRecord(e)); }
         if (session is null)
             ThrowTerminatingError(new ErrorRecord(
                 new PSInvalidOperationException("Not connected to the Packet API. Run Connect-PacketApi (or Start-PacketSimulator | Connect-PacketApi), or set PACKET_API_KEY and PACKET_PROJECT_ID."),

@@ -24,6 +24,7 @@ internal static class PacketSessions
         var key = Credentials.ApiKeyFromEnvironment();
         if (key is null) return null;
         var options = PacketApiOptions.FromEnvironment();
+        options.Validate();
         session = new PacketSession(options, Credentials.ApiKeySourceFromEnvironment());
         return ByRunspace.GetOrAdd(CurrentRunspace, session);
     }

@@ -40,10 +40,12 @@ public static class ClusterConfigReader
                 $"Cannot find {string.Join(" and ", missing.Select(m => $"'{m}'"))}. A cluster definition needs {ClusterConfigFiles.Cluster} and {ClusterConfigFiles.Machines}; New-PacketClusterConfig writes them.",
                 missing[0]);
         return Parse(
-            new NamedText(files.ClusterFile, File.ReadAllText(files.ClusterFile)),
-            new NamedText(files.MachinesFile, File.ReadAllText(files.MachinesFile)),
-            files.ProviderComponentsFile is { } pc ? new NamedText(pc, File.ReadAllText(pc)) : null,
-            files.AddonsFile is { } ad ? new NamedText(ad, File.ReadAllText(ad)) : null);
+            new NamedText(files.ClusterFile, Read(files.ClusterFile)),
+            new NamedText(files.MachinesFile, Read(files.MachinesFile)),
+            files.ProviderComponentsFile is { } pc ? new NamedText(pc, Read(pc)) : null,
+            files.AddonsFile is { } ad ? new NamedText(ad, Read(ad)) : null);
+
+        static string Read(string path) => InputFile.ReadAllText(path, InputFile.DefinitionLimit, "The cluster definition file");
     }
 
     public static ClusterConfigReadResult Parse(NamedText clusterYaml, NamedText machinesYaml, NamedText? providerComponentsYaml, NamedText? addonsYaml)

@@ -195,6 +195,9 @@ public static partial class ClusterValidation
         }
         if (value.SpotPriceMax is < 0)
             Add("InvalidValue", "providerSpec.value.spotPriceMax", "must not be negative.");
+        for (var i = 0; i < (value.SshKeys?.Count ?? 0); i++)
+            if (Ssh.SshKeyPair.PublicKeyProblem(value.SshKeys![i] ?? "") is { } keyProblem)
+                Add("InvalidSshKey", $"providerSpec.value.sshKeys[{i}]", keyProblem + ".");
 
         // A machine with other problems cannot be matched meaningfully; report those first.
         if (machineConfigCheck is not null && !problems.Any(p => p.Object == obj))

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
-using YamlDotNet.RepresentationModel;
 
 namespace PacketCluster.Engine.Api;
 
@@ -12,64 +11,130 @@ namespace PacketCluster.Engine.Api;
 /// </summary>
 internal static class YamlJsonBridge
 {
-    /// <summary>Parses every document of a YAML (or JSON) stream. Empty documents are skipped.</summary>
+    /// <summary>Deeper nesting than any cluster definition or Kubernetes object needs; the walk below recurses once per level.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>
+    /// Parses every document of a YAML (or JSON) stream. Empty documents are skipped. Aliases are refused
+    /// (<c>YamlAliasesNotAllowed</c>): an alias-expansion bomb of a few hundred bytes grows to gigabytes as JSON, and
+    /// nothing we read needs them. Every failure — the parser's own included — is <c>InvalidYaml</c> with the file,
+    /// line and column.
+    /// </summary>
     public static IReadOnlyList<SourceDocument> Parse(string text, string sourceName)
     {
-        var stream = new YamlStream();
+        var reader = new EventReader(new Parser(new StringReader(text)), sourceName);
+        var documents = new List<SourceDocument>();
         try
         {
-            stream.Load(new StringReader(text));
+            reader.Expect<StreamStart>();
+            for (var index = 0; !reader.TryConsume<StreamEnd>(); index++)
+            {
+                reader.Expect<DocumentStart>();
+                var line = reader.Line;
+                var empty = reader.Peek is Scalar { Value: "" or "~", Style: ScalarStyle.Plain, Tag.IsEmpty: true };
+                var root = reader.ReadNode(depth: 0);
+                reader.Expect<DocumentEnd>();
+                if (!empty) documents.Add(new SourceDocument(sourceName, index, line, root));
+            }
         }
         catch (YamlException ex)
         {
-            throw new PacketClusterException(
-                "InvalidYaml", ErrorKind.InvalidData,
-                $"{sourceName}: line {ex.Start.Line}, column {ex.Start.Column}: {InnermostMessage(ex)}. Fix the YAML syntax and try again.",
-                sourceName, ex);
+            throw InvalidYaml(sourceName, (int)ex.Start.Line, (int)ex.Start.Column, InnermostMessage(ex), ex);
         }
-
-        var documents = new List<SourceDocument>();
-        for (var i = 0; i < stream.Documents.Count; i++)
+        catch (InvalidOperationException ex)
         {
-            var root = stream.Documents[i].RootNode;
-            if (root is YamlScalarNode { Value: null or "" } || root is YamlScalarNode s && s.Tag.IsEmpty && s.Value == "~")
-                continue;
-            documents.Add(new SourceDocument(sourceName, i, (int)root.Start.Line, ToJson(root)));
+            // YamlDotNet's parser throws this for some unclosed flow collections; where it stopped is the best position there is.
+            throw InvalidYaml(sourceName, reader.Line, reader.Column, "the YAML ends inside an unclosed [ ] or { } collection, or a collection is not closed where it should be", ex);
         }
         return documents;
     }
 
+    private static PacketClusterException InvalidYaml(string source, int line, int column, string message, Exception? inner = null) =>
+        new("InvalidYaml", ErrorKind.InvalidData, $"{source}: line {line}, column {column}: {message}. Fix the YAML syntax and try again.", source, inner);
+
     private static string InnermostMessage(Exception ex)
     {
-        while (ex.InnerException is not null) ex = ex.InnerException;
-        return ex.Message.TrimEnd('.');
+        var message = ex is YamlException yaml ? Bootstrap.YamlErrors.Describe(yaml) : ex.Message;
+        while (ex.InnerException is not null) { ex = ex.InnerException; message = ex.Message; }
+        return message.TrimEnd('.');
     }
 
-    private static JsonNode? ToJson(YamlNode node) => node switch
+    /// <summary>Walks parser events into JSON, remembering the last position for messages.</summary>
+    private sealed class EventReader(IParser parser, string source)
     {
-        YamlMappingNode map => ToJsonObject(map),
-        YamlSequenceNode seq => new JsonArray(seq.Children.Select(ToJson).ToArray()),
-        YamlScalarNode scalar => ToJsonScalar(scalar),
-        _ => throw new PacketClusterException("InvalidYaml", ErrorKind.InvalidData, $"line {node.Start.Line}: YAML aliases and anchors of this kind are not supported."),
-    };
+        private Mark _mark = Mark.Empty;
 
-    private static JsonObject ToJsonObject(YamlMappingNode map)
-    {
-        var obj = new JsonObject();
-        foreach (var (key, value) in map.Children)
+        public int Line => (int)(parser.Current?.Start ?? _mark).Line;
+        public int Column => (int)(parser.Current?.Start ?? _mark).Column;
+        public ParsingEvent? Peek => Current();
+
+        private ParsingEvent? Current()
         {
-            var name = (key as YamlScalarNode)?.Value
-                ?? throw new PacketClusterException("InvalidYaml", ErrorKind.InvalidData, $"line {key.Start.Line}: mapping keys must be plain strings.");
-            if (obj.ContainsKey(name))
-                throw new PacketClusterException("InvalidYaml", ErrorKind.InvalidData, $"line {key.Start.Line}: duplicate key '{name}'.");
-            obj[name] = ToJson(value);
+            if (parser.Current is null) parser.MoveNext();
+            if (parser.Current is { } current) _mark = current.Start;
+            return parser.Current;
         }
-        return obj;
+
+        private ParsingEvent Next()
+        {
+            var current = Current() ?? throw InvalidYaml(source, (int)_mark.Line, (int)_mark.Column, "unexpected end of the YAML");
+            parser.MoveNext();
+            return current;
+        }
+
+        public void Expect<T>() where T : ParsingEvent
+        {
+            var next = Next();
+            if (next is not T) throw InvalidYaml(source, (int)next.Start.Line, (int)next.Start.Column, $"expected {typeof(T).Name}, found {next.GetType().Name}");
+        }
+
+        public bool TryConsume<T>() where T : ParsingEvent
+        {
+            if (Current() is not T) return false;
+            parser.MoveNext();
+            return true;
+        }
+
+        public JsonNode? ReadNode(int depth)
+        {
+            var next = Next();
+            if (depth > MaxDepth)
+                throw InvalidYaml(source, (int)next.Start.Line, (int)next.Start.Column, $"nested more than {MaxDepth} levels deep");
+            switch (next)
+            {
+                case AnchorAlias alias:
+                    throw new PacketClusterException("YamlAliasesNotAllowed", ErrorKind.InvalidData,
+                        $"{source}: line {alias.Start.Line}, column {alias.Start.Column}: YAML aliases (*{alias.Value}) are not accepted: each one copies its anchor, and a few nested ones grow a small file to gigabytes. Write the values out in full.",
+                        source);
+                case Scalar scalar:
+                    return ToJsonScalar(scalar);
+                case SequenceStart:
+                    var array = new JsonArray();
+                    while (!TryConsume<SequenceEnd>()) array.Add(ReadNode(depth + 1));
+                    return array;
+                case MappingStart:
+                    var obj = new JsonObject();
+                    while (!TryConsume<MappingEnd>())
+                    {
+                        var keyEvent = Current();
+                        if (keyEvent is not Scalar key)
+                            throw InvalidYaml(source, Line, Column, "mapping keys must be plain strings");
+                        parser.MoveNext();
+                        var name = key.Value;
+                        if (obj.ContainsKey(name))
+                            throw InvalidYaml(source, (int)key.Start.Line, (int)key.Start.Column, $"duplicate key '{name}'");
+                        obj[name] = ReadNode(depth + 1);
+                    }
+                    return obj;
+                default:
+                    throw InvalidYaml(source, (int)next.Start.Line, (int)next.Start.Column, $"unexpected {next.GetType().Name}");
+            }
+        }
     }
 
     // YAML 1.2 core schema for plain scalars; quoted scalars are always strings. Numbers keep their
     // literal text (JsonNode.Parse) so a version such as 1.20 is not read back as 1.2.
-    private static JsonNode? ToJsonScalar(YamlScalarNode scalar)
+    private static JsonNode? ToJsonScalar(Scalar scalar)
     {
         var value = scalar.Value ?? string.Empty;
         if (scalar.Style is ScalarStyle.Plain && scalar.Tag.IsEmpty)

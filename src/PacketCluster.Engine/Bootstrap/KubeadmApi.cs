@@ -14,6 +14,9 @@ internal sealed record KubeadmApi(string Version)
     /// <summary>From v1beta3 (1.22+) kubeadm wants the CRI socket as a URL; earlier versions take a path.</summary>
     public bool SocketAsUrl => this == V1Beta3 || this == V1Beta4;
 
+    /// <summary>v1beta4 moved JoinConfiguration's discovery.timeout to timeouts.discovery.</summary>
+    public bool TimeoutsSection => this == V1Beta4;
+
     /// <summary>1.14 → v1beta1; 1.15–1.21 → v1beta2; 1.22–1.30 → v1beta3; 1.31+ → v1beta4.</summary>
     public static KubeadmApi ForKubernetes(string version)
     {

@@ -75,11 +75,18 @@ internal static class KubeadmConfig
         return documents;
     }
 
+    /// <summary>
+    /// How long kubeadm join keeps looking for the control plane. Its 5-minute default is shorter than a Packet control
+    /// plane can take (3–10 minutes of provisioning, then kubeadm init), and every machine is created at once (PRODUCT.md
+    /// §4), so a worker often boots first: without this it gave up before the API server ever answered.
+    /// </summary>
+    public static readonly TimeSpan JoinDiscoveryTimeout = TimeSpan.FromMinutes(30);
+
     private static YamlMappingNode Join(UserdataRequest r, KubeadmApi api, YamlMappingNode registration)
     {
         var join = Header(api.Version, "JoinConfiguration");
         // The CA is pinned: the seed's --discovery-token-unsafe-skip-ca-verification let anyone on the path be the API server.
-        join.Add("discovery", new YamlMappingNode
+        var discovery = new YamlMappingNode
         {
             {
                 "bootstrapToken", new YamlMappingNode
@@ -89,7 +96,11 @@ internal static class KubeadmConfig
                     { "caCertHashes", StrSeq([r.CaCertHash!]) },
                 }
             },
-        });
+        };
+        var timeout = Str(GoDuration(JoinDiscoveryTimeout));
+        if (!api.TimeoutsSection) discovery.Add("timeout", timeout);
+        join.Add("discovery", discovery);
+        if (api.TimeoutsSection) join.Add("timeouts", new YamlMappingNode { { "discovery", timeout } });
         join.Add("nodeRegistration", registration);
         if (r.Role == MachineRole.JoiningControlPlane)
         {
@@ -141,7 +152,9 @@ internal static class KubeadmConfig
         { "kind", Str(kind) },
     };
 
-    /// <summary>A Go time.Duration string, the format of kubeadm's ttl: "2h0m0s".</summary>
+    /// <summary>A Go time.Duration string as Go prints it, the format of kubeadm's ttl: "2h0m0s", "30m0s", "45s".</summary>
     internal static string GoDuration(TimeSpan span) =>
-        $"{(int)span.TotalHours}h{span.Minutes}m{span.Seconds}s";
+        span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes}m{span.Seconds}s"
+        : span.TotalMinutes >= 1 ? $"{span.Minutes}m{span.Seconds}s"
+        : $"{span.Seconds}s";
 }

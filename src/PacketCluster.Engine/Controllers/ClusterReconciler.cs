@@ -45,17 +45,35 @@ public sealed class ClusterReconciler
     {
         private ClusterReconcileContext Context => scope.Context;
         private IStateStore Store => scope.Context.Store;
-        private string ClusterTag => DeviceTags.ClusterId(scope.Name);
+        private ClusterIdentity Identity => ClusterIdentity.Of(scope.Cluster);
 
         // ---------------------------------------------------------------- create
 
+        /// <summary>
+        /// The finalizer and the cluster's identity, in one write before anything is reserved: nothing is made for a
+        /// cluster that could vanish without releasing it, or that another cluster of the same name could take for its own.
+        /// </summary>
         public async Task<ReconcileResult> EnsureFinalizer(CancellationToken ct)
         {
             var finalizers = scope.Cluster.Metadata.Finalizers ??= new List<string>();
-            if (finalizers.Contains(Finalizers.Cluster)) return ReconcileResult.Done;
-            // Finalizer first: nothing is reserved for a cluster that could vanish without releasing it.
-            finalizers.Add(Finalizers.Cluster);
-            await scope.UpdateAsync(ct).ConfigureAwait(false);
+            var changed = false;
+            if (!finalizers.Contains(Finalizers.Cluster))
+            {
+                finalizers.Add(Finalizers.Cluster);
+                changed = true;
+            }
+            if (Identity.Uid is null)
+            {
+                // Recorded by an older version, or applied with kubectl: the CA Secret may still know it (a Cluster object
+                // recreated from files), else this is the moment the cluster gets one.
+                var caSecret = await Store.GetSecretAsync(scope.Namespace, ClusterSecrets.ClusterCa(scope.Name), ct).ConfigureAwait(false);
+                var uid = caSecret?.Metadata?.Annotations is { } annotations && annotations.TryGetValue(ClusterIdentity.UidAnnotation, out var kept) && kept is { Length: > 0 }
+                    ? kept : ClusterIdentity.NewUid();
+                (scope.Cluster.Metadata.Annotations ??= new Dictionary<string, string>())[ClusterIdentity.UidAnnotation] = uid;
+                Context.Log.Verbose($"Cluster {scope.Namespace}/{scope.Name}: identity {uid} recorded.");
+                changed = true;
+            }
+            if (changed) await scope.UpdateAsync(ct).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
 
@@ -106,6 +124,7 @@ public sealed class ClusterReconciler
         {
             // Recorded already: no API call in steady state.
             if (scope.Status.ApiEndpoints is [{ Host: { Length: > 0 } }, ..]) return Ready();
+            if (Identity.Uid is null) return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForCluster);
 
             var reservation = await FindReservationAsync(ct).ConfigureAwait(false);
             if (reservation is null)
@@ -125,7 +144,7 @@ public sealed class ClusterReconciler
                         Quantity = 1,
                         Metro = location.Value.Metro,
                         Facility = location.Value.Metro is null ? location.Value.Facility : null,
-                        Tags = [ClusterTag],
+                        Tags = Identity.Tags().ToList(),
                         Details = $"Control-plane endpoint of cluster {scope.Name}",
                     }, ct).ConfigureAwait(false);
                 }
@@ -178,10 +197,22 @@ public sealed class ClusterReconciler
             return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForMachinesGone);
         }
 
+        /// <summary>
+        /// Releases the reservations tagged with this cluster's identity, and one tagged with the name only when it is the
+        /// endpoint this cluster recorded (an older version's); any other reservation of the same name is left alone.
+        /// </summary>
         public async Task<ReconcileResult> ReleaseEndpoint(CancellationToken ct)
         {
+            var identity = Identity;
+            var recorded = scope.Status.ApiEndpoints?.FirstOrDefault()?.Host;
             var reservations = (await Context.Packet.ListIpReservationsAsync(Context.ProjectId, null, ct).ConfigureAwait(false))
-                .Where(r => r.Tags.Contains(ClusterTag, StringComparer.Ordinal)).ToList();
+                .Where(r => r.Tags.Contains(DeviceTags.ClusterId(scope.Name), StringComparer.Ordinal))
+                .Where(r => identity.OwnershipOf(r.Tags) switch
+                {
+                    ResourceOwnership.Ours => true,
+                    ResourceOwnership.Untagged => recorded is not null && string.Equals(r.Address, recorded, StringComparison.Ordinal),
+                    _ => false,
+                }).ToList();
             foreach (var reservation in reservations)
             {
                 foreach (var assignment in reservation.Assignments.Where(a => a.Id is not null))
@@ -214,8 +245,10 @@ public sealed class ClusterReconciler
 
         private async Task<IpReservation?> FindReservationAsync(CancellationToken ct)
         {
+            // Ours only: a reservation of another cluster of the same name (or one tagged by name alone) is never shared.
+            var identity = Identity;
             var reservations = await Context.Packet.ListIpReservationsAsync(Context.ProjectId, ["public_ipv4"], ct).ConfigureAwait(false);
-            return reservations.Where(r => r.Tags.Contains(ClusterTag, StringComparer.Ordinal)).OrderBy(r => r.CreatedAt).FirstOrDefault();
+            return reservations.Where(r => identity.OwnershipOf(r.Tags) == ResourceOwnership.Ours).OrderBy(r => r.CreatedAt).FirstOrDefault();
         }
 
         private Task<IReadOnlyList<Machine>> MachinesAsync(CancellationToken ct) =>

@@ -28,8 +28,14 @@ public static class ClusterSecrets
     public static IReadOnlyList<string> PkiSecretNames(string cluster) =>
         [ClusterCa(cluster), EtcdCa(cluster), FrontProxyCa(cluster), ServiceAccount(cluster)];
 
-    public static V1Secret CaSecret(string name, ResourceObject owner, CertificateAuthority ca) =>
-        Secret(name, owner, TlsSecretType, new() { [CertificateKey] = ca.CertificatePem, [PrivateKeyKey] = ca.PrivateKeyPem });
+    /// <summary>A CA Secret; it also records the Cluster's identity, so a Cluster object recreated from files keeps it (<see cref="ClusterIdentity"/>).</summary>
+    public static V1Secret CaSecret(string name, ResourceObject owner, CertificateAuthority ca)
+    {
+        var secret = Secret(name, owner, TlsSecretType, new() { [CertificateKey] = ca.CertificatePem, [PrivateKeyKey] = ca.PrivateKeyPem });
+        if (owner is Cluster cluster && ClusterIdentity.Of(cluster).Uid is { } uid)
+            secret.Metadata.Annotations = new Dictionary<string, string> { [ClusterIdentity.UidAnnotation] = uid };
+        return secret;
+    }
 
     public static V1Secret ServiceAccountSecret(string name, ResourceObject owner, ServiceAccountKeyPair pair) =>
         Secret(name, owner, OpaqueSecretType, new() { [PrivateKeyKey] = pair.PrivateKeyPem, [PublicKeyKey] = pair.PublicKeyPem });

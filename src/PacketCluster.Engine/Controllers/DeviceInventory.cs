@@ -11,6 +11,9 @@ namespace PacketCluster.Engine.Controllers;
 /// per cluster, so a failing API is not hammered by every Machine at once. While a cluster's devices only provision,
 /// the list is reused until the first of them is forecast to be active (<see cref="ProvisioningForecast"/>).
 /// Thread-safe; one list in flight per cluster.
+/// The list asks for the seed's name tag (so devices an older version made are still found by their machine-uid tag)
+/// and keeps only what the cluster's identity allows: devices tagged with another cluster's uid — another cluster of
+/// the same name — are never seen, so never adopted, changed or deleted.
 /// </summary>
 public sealed class DeviceInventory
 {
@@ -51,11 +54,16 @@ public sealed class DeviceInventory
     public int ListCalls => _listCalls;
     private int _listCalls;
 
-    /// <summary>The cluster's devices, from a list no older than <see cref="MaxAge"/>.</summary>
+    /// <summary>
+    /// The cluster's devices, from a list no older than <see cref="MaxAge"/>: those tagged with its uid, and those with
+    /// the name tag only (an older version's; matched only by their machine-uid tag or id). Without a recorded uid,
+    /// only the latter.
+    /// </summary>
     /// <exception cref="DeviceInventoryUnavailableException">The API failed recently and the backoff has not elapsed.</exception>
-    public async Task<IReadOnlyList<Device>> DevicesAsync(string clusterName, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Device>> DevicesAsync(ClusterIdentity cluster, CancellationToken cancellationToken)
     {
-        var entry = _clusters.GetOrAdd(clusterName, _ => new Entry());
+        var clusterName = cluster.Name;
+        var entry = _clusters.GetOrAdd(Key(cluster), _ => new Entry());
         await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -68,7 +76,8 @@ public sealed class DeviceInventory
             try
             {
                 Interlocked.Increment(ref _listCalls);
-                var listed = await _client.FindDevicesByTagAsync(_projectId, DeviceTags.ClusterId(clusterName), cancellationToken).ConfigureAwait(false);
+                var listed = (await _client.FindDevicesByTagAsync(_projectId, DeviceTags.ClusterId(clusterName), cancellationToken).ConfigureAwait(false))
+                    .Where(d => cluster.OwnershipOf(d.Tags) != ResourceOwnership.Foreign).ToList();
                 lock (entry)
                 {
                     // A create, delete or assignment recorded while the list was in flight may be missing from it: overlay
@@ -102,16 +111,16 @@ public sealed class DeviceInventory
     }
 
     /// <summary>The device tagged with the machine's uid, if any. Several (only possible for devices made by the seed's bug) → the oldest.</summary>
-    public async Task<Device?> FindByMachineUidAsync(string clusterName, string machineUid, CancellationToken cancellationToken)
+    public async Task<Device?> FindByMachineUidAsync(ClusterIdentity cluster, string machineUid, CancellationToken cancellationToken)
     {
         var tag = DeviceTags.MachineUid(machineUid);
-        var devices = await DevicesAsync(clusterName, cancellationToken).ConfigureAwait(false);
+        var devices = await DevicesAsync(cluster, cancellationToken).ConfigureAwait(false);
         return devices.Where(d => d.Tags.Contains(tag, StringComparer.Ordinal)).OrderBy(d => d.CreatedAt).FirstOrDefault();
     }
 
-    public async Task<Device?> FindByIdAsync(string clusterName, string deviceId, CancellationToken cancellationToken)
+    public async Task<Device?> FindByIdAsync(ClusterIdentity cluster, string deviceId, CancellationToken cancellationToken)
     {
-        var devices = await DevicesAsync(clusterName, cancellationToken).ConfigureAwait(false);
+        var devices = await DevicesAsync(cluster, cancellationToken).ConfigureAwait(false);
         return devices.FirstOrDefault(d => string.Equals(d.Id, deviceId, StringComparison.Ordinal));
     }
 
@@ -119,10 +128,10 @@ public sealed class DeviceInventory
     /// Puts what a create, delete or assignment answered into the cached list (replacing the device by id), so the
     /// next Machine's lookup sees our own write without listing again. Without a cached list this does nothing.
     /// </summary>
-    public void Record(string clusterName, Device device)
+    public void Record(ClusterIdentity cluster, Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var entry = _clusters.GetOrAdd(clusterName, _ => new Entry());
+        var entry = _clusters.GetOrAdd(Key(cluster), _ => new Entry());
         lock (entry)
         {
             entry.Sequence++;
@@ -148,9 +157,9 @@ public sealed class DeviceInventory
     }
 
     /// <summary>Forget the cluster's list: the next lookup lists again (after a write whose outcome is unknown, e.g. a dropped response).</summary>
-    public void Invalidate(string clusterName)
+    public void Invalidate(ClusterIdentity cluster)
     {
-        if (!_clusters.TryGetValue(clusterName, out var entry)) return;
+        if (!_clusters.TryGetValue(Key(cluster), out var entry)) return;
         lock (entry)
         {
             entry.Sequence++;
@@ -158,6 +167,9 @@ public sealed class DeviceInventory
             entry.Devices = null;
         }
     }
+
+    // Two clusters of one name (two namespaces of one manager) keep two lists.
+    private static string Key(ClusterIdentity cluster) => cluster.Name + "\n" + cluster.Uid;
 
     internal static TimeSpan Backoff(int failures)
     {

@@ -30,6 +30,12 @@ public sealed class MachineReconciler
     /// <summary>On the first control plane: the machines whose tokens its InitConfiguration carries (comma-separated).</summary>
     public const string InitTokensAnnotation = "packetcluster.io/init-token-machines";
 
+    /// <summary>
+    /// How long kubeadm init may take on an active device before the first control plane's Machine says its API server
+    /// is overdue: a few minutes on real hardware (image pulls), well under New-PacketCluster's 30-minute timeout.
+    /// </summary>
+    public static TimeSpan ApiServerPatience { get; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Long enough for a slow provisioning (Packet: minutes), short enough not to linger: kubeadm's default is 24 h.</summary>
     private static readonly TimeSpan LateTokenLifetime = TimeSpan.FromHours(2);
 
@@ -105,7 +111,7 @@ public sealed class MachineReconciler
             if (!string.IsNullOrEmpty(scope.Status.ErrorReason)) return ReconcileResult.Done;
             if (scope.ClusterName is not { } clusterName || scope.MachineUid is not { } uid) return ReconcileResult.Done;
 
-            scope.Device = await FindDeviceAsync(clusterName, uid, ct).ConfigureAwait(false);
+            scope.Device = await FindDeviceAsync(uid, ct).ConfigureAwait(false);
             if (scope.Device is not null)
             {
                 await RecordDeviceIdAsync(scope.Device.Id!, ct).ConfigureAwait(false);
@@ -134,6 +140,12 @@ public sealed class MachineReconciler
                 scope.SetCondition(Conditions.BootstrapReady, false, "WaitingForCluster", $"Cluster '{clusterName}' does not exist yet.");
                 return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForCluster);
             }
+            if (scope.Identity.Uid is null)
+            {
+                // A device without the cluster's identity could later be taken for another cluster's of the same name.
+                scope.SetCondition(Conditions.BootstrapReady, false, "WaitingForCluster", $"Cluster '{clusterName}' has no identity ({ClusterIdentity.UidAnnotation}) yet.");
+                return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForCluster);
+            }
             var (request, waiting) = await BuildCreateRequestAsync(scope.Cluster, uid, ct).ConfigureAwait(false);
             if (request is null)
             {
@@ -147,7 +159,7 @@ public sealed class MachineReconciler
             try
             {
                 created = await Context.Packet.CreateDeviceAsync(ProjectId(), request, ct).ConfigureAwait(false);
-                Inventory.Record(clusterName, created);
+                Inventory.Record(scope.Identity, created);
             }
             catch (PacketApiValidationException e)
             {
@@ -164,7 +176,7 @@ public sealed class MachineReconciler
             catch
             {
                 // Maybe created (a dropped response): the next lookup must list again, not trust the cache.
-                Inventory.Invalidate(clusterName);
+                Inventory.Invalidate(scope.Identity);
                 throw;
             }
             Context.Log.Verbose($"{Target}: created device {created.Id} ({request.Plan}, {request.Metro ?? request.Facility}).");
@@ -224,18 +236,18 @@ public sealed class MachineReconciler
             {
                 var assignment = await Context.Packet.AssignIpAsync(device.Id!, endpoint, ct).ConfigureAwait(false);
                 // The next look at the device must show it, so an assignment is never tried twice on stale data.
-                Inventory.Record(scope.ClusterName!, device with { IpAddresses = device.IpAddresses.Append(assignment).ToArray() });
+                Inventory.Record(scope.Identity, device with { IpAddresses = device.IpAddresses.Append(assignment).ToArray() });
             }
             catch (PacketApiValidationException e)
             {
                 // 422, e.g. "already assigned" after a lost answer: look again at a fresh list rather than fail the Machine.
-                Inventory.Invalidate(scope.ClusterName!);
+                Inventory.Invalidate(scope.Identity);
                 scope.SetCondition(Conditions.EndpointAssigned, false, "AssignmentRefused", string.Join("; ", e.ApiErrors));
                 return ReconcileResult.RequeueAfter(RequeueIntervals.ApiError);
             }
             catch
             {
-                Inventory.Invalidate(scope.ClusterName!);
+                Inventory.Invalidate(scope.Identity);
                 throw;
             }
             Context.Log.Verbose($"{Target}: elastic IP {endpoint} assigned to device {device.Id}.");
@@ -258,7 +270,14 @@ public sealed class MachineReconciler
             }
             catch (Workload.WorkloadClusterUnavailableException e)
             {
-                scope.SetCondition(Conditions.NodeReady, false, "WaitingForApiServer", e.Message);
+                var previous = scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.NodeReady)?.Reason;
+                if (await ApiServerOverdueAsync(ct).ConfigureAwait(false) is { } overdue)
+                {
+                    // Said on the Machine (Get-PacketMachine's Waiting column) long before New-PacketCluster's timeout.
+                    if (previous != ApiServerNotAnswering) Context.Log.Warning($"{Target}: {overdue}");
+                    scope.SetCondition(Conditions.NodeReady, false, ApiServerNotAnswering, $"{overdue} ({e.Message})");
+                }
+                else scope.SetCondition(Conditions.NodeReady, false, "WaitingForApiServer", e.Message);
                 return ReconcileResult.RequeueAfter(e.RetryAfter > RequeueIntervals.WaitForNode ? e.RetryAfter : RequeueIntervals.WaitForNode);
             }
             var node = nodes.FirstOrDefault(n => string.Equals(n.ProviderId, scope.Machine.Spec.ProviderID, StringComparison.Ordinal));
@@ -335,10 +354,10 @@ public sealed class MachineReconciler
 
         public async Task<ReconcileResult> EnsureDeviceGone(CancellationToken ct)
         {
-            if (scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            if (scope.ClusterName is null) return ReconcileResult.Done;
             var device = scope.MachineUid is { } uid
-                ? await FindDeviceAsync(clusterName, uid, ct).ConfigureAwait(false)
-                : RecordedDeviceId() is { } id ? await Inventory.FindByIdAsync(clusterName, id, ct).ConfigureAwait(false) : null;
+                ? await FindDeviceAsync(uid, ct).ConfigureAwait(false)
+                : RecordedDeviceId() is { } id ? await Inventory.FindByIdAsync(scope.Identity, id, ct).ConfigureAwait(false) : null;
             if (device is null)
             {
                 scope.SetCondition(Conditions.DeviceReady, false, "DeviceDeleted");
@@ -359,16 +378,16 @@ public sealed class MachineReconciler
                 await Context.Packet.DeleteDeviceAsync(device.Id!, cancellationToken: ct).ConfigureAwait(false);
                 Context.Log.Verbose($"{Target}: deleting device {device.Id}.");
                 // Not deleted twice on a stale list; the next list (after the interval) shows it going or gone.
-                Inventory.Record(clusterName, device with { State = "deprovisioning" });
+                Inventory.Record(scope.Identity, device with { State = "deprovisioning" });
             }
             catch (PacketApiException e) when (e is PacketApiNotFoundException or PacketApiForbiddenException)
             {
                 // Already gone: 404, or 403 for a device moved out of the project (the seed's delete got stuck here).
-                Inventory.Invalidate(clusterName);
+                Inventory.Invalidate(scope.Identity);
             }
             catch
             {
-                Inventory.Invalidate(clusterName);
+                Inventory.Invalidate(scope.Identity);
                 throw;
             }
             scope.SetCondition(Conditions.DeviceReady, false, "Deleting", $"Device {device.Id} is being deleted.");
@@ -391,10 +410,10 @@ public sealed class MachineReconciler
 
         // ---------------------------------------------------------------- helpers
 
-        private async Task<Device?> FindDeviceAsync(string clusterName, string uid, CancellationToken ct)
+        private async Task<Device?> FindDeviceAsync(string uid, CancellationToken ct)
         {
-            if (RecordedDeviceId() is { } id && await Inventory.FindByIdAsync(clusterName, id, ct).ConfigureAwait(false) is { } byId) return byId;
-            return await Inventory.FindByMachineUidAsync(clusterName, uid, ct).ConfigureAwait(false);
+            if (RecordedDeviceId() is { } id && await Inventory.FindByIdAsync(scope.Identity, id, ct).ConfigureAwait(false) is { } byId) return byId;
+            return await Inventory.FindByMachineUidAsync(scope.Identity, uid, ct).ConfigureAwait(false);
         }
 
         private string? RecordedDeviceId()
@@ -417,6 +436,23 @@ public sealed class MachineReconciler
         }
 
         private string ProjectId() => Context.ProjectId;
+
+        /// <summary>
+        /// On the control plane that runs kubeadm init: why the API server is overdue, once its device has been active for
+        /// <see cref="ApiServerPatience"/> without the endpoint answering (kubeadm init failed or hangs; only the device's
+        /// serial console shows its errors). Null while it is not overdue, and on every other machine.
+        /// </summary>
+        private async Task<string?> ApiServerOverdueAsync(CancellationToken ct)
+        {
+            if (!scope.Machine.IsControlPlane || scope.Device?.Id is not { } deviceId) return null;
+            var activeSince = scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.DeviceReady && c.Status == "True")?.LastTransitionTime;
+            if (activeSince is not { } since || Context.Time.GetUtcNow() - since < ApiServerPatience) return null;
+            if (!await IsFirstControlPlaneAsync(ct).ConfigureAwait(false)) return null;
+            var endpoint = scope.Cluster?.Status?.ApiEndpoints?.FirstOrDefault();
+            return $"The API server at https://{endpoint?.Host}:{endpoint?.Port} has not answered in the {(Context.Time.GetUtcNow() - since).TotalMinutes:0} minutes since "
+                + $"device {deviceId} became active: kubeadm init failed or hangs there. Its serial console says why (Packet: the SOS console, "
+                + $"ssh {deviceId}@sos.<facility>.platformequinix.com; the simulator: GET /_simulator/devices/{deviceId}/console).";
+        }
 
         private async Task<bool> IsFirstControlPlaneAsync(CancellationToken ct)
         {
@@ -457,6 +493,7 @@ public sealed class MachineReconciler
         }
 
         private const string PendingRegistration = "WaitingForApiServer";
+        private const string ApiServerNotAnswering = "ApiServerNotAnswering";
 
         private Task<IReadOnlyList<Machine>> ClusterMachinesAsync(CancellationToken ct) => clusterMachines is not null ? Task.FromResult(clusterMachines) :
             Context.Store.ListAsync<Machine>(scope.Namespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = scope.ClusterName! }, ct);
@@ -567,9 +604,15 @@ public sealed class MachineReconciler
             }
 
             var tags = new List<string>();
-            foreach (var tag in spec.Tags ?? []) if (!string.IsNullOrWhiteSpace(tag) && !tags.Contains(tag)) tags.Add(tag);
+            foreach (var tag in spec.Tags ?? [])
+            {
+                if (string.IsNullOrWhiteSpace(tag) || tags.Contains(tag)) continue;
+                // A spec tag may not claim an identity: it could make the device another cluster's or another machine's.
+                if (DeviceTags.IsReserved(tag)) { Context.Log.Warning($"{Target}: tag '{tag}' is reserved for PacketCluster's own use and was left out."); continue; }
+                tags.Add(tag);
+            }
             tags.Add(DeviceTags.MachineUid(uid));
-            tags.Add(DeviceTags.ClusterId(cluster.Name));
+            tags.AddRange(ClusterIdentity.Of(cluster).Tags());
             tags.Add(DeviceTags.Role(controlPlane));
 
             var sshKeys = (spec.SshKeys ?? []).Where(k => !string.IsNullOrWhiteSpace(k))

@@ -35,6 +35,12 @@ internal sealed class MachineScope
     /// <summary>The cluster the Machine belongs to (its cluster.k8s.io/cluster-name label); the inventory is keyed by it.</summary>
     public string? ClusterName => Machine.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel);
 
+    /// <summary>
+    /// The identity the Machine's devices must carry: its Cluster's. Without the Cluster (or before it has a uid) the
+    /// uid is unknown, and only devices an older version tagged by name alone can be found.
+    /// </summary>
+    public ClusterIdentity Identity => Cluster is not null ? ClusterIdentity.Of(Cluster) : new ClusterIdentity(ClusterName ?? string.Empty, null);
+
     public string? MachineUid => Machine.Metadata.Annotations?.GetValueOrDefault(MachineUidAnnotation);
 
     /// <summary>The device as seen in this pass's inventory; null when there is none (yet, or any more).</summary>

@@ -57,9 +57,18 @@ public sealed record DeviceCreateRequest
     public IReadOnlyList<DeviceIpAddressRequest>? IpAddresses { get; init; }
 
     /// <summary>Every problem the client can see before sending, all at once.</summary>
+    /// <summary>
+    /// Largest userdata sent. The Metal API documents no limit; we chose 64 KiB (four times EC2's 16 KiB; a control
+    /// plane's userdata with every CA and key is about 20 KiB) and the simulator answers 422 above it, as a real
+    /// service with a limit would — refused here first, so a large custom userdata is a clear error, not a lost request.
+    /// </summary>
+    public const int MaxUserdataBytes = 64 * 1024;
+
     internal IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
+        if (Userdata is not null && System.Text.Encoding.UTF8.GetByteCount(Userdata) is var bytes && bytes > MaxUserdataBytes)
+            problems.Add($"the userdata is {bytes / 1024} KiB; at most {MaxUserdataBytes / 1024} KiB is accepted");
         if (string.IsNullOrWhiteSpace(Plan)) problems.Add("a plan is required");
         if (string.IsNullOrWhiteSpace(OperatingSystem)) problems.Add("an operating system is required");
         var hasMetro = !string.IsNullOrWhiteSpace(Metro);

@@ -55,7 +55,7 @@ public sealed record PacketApiOptions
         var url = NonEmpty(Environment.GetEnvironmentVariable("PACKET_API_URL"));
         Uri endpoint = DefaultEndpoint;
         if (url is not null && !Uri.TryCreate(url, UriKind.Absolute, out endpoint!))
-            throw new PacketClusterException("PacketApiUrlInvalid", ErrorKind.InvalidArgument,
+            throw new PacketClusterException("PacketApiOptionsInvalid", ErrorKind.InvalidArgument,
                 $"PACKET_API_URL is not an absolute URL: '{url}'. Set it to e.g. https://api.equinix.com/metal/v1/ or unset it.", url);
 
         return new PacketApiOptions

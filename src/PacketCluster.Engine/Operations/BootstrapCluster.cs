@@ -66,14 +66,14 @@ public static class BootstrapCluster
     public static async Task<bool> PointsElsewhereAsync(string clusterDirectory, string kubeconfigPath, CancellationToken ct) =>
         StateLocation.IsPivoted(clusterDirectory)
         && await File.ReadAllTextAsync(StateLocation.ManagementKubeconfig(clusterDirectory), ct).ConfigureAwait(false)
-            != await File.ReadAllTextAsync(kubeconfigPath, ct).ConfigureAwait(false);
+            != await Api.InputFile.ReadAllTextAsync(kubeconfigPath, Api.InputFile.KubeconfigLimit, "The kubeconfig", ct).ConfigureAwait(false);
 
     /// <summary>Records where the cluster's objects live, before the first of them is written there.</summary>
     public static async Task RecordAsync(string clusterDirectory, string kubeconfigPath, CancellationToken ct)
     {
         if (!Directory.Exists(clusterDirectory)) AtomicFile.CreatePrivateDirectory(clusterDirectory);
         await AtomicFile.WriteAsync(StateLocation.ManagementKubeconfig(clusterDirectory),
-            await File.ReadAllTextAsync(kubeconfigPath, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+            await Api.InputFile.ReadAllTextAsync(kubeconfigPath, Api.InputFile.KubeconfigLimit, "The kubeconfig", ct).ConfigureAwait(false), ct).ConfigureAwait(false);
     }
 
     /// <summary>A name for the Lease holder that says who holds it.</summary>

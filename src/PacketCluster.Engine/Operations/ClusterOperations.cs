@@ -29,6 +29,12 @@ public sealed record CreateClusterRequest
     /// <summary>How far to go when waiting (New-PacketCluster asks for the whole flow). Ignored with Wait.Wait = false.</summary>
     public CreateStage Until { get; init; } = CreateStage.Provisioned;
 
+    /// <summary>
+    /// The private half of an SSH key pair generated for this create (the quick form without -SshPublicKeyPath); written
+    /// to the state folder (0600) under the state lock, only when the definition is recorded for the first time.
+    /// </summary>
+    public string? GeneratedSshPrivateKeyPem { get; init; }
+
     /// <summary>The add-ons manifest (the definition's addons.yaml); null: rendered for the session and location.</summary>
     public string? AddonsYaml { get; init; }
 
@@ -55,7 +61,11 @@ public sealed record CreateClusterRequest
 }
 
 /// <summary>What deleting a cluster removed, and anything it could not.</summary>
-public sealed record DeleteClusterReport(string ClusterName, int DevicesDeleted, int IpReservationsReleased, IReadOnlyList<string> Leftovers);
+public sealed record DeleteClusterReport(string ClusterName, int DevicesDeleted, int IpReservationsReleased, IReadOnlyList<string> Leftovers)
+{
+    /// <summary>Resources with the cluster's name that are not this cluster's (another cluster of the same name, or name-tag-only ones without -IncludeUntagged): never touched.</summary>
+    public IReadOnlyList<string> LeftAlone { get; init; } = [];
+}
 
 /// <summary>
 /// Create, resume and delete a cluster on the embedded FileStore (PRODUCT.md §4). Running Create again after an
@@ -121,15 +131,53 @@ public static class ClusterOperations
         }
     }
 
+    /// <summary>
+    /// What the cluster named in a definition may call its own in the project, from where it is recorded (the state
+    /// folder, or the bootstrap cluster); <see cref="ClusterClaim.New"/> when it is recorded nowhere. Null when it was
+    /// pivoted: it is managed elsewhere and creating it again makes nothing.
+    /// </summary>
+    public static async Task<ClusterClaim?> ClaimAsync(string stateRoot, string name, string ns, string? bootstrapKubeconfig, CancellationToken ct)
+    {
+        var directory = StateLocation.ClusterDirectory(stateRoot, name);
+        if (StateLocation.IsPivoted(directory)) return null;
+        if (FileStore.Exists(directory) && FileStore.HoldsCluster(directory))
+        {
+            await using var store = FileStore.Open(directory);
+            return await ClusterClaim.FromStoreAsync(store, ns, name, ct).ConfigureAwait(false);
+        }
+        if (bootstrapKubeconfig is not null)
+        {
+            using var store = await BootstrapCluster.ConnectAsync(bootstrapKubeconfig, ct).ConfigureAwait(false);
+            return await ClusterClaim.FromStoreAsync(store, ns, name, ct).ConfigureAwait(false);
+        }
+        return ClusterClaim.New(name);
+    }
+
     private static async Task<Cluster> CreateInStoreAsync(CreateClusterRequest request, IStateStore store, string where, string ns, bool reconcile,
         PacketSession session, IEngineLog log, CancellationToken ct)
     {
         var config = request.Config;
         var name = config.Name;
+        // Under the state lock (or the manager's Lease): nothing else records this cluster between the check and the create.
+        using (var checkClient = session.CreateClient(log))
+        {
+            var claim = await ClusterClaim.FromStoreAsync(store, ns, name, ct).ConfigureAwait(false);
+            await claim.EnsureNameFreeAsync(checkClient, session.RequireProjectId(), ct).ConfigureAwait(false);
+        }
         if (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false) is null)
         {
+            if (request.GeneratedSshPrivateKeyPem is { } privateKey)
+            {
+                // Before the definition, in the same hold: the key on disk is the one the recorded machines carry.
+                var keyPath = await SaveGeneratedSshKeyAsync(StateLocation.ClusterDirectory(request.StateRoot, name), privateKey, log, ct).ConfigureAwait(false);
+                log.Verbose($"The machines accept the generated SSH key {keyPath}.");
+            }
             log.Report(new EngineProgress(Activity, "Store", $"recording the definition in {where}"));
             await StoreDefinitionAsync(store, config, ns, ct).ConfigureAwait(false);
+        }
+        else if (request.GeneratedSshPrivateKeyPem is not null)
+        {
+            log.Verbose($"Cluster '{name}' is recorded already: its machines keep the SSH key generated when it was first created.");
         }
         else
         {
@@ -238,14 +286,18 @@ public static class ClusterOperations
             expected == 0 ? null : Math.Min(100, ready * 100 / expected));
     }
 
-    /// <summary>Keeps a generated SSH private key in the cluster's state folder (0600); an existing one is kept on resume.</summary>
-    public static async Task<string> SaveGeneratedSshKeyAsync(string stateRoot, string clusterName, string privateKeyPem, CancellationToken ct)
+    /// <summary>
+    /// Keeps a generated SSH private key in the cluster's state folder (0600). Called only while the caller holds the
+    /// cluster (the state lock or the manager's Lease) and is about to record its definition for the first time, so no
+    /// device can carry another key from this folder yet: a file already there is one an interrupted run left before
+    /// recording anything, and the atomic write (temp + rename) replaces it. A recorded cluster's key is never written.
+    /// </summary>
+    internal static async Task<string> SaveGeneratedSshKeyAsync(string directory, string privateKeyPem, IEngineLog log, CancellationToken ct)
     {
-        var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
         if (!Directory.Exists(directory)) AtomicFile.CreatePrivateDirectory(directory);
         var path = Path.Combine(directory, ClusterConfigGenerator.SshKeyFileName);
-        // Resuming: the devices already carry the first key.
-        if (!File.Exists(path)) await AtomicFile.WriteAsync(path, privateKeyPem, ct).ConfigureAwait(false);
+        if (File.Exists(path)) log.Verbose($"Replacing {path}: no recorded cluster uses it.");
+        await AtomicFile.WriteAsync(path, privateKeyPem, ct).ConfigureAwait(false);
         return path;
     }
 
@@ -260,6 +312,8 @@ public static class ClusterOperations
         var cluster = Copy(config.Cluster);
         cluster.Metadata.Namespace = ns;
         cluster.Status = null;
+        // A new identity, whatever the file says: a definition copied from another cluster must not inherit its resources.
+        (cluster.Metadata.Annotations ??= new Dictionary<string, string>())[ClusterIdentity.UidAnnotation] = ClusterIdentity.NewUid();
         await store.CreateAsync(cluster, ct).ConfigureAwait(false);
         foreach (var machine in config.Machines.Select(Copy))
         {
@@ -281,28 +335,39 @@ public static class ClusterOperations
 
     /// <summary>
     /// Deletes every Machine (device), the endpoint IP and the PKI, then sweeps the project for anything still tagged
-    /// with the cluster, and removes the state folder. Devices already gone count as deleted.
+    /// with the cluster's identity, and removes the state folder. Devices already gone count as deleted. Resources that
+    /// carry the cluster's name but not its identity — another cluster of the same name, or ones tagged by name only
+    /// (by hand, or an older version) — are listed in the report and left alone; the latter are deleted too with
+    /// <paramref name="includeUntagged"/>.
     /// </summary>
-    public static async Task<DeleteClusterReport> DeleteAsync(string clusterName, string stateRoot, PacketSession session, IEngineLog log, TimeSpan timeout, TimeSpan pollInterval, CancellationToken ct)
+    public static async Task<DeleteClusterReport> DeleteAsync(string clusterName, string stateRoot, PacketSession session, IEngineLog log, TimeSpan timeout,
+        TimeSpan pollInterval, CancellationToken ct, bool includeUntagged = false)
     {
         var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
         using var client = session.CreateClient(log);
         var projectId = session.RequireProjectId();
-        var tag = DeviceTags.ClusterId(clusterName);
-        var before = (await client.ListDevicesAsync(projectId, new DeviceListFilter { Tag = tag }, ct).ConfigureAwait(false)).Count;
 
         var managedElsewhere = false;
+        ClusterClaim claim;
+        var before = 0;
+        async Task<int> CountDevicesAsync(ClusterClaim owner) =>
+            (await NamedResource.ListAsync(client, projectId, clusterName, ct).ConfigureAwait(false))
+            .Count(r => r.Kind == NamedResource.DeviceKind && (owner.Owns(r) || (includeUntagged && owner.Identity.OwnershipOf(r.Tags) == ResourceOwnership.Untagged)));
         if (StateLocation.IsPivoted(directory))
         {
             // The objects live in a management cluster: pause its manager so it does not replace the devices the sweep
             // below deletes. When that is the cluster itself, its API server goes with the control plane and nothing
             // there is deleted one by one; a bootstrap cluster is cleaned once the devices are gone.
-            managedElsewhere = await PauseManagedClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false);
+            (managedElsewhere, var managed) = await PauseManagedClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false);
+            claim = managed ?? new ClusterClaim(new ClusterIdentity(clusterName, StateLocation.ReadIdentity(directory)), new HashSet<string>(), null);
+            before = await CountDevicesAsync(claim).ConfigureAwait(false);
         }
         else if (FileStore.Exists(directory))
         {
             await using var store = FileStore.Open(directory);
             var ns = DefaultNamespace;
+            claim = await ClusterClaim.FromStoreAsync(store, ns, clusterName, ct).ConfigureAwait(false);
+            before = await CountDevicesAsync(claim).ConfigureAwait(false);
             var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName };
             log.Report(new EngineProgress(Activity, "Deleting", $"marking {clusterName}'s objects for deletion"));
             foreach (var d in await store.ListAsync<MachineDeployment>(ns, selector, ct).ConfigureAwait(false)) await store.DeleteAsync<MachineDeployment>(ns, d.Name, ct).ConfigureAwait(false);
@@ -315,38 +380,63 @@ public static class ClusterOperations
             await loop.RunUntilAsync(s => s.Cluster is null && s.Machines.Count == 0, timeout, pollInterval,
                 s => log.Report(new EngineProgress(Activity, "Deleting", $"{s.Machines.Count} machines left ({s.Describe()})")), ct).ConfigureAwait(false);
         }
-
-        // Sweep: anything still carrying the cluster's tag (a device made by an interrupted run, an orphaned IP).
-        var leftovers = new List<string>();
-        foreach (var device in await client.ListDevicesAsync(projectId, new DeviceListFilter { Tag = tag }, ct).ConfigureAwait(false))
+        else
         {
-            if (device.State == "deprovisioning") continue;
-            try { await client.DeleteDeviceAsync(device.Id!, forceDelete: false, ct).ConfigureAwait(false); log.Verbose($"Deleted leftover device {device.Hostname} ({device.Id})."); }
-            catch (PacketApiNotFoundException) { }
-            catch (PacketApiForbiddenException) { }
-            catch (PacketApiException ex) { leftovers.Add($"device {device.Hostname} ({device.Id}): {ex.Message}"); }
+            claim = ClusterClaim.New(clusterName);
         }
+
+        // Sweep: anything else with the cluster's identity (a device made by an interrupted run, an orphaned IP).
+        var leftovers = new List<string>();
+        var leftAlone = new List<string>();
+        var deleted = 0;
         var released = 0;
-        foreach (var ip in await client.ListIpReservationsAsync(projectId, null, ct).ConfigureAwait(false))
+        foreach (var resource in await NamedResource.ListAsync(client, projectId, clusterName, ct).ConfigureAwait(false))
         {
-            if (!ip.Tags.Contains(tag)) continue;
+            var untagged = claim.Identity.OwnershipOf(resource.Tags) == ResourceOwnership.Untagged;
+            if (!claim.Owns(resource) && !(includeUntagged && untagged))
+            {
+                leftAlone.Add(resource.ToString());
+                continue;
+            }
             try
             {
-                foreach (var assignment in ip.Assignments) await client.UnassignIpAsync(assignment.Id!, ct).ConfigureAwait(false);
-                await client.DeleteIpReservationAsync(ip.Id!, ct).ConfigureAwait(false);
-                released++;
+                if (resource.Kind == NamedResource.DeviceKind)
+                {
+                    await client.DeleteDeviceAsync(resource.Id, forceDelete: false, ct).ConfigureAwait(false);
+                    deleted++;
+                    log.Verbose($"Deleted leftover device {resource.Label} ({resource.Id}).");
+                }
+                else
+                {
+                    // Listed before the devices above were deleted: an assignment may have gone with its device.
+                    foreach (var assignment in resource.AssignmentIds)
+                    {
+                        try { await client.UnassignIpAsync(assignment, ct).ConfigureAwait(false); }
+                        catch (PacketApiException e) when (e is PacketApiNotFoundException or PacketApiForbiddenException) { }
+                    }
+                    await client.DeleteIpReservationAsync(resource.Id, ct).ConfigureAwait(false);
+                    released++;
+                    log.Verbose($"Released leftover IP reservation {resource.Label} ({resource.Id}).");
+                }
             }
             catch (PacketApiNotFoundException) { }
-            catch (PacketApiException ex) { leftovers.Add($"IP reservation {ip.Address} ({ip.Id}): {ex.Message}"); }
+            catch (PacketApiForbiddenException) { }
+            catch (PacketApiException ex) { leftovers.Add($"{resource}: {ex.Message}"); }
         }
+        if (leftAlone.Count > 0)
+            log.Warning($"Left alone {leftAlone.Count} resource(s) named for '{clusterName}' that are not this cluster's: {string.Join("; ", leftAlone)}."
+                + (leftAlone.Any(r => r.EndsWith("name tag only)", StringComparison.Ordinal)) ? " Add -IncludeUntagged to delete those tagged with the name only (made by hand or an older version)." : ""));
         if (leftovers.Count == 0 && managedElsewhere) leftovers.AddRange(await ForgetInManagementClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false));
         if (leftovers.Count == 0 && (FileStore.Exists(directory) || StateLocation.IsPivoted(directory))) FileStore.DeleteDirectory(directory);
         else if (leftovers.Count > 0) log.Warning($"Could not remove everything of cluster '{clusterName}'; its state is kept in {directory} so Remove-PacketCluster can be run again.");
-        return new DeleteClusterReport(clusterName, before, released, leftovers);
+        return new DeleteClusterReport(clusterName, Math.Max(before, deleted), released, leftovers) { LeftAlone = leftAlone };
     }
 
-    /// <summary>Pauses the cluster where its objects live; true when that is another cluster (a bootstrap cluster) than itself.</summary>
-    private static async Task<bool> PauseManagedClusterAsync(string directory, string clusterName, IEngineLog log, CancellationToken ct)
+    /// <summary>
+    /// Pauses the cluster where its objects live. Elsewhere: true when that is another cluster (a bootstrap cluster)
+    /// than itself. Claim: the cluster's claim read there, null when it could not be read.
+    /// </summary>
+    private static async Task<(bool Elsewhere, ClusterClaim? Claim)> PauseManagedClusterAsync(string directory, string clusterName, IEngineLog log, CancellationToken ct)
     {
         try
         {
@@ -354,16 +444,17 @@ public static class ClusterOperations
             for (var attempt = 1; attempt <= 5; attempt++)
             {
                 var cluster = await store.GetAsync<Cluster>(DefaultNamespace, clusterName, ct).ConfigureAwait(false);
-                if (cluster is null) return false;
+                if (cluster is null) return (false, null);
+                var claim = await ClusterClaim.FromStoreAsync(store, DefaultNamespace, clusterName, ct).ConfigureAwait(false);
                 var elsewhere = cluster.Status?.ApiEndpoints?.FirstOrDefault()?.Host is not { } host
                     || !string.Equals(((k8s.Kubernetes)store.Client).BaseUri.Host.Trim('[', ']'), host, StringComparison.OrdinalIgnoreCase);
-                if (ClusterReconcileLoop.IsPaused(cluster)) return elsewhere;
+                if (ClusterReconcileLoop.IsPaused(cluster)) return (elsewhere, claim);
                 (cluster.Metadata.Annotations ??= new())[ClusterReconcileLoop.PausedAnnotation] = "true";
                 try
                 {
                     await store.UpdateAsync(cluster, ct).ConfigureAwait(false);
                     log.Verbose($"Paused cluster '{clusterName}' in its management cluster.");
-                    return elsewhere;
+                    return (elsewhere, claim);
                 }
                 catch (StoreConflictException) { }
             }
@@ -373,7 +464,7 @@ public static class ClusterOperations
             // Already unreachable (its control plane gone): nothing left that could replace devices.
             log.Warning($"Could not pause cluster '{clusterName}' in its management cluster ({e.Message}); deleting its devices anyway.");
         }
-        return false;
+        return (false, null);
     }
 
     /// <summary>The objects and Secrets of a deleted cluster removed from the bootstrap cluster that managed it (its devices are gone).</summary>

@@ -32,14 +32,30 @@ public sealed class PacketSession
 
     public PacketClient CreateClient(IEngineLog log) => new(Options, log);
 
+    /// <summary>
+    /// How long the first contact may take. An endpoint that accepts connections and never answers cost the whole retry
+    /// budget (two minutes) before; connecting is a question with a quick answer. Long operations keep the long budget.
+    /// </summary>
+    public static readonly TimeSpan FirstContactTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Checks the key (and project, when set) with one call, so a wrong key fails at connect time.</summary>
     public async Task<Public.PacketConnectionInfo> VerifyAsync(IEngineLog log, CancellationToken ct)
     {
-        using var client = CreateClient(log);
-        if (Options.ProjectId is { } projectId)
-            ProjectName = (await client.GetProjectAsync(projectId, ct).ConfigureAwait(false)).Name;
-        else
-            await client.ListProjectsAsync(ct).ConfigureAwait(false);
+        using var client = new PacketClient(Options with { Timeout = FirstContactTimeout, MaxAttempts = 1 }, log);
+        var tried = Options.ProjectId is { } id ? $"GET {new Uri(Options.Endpoint, $"projects/{id}")}" : $"GET {new Uri(Options.Endpoint, "projects")}";
+        try
+        {
+            if (Options.ProjectId is { } projectId)
+                ProjectName = (await client.GetProjectAsync(projectId, ct).ConfigureAwait(false)).Name;
+            else
+                await client.ListProjectsAsync(ct).ConfigureAwait(false);
+        }
+        catch (PacketApiConnectionException e)
+        {
+            throw new PacketApiConnectionException(e.ErrorId, e.Kind,
+                $"No answer from the Packet API: tried {tried} (waited at most {FirstContactTimeout.TotalSeconds:0} s): {e.Message} Check -Endpoint / PACKET_API_URL and that the service runs.",
+                new PacketApiFailure(e.Method, e.Url, e.StatusCode, e.ApiErrors, e.RequestId), e);
+        }
         return Describe();
     }
 

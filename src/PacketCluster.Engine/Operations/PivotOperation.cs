@@ -46,12 +46,13 @@ public static class PivotOperation
         var kubeconfig = targetKubeconfig is null
             ? await ClusterQueries.AdminKubeconfigAsync(source, ns, clusterName, ct).ConfigureAwait(false) 
                 ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in {directory}.", clusterName)
-            : await File.ReadAllTextAsync(targetKubeconfig, ct).ConfigureAwait(false);
+            : await Api.InputFile.ReadAllTextAsync(targetKubeconfig, Api.InputFile.KubeconfigLimit, "The target kubeconfig", ct).ConfigureAwait(false);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
         var components = ProviderComponentsFor(clusterName, session);
+        var identity = await IdentityAsync(source, ns, clusterName, ct).ConfigureAwait(false);
         return await RunAsync(source, ns, clusterName, target, components, log, ct,
             // Written before the source empties: from then on every cmdlet reads the cluster where it now lives.
-            beforeSourceRemoval: () => AtomicFile.WriteAsync(StateLocation.ManagementKubeconfig(directory), kubeconfig, ct)).ConfigureAwait(false);
+            beforeSourceRemoval: () => RecordManagementAsync(directory, kubeconfig, identity, ct)).ConfigureAwait(false);
     }
 
     /// <summary>The provider components a target needs to run the manager with this session's Packet credentials.</summary>
@@ -152,8 +153,19 @@ public static class PivotOperation
         var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(source, ns, clusterName, ct).ConfigureAwait(false)
             ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in the bootstrap cluster.", clusterName);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
+        var identity = await IdentityAsync(source, ns, clusterName, ct).ConfigureAwait(false);
         return await RunAsync(source, ns, clusterName, target, ProviderComponentsFor(clusterName, session), log, ct,
-            beforeSourceRemoval: () => AtomicFile.WriteAsync(StateLocation.ManagementKubeconfig(directory), kubeconfig, ct)).ConfigureAwait(false);
+            beforeSourceRemoval: () => RecordManagementAsync(directory, kubeconfig, identity, ct)).ConfigureAwait(false);
+    }
+
+    private static async Task<string?> IdentityAsync(IStateStore source, string ns, string clusterName, CancellationToken ct) =>
+        await source.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false) is { } cluster ? ClusterIdentity.Of(cluster).Uid : null;
+
+    /// <summary>The state folder from now on: where the objects live, and the identity that tells the cluster's devices from others'.</summary>
+    private static async Task RecordManagementAsync(string directory, string kubeconfig, string? identity, CancellationToken ct)
+    {
+        if (identity is not null) await AtomicFile.WriteAsync(StateLocation.IdentityFile(directory), identity + "\n", ct).ConfigureAwait(false);
+        await AtomicFile.WriteAsync(StateLocation.ManagementKubeconfig(directory), kubeconfig, ct).ConfigureAwait(false);
     }
 
     /// <summary>Removes a cluster's objects and Secrets from a store without reconciling a deletion (finalizers dropped first).</summary>

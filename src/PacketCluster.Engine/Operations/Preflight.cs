@@ -14,7 +14,11 @@ namespace PacketCluster.Engine.Operations;
 public static class Preflight
 {
     /// <summary>Checks and returns the plan of what creation would make; throws <see cref="ClusterConfigInvalidException"/> listing every problem.</summary>
-    public static async Task<Public.PacketClusterPlan> CheckAsync(PacketClusterConfig config, PacketSession session, IEngineLog log, CancellationToken ct)
+    /// <param name="claim">
+    /// What the cluster may call its own (<see cref="ClusterOperations.ClaimAsync"/>): the project must hold nothing
+    /// else with its name (<c>ClusterNameInUse</c>). Null: not checked here (the caller checks under the state lock).
+    /// </param>
+    public static async Task<Public.PacketClusterPlan> CheckAsync(PacketClusterConfig config, PacketSession session, IEngineLog log, CancellationToken ct, ClusterClaim? claim = null)
     {
         ClusterValidation.ThrowIfInvalid(config);
         var metros = await session.MetrosAsync(log, ct).ConfigureAwait(false);
@@ -25,6 +29,8 @@ public static class Preflight
         var devices = PlannedMachines(config).ToList();
         var problems = new List<ValidationProblem>();
         var source = config.MachinesFile ?? "machines";
+        var projectId = session.RequireProjectId();
+        ProjectProblems(config, projectId, problems);
         var planned = new List<Public.PlannedDevice>();
         foreach (var (hostname, owner, spec) in devices)
         {
@@ -74,13 +80,20 @@ public static class Preflight
         }
         if (problems.Count > 0) throw new ClusterConfigInvalidException(problems);
 
+        if (claim is not null)
+        {
+            using var client = session.CreateClient(log);
+            await claim.EnsureNameFreeAsync(client, session.RequireProjectId(), ct).ConfigureAwait(false);
+        }
+
         var name = config.Name;
         return new Public.PacketClusterPlan
         {
             ClusterName = name,
-            ProjectId = config.ProjectId,
+            // Where the devices really go: the connected project (a spec's projectID must name the same one, checked above).
+            ProjectId = projectId,
             Devices = planned.ToArray(),
-            IpReservations = new[] { $"public_ipv4 ×1 in {EndpointLocation(config)} tagged {DeviceTags.ClusterId(name)} (control-plane endpoint :6443)" },
+            IpReservations = new[] { $"public_ipv4 ×1 in {EndpointLocation(config)} tagged {DeviceTags.ClusterId(name)} and the cluster's uid (control-plane endpoint :6443)" },
             Objects = new[] { $"Cluster/{name}" }
                 .Concat(new[] { "ca", "etcd", "proxy", "sa" }.Select(s => $"Secret/{name}-{s}"))
                 .Concat(config.Machines.Select(m => $"Machine/{m.Name}"))
@@ -89,6 +102,28 @@ public static class Preflight
                 .ToArray(),
             TotalPricePerHour = planned.Sum(d => d.PricePerHour ?? 0),
         };
+    }
+
+    /// <summary>
+    /// The devices go to the connected session's project (Connect-PacketApi -ProjectId, PACKET_PROJECT_ID): the API key
+    /// is that project's. A projectID in the cluster's or a machine's providerSpec must therefore name that project —
+    /// a different one, or the 2019 files' placeholder, is refused naming both — and when it is absent the connected
+    /// project is used.
+    /// </summary>
+    private static void ProjectProblems(PacketClusterConfig config, string connected, List<ValidationProblem> problems)
+    {
+        void Check(string? given, string source, string owner)
+        {
+            if (string.IsNullOrWhiteSpace(given) || string.Equals(given, connected, StringComparison.OrdinalIgnoreCase)) return;
+            var placeholder = given.StartsWith("__", StringComparison.Ordinal) || given.Contains('$') || given.Contains('<');
+            problems.Add(new ValidationProblem("ProjectMismatch", source, owner, "providerSpec.value.projectID", placeholder
+                ? $"'{given}' is a placeholder, not a project. Set it to the connected project {connected}, or remove it (the connected project is used when it is absent)."
+                : $"names project {given}, but the session is connected to project {connected} (devices go to the connected project). Connect to {given} (Connect-PacketApi -ProjectId {given}) or set projectID to {connected}."));
+        }
+        Check(config.Cluster.Spec.ProviderSpec?.Value?.ProjectID, config.ClusterFile ?? "cluster", $"Cluster/{config.Name}");
+        foreach (var m in config.Machines) Check(m.Spec.ProviderSpec?.Value?.ProjectID, config.MachinesFile ?? "machines", $"Machine/{m.Name}");
+        foreach (var d in config.MachineDeployments) Check(d.Spec.Template?.Spec?.ProviderSpec?.Value?.ProjectID, config.MachinesFile ?? "machines", $"MachineDeployment/{d.Name}");
+        foreach (var set in config.MachineSets) Check(set.Spec.Template?.Spec?.ProviderSpec?.Value?.ProjectID, config.MachinesFile ?? "machines", $"MachineSet/{set.Name}");
     }
 
     /// <summary>Every device creation would make: Machines by name, replicas of sets and deployments as name-0, name-1, ….</summary>

@@ -52,6 +52,34 @@ public sealed class SshKeyPair
         return false;
     }
 
+    private static readonly string[] KeyTypes =
+    [
+        "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss",
+    ];
+
+    /// <summary>
+    /// Why <paramref name="text"/> is not one authorized_keys line (or the base64 of one), or null when it is: a known key
+    /// type, a base64 key blob that names the same type, an optional comment, and no line break or NUL anywhere — a key
+    /// with a newline would add a second line (any text at all) to the machines' authorized_keys and userdata.
+    /// </summary>
+    public static string? PublicKeyProblem(string text)
+    {
+        if (text.Length > 16 * 1024) return "is longer than any SSH public key (16 KiB)";
+        if (!TryNormalizePublicKey(text, out var line)) return "is not an SSH public key (ssh-ed25519 AAAA… comment)";
+        if (line.IndexOfAny(['\r', '\n', '\0']) >= 0) return "holds a line break: give exactly one key per entry";
+        var parts = line.Split(' ', 3);
+        if (parts.Length < 2 || !KeyTypes.Contains(parts[0], StringComparer.Ordinal)) return $"has an unknown key type '{parts[0]}'";
+        byte[] blob;
+        try { blob = Convert.FromBase64String(parts[1]); }
+        catch (FormatException) { return "has a key that is not base64"; }
+        if (blob.Length < 4) return "has a truncated key";
+        var length = (blob[0] << 24) | (blob[1] << 16) | (blob[2] << 8) | blob[3];
+        if (length <= 0 || length > blob.Length - 4 || Encoding.ASCII.GetString(blob, 4, length) != parts[0])
+            return $"has a key blob that is not a {parts[0]} key";
+        return null;
+    }
+
     private static bool LooksLikePublicKey(string line) =>
         line.StartsWith("ssh-", StringComparison.Ordinal) || line.StartsWith("ecdsa-sha2-", StringComparison.Ordinal)
         || line.StartsWith("sk-", StringComparison.Ordinal);

@@ -29,8 +29,12 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
     }
 
     /// <summary>A store on the cluster a kubeconfig file points at (its current context).</summary>
-    public static KubernetesStore FromKubeconfig(string path, string? context = null) =>
-        new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context)), ownsClient: true);
+    public static KubernetesStore FromKubeconfig(string path, string? context = null)
+    {
+        // Read through the cap first (InputTooLarge); the client reads the file again itself, resolving relative paths from it.
+        if (File.Exists(path)) _ = Api.InputFile.ReadAllText(path, Api.InputFile.KubeconfigLimit, "The kubeconfig");
+        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context)), ownsClient: true);
+    }
 
     /// <summary>A store on the cluster a kubeconfig document (its current context) points at.</summary>
     public static KubernetesStore FromKubeconfigText(string kubeconfig)

@@ -39,6 +39,23 @@ public static class StateLocation
 
     public static bool IsPivoted(string clusterDirectory) => File.Exists(ManagementKubeconfig(clusterDirectory));
 
+    /// <summary>
+    /// In a pivoted cluster's folder: the cluster's unique identity, so Remove-PacketCluster can tell its devices from
+    /// another cluster's of the same name even when the management cluster (often the cluster itself) no longer answers.
+    /// </summary>
+    public const string IdentityFileName = "cluster-uid";
+
+    public static string IdentityFile(string clusterDirectory) => Path.Combine(clusterDirectory, IdentityFileName);
+
+    /// <summary>The identity kept beside a pivoted cluster's management kubeconfig; null when none was kept (pivoted by an older version).</summary>
+    public static string? ReadIdentity(string clusterDirectory)
+    {
+        var path = IdentityFile(clusterDirectory);
+        if (!File.Exists(path)) return null;
+        var text = File.ReadAllText(path).Trim();
+        return Guid.TryParse(text, out _) ? text : null;
+    }
+
     /// <summary>Names of the cluster folders under <paramref name="root"/> that hold a Cluster object or point at one (pivoted), sorted. A missing root has none.</summary>
     public static IReadOnlyList<string> ListClusterNames(string root)
     {

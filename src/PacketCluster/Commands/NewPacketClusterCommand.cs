@@ -154,8 +154,12 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
         RunEngine(() =>
         {
             var (config, catalogue, generatedKey) = Definition(session);
-            var plan = RunEngineAsync((log, ct) => Preflight.CheckAsync(config, session, log, ct));
             var bootstrap = BootstrapKubeconfig is { } given ? GetUnresolvedProviderPathFromPSPath(given) : null;
+            var root = StateRoot;
+            // The name must not be in use by resources of another cluster (ClusterNameInUse), -WhatIf included.
+            var ns = config.Cluster.Metadata.Namespace ?? ClusterOperations.DefaultNamespace;
+            var claim = RunEngineAsync((_, ct) => ClusterOperations.ClaimAsync(root, config.Name, ns, bootstrap, ct));
+            var plan = RunEngineAsync((log, ct) => Preflight.CheckAsync(config, session, log, ct, claim));
             if (bootstrap is not null)
             {
                 // Unreachable or unusable: said now, before anything is created anywhere.
@@ -164,17 +168,11 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
             if (!ShouldProcess(config.Name, Describe(plan) + (bootstrap is null ? "" : $"\n  objects recorded in the bootstrap cluster of {bootstrap} (CRDs and provider components applied there)")))
                 return;
 
-            if (generatedKey is not null)
-            {
-                var root = StateRoot;
-                var keyPath = RunEngineAsync((_, ct) => ClusterOperations.SaveGeneratedSshKeyAsync(root, config.Name, generatedKey.PrivateKeyPem, ct));
-                WriteVerbose($"The machines accept the generated SSH key {keyPath}.");
-            }
             var request = new CreateClusterRequest
             {
-                Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = Wait,
+                Config = config, StateRoot = StateRoot, MachineConfigs = catalogue, Wait = Wait, GeneratedSshPrivateKeyPem = generatedKey?.PrivateKeyPem,
                 Until = ProvisionOnly ? CreateStage.Provisioned : NoPivot ? CreateStage.Ready : CreateStage.Pivoted,
-                AddonsYaml = config.AddonsFile is { } addons ? File.ReadAllText(addons) : null,
+                AddonsYaml = config.AddonsFile is { } addons ? Engine.Api.InputFile.ReadAllText(addons, Engine.Api.InputFile.DefinitionLimit, "The add-ons file") : null,
                 KubeconfigPath = NoKubeconfig ? null : KubeconfigPath is { } path ? GetUnresolvedProviderPathFromPSPath(path) : KubeconfigFile.DefaultPath(),
                 ReplaceKubeconfig = KubeconfigPath is not null,
                 BootstrapKubeconfig = bootstrap,
@@ -203,7 +201,7 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
                 foreach (var warning in imported.Warnings) WriteWarning(warning);
                 return (imported.Config, imported.Catalogue, null);
             default:
-                var sshKey = SshPublicKeyPath is null ? null : File.ReadAllText(Resolve(SshPublicKeyPath)!);
+                var sshKey = SshPublicKeyPath is null ? null : Engine.Api.InputFile.ReadAllText(Resolve(SshPublicKeyPath)!, Engine.Api.InputFile.SshPublicKeyLimit, "The SSH public key file");
                 var generated = ClusterConfigGenerator.Generate(new ClusterConfigRequest
                 {
                     Name = Name, ProjectId = session.RequireProjectId(), ApiKey = session.Options.ApiKey,

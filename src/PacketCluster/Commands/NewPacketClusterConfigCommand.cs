@@ -142,7 +142,7 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
             if (!File.Exists(sshKeyFile))
                 ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"The SSH public key '{sshKeyFile}' does not exist.", sshKeyFile),
                     "SshPublicKeyNotFound", ErrorCategory.ObjectNotFound, sshKeyFile));
-            sshKey = File.ReadAllText(sshKeyFile);
+            sshKey = Engine.Api.InputFile.ReadAllText(sshKeyFile, Engine.Api.InputFile.SshPublicKeyLimit, "The SSH public key file");
         }
 
         RunEngine(() =>

@@ -6,9 +6,13 @@ namespace PacketCluster.Commands;
 /// <summary>Deletes a cluster: every device, the endpoint's elastic IP, the PKI and the state.</summary>
 /// <remarks>
 /// Remove-PacketCluster deletes the machines' devices (a device already gone counts as deleted), releases the elastic IP
-/// and every other reservation tagged with the cluster, deletes the PKI Secrets and the state folder, then sweeps the
-/// project for anything still tagged with the cluster. It reports what it could not remove and then keeps the state so
-/// the command can be run again. ConfirmImpact is High: scripts pass -Force or -Confirm:$false.
+/// and every other reservation tagged with the cluster's identity, deletes the PKI Secrets and the state folder, then
+/// sweeps the project for anything still tagged with that identity. Only resources tagged with this cluster's unique
+/// identity (cluster-api-provider-packet:cluster-uid) are touched: another cluster of the same name in the project
+/// (another state folder, colleague or CI job) keeps its devices and elastic IP. Resources tagged with the name only
+/// (made by hand or by an older version) are listed in a warning and left alone unless -IncludeUntagged says
+/// otherwise. It reports what it could not remove and then keeps the state so the command can be run again.
+/// ConfirmImpact is High: scripts pass -Force or -Confirm:$false.
 /// </remarks>
 /// <example>
 /// <code>Remove-PacketCluster demo -Force</code>
@@ -17,6 +21,10 @@ namespace PacketCluster.Commands;
 /// <example>
 /// <code>Get-PacketCluster demo | Remove-PacketCluster -Confirm:$false</code>
 /// <para>Deletes the piped cluster.</para>
+/// </example>
+/// <example>
+/// <code>Remove-PacketCluster old -IncludeUntagged -Force</code>
+/// <para>Also deletes devices and IP reservations tagged cluster-api-provider-packet:cluster-id:old without any cluster identity (made by the 2019 provider, an older PacketCluster or by hand).</para>
 /// </example>
 [Cmdlet(VerbsCommon.Remove, "PacketCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
@@ -42,13 +50,22 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
     [ValidateRange(0.05, 300)]
     public double PollIntervalSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Also delete devices and IP reservations tagged with the cluster's name only (no cluster identity): made by hand,
+    /// by the 2019 provider or by an older PacketCluster. Resources of another cluster of the same name are never deleted.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter IncludeUntagged { get; set; }
+
     protected override void ProcessRecord()
     {
-        if (!ShouldProcessUnlessForced(Force, Name, "Delete the cluster, its devices, its elastic IP and its state")) return;
+        if (!ShouldProcessUnlessForced(Force, Name, "Delete the cluster, its devices, its elastic IP and its state"
+            + (IncludeUntagged ? ", and every device and IP reservation tagged with its name only" : ""))) return;
+        var includeUntagged = IncludeUntagged.IsPresent;
         var session = RequireSession();
         var root = StateRoot;
         var report = RunEngineAsync((log, ct) => ClusterOperations.DeleteAsync(Name, root, session, log,
-            TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds), ct));
+            TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds), ct, includeUntagged));
         WriteVerbose($"Cluster {report.ClusterName}: {report.DevicesDeleted} devices deleted, {report.IpReservationsReleased} IP reservations released.");
         foreach (var leftover in report.Leftovers)
             WriteError(new ErrorRecord(new InvalidOperationException($"Could not remove {leftover}."), "ClusterResourceNotRemoved", ErrorCategory.ResourceUnavailable, leftover));

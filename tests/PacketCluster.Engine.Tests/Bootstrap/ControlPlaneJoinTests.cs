@@ -62,6 +62,10 @@ public class ControlPlaneJoinTests
         Assert.Equal(YamlDotNet.Core.ScalarStyle.Plain, bindPort.Style);
         Assert.Equal("demo-cp-1", join["nodeRegistration"]["name"].ToString());
         Assert.DoesNotContain("unsafeSkipCAVerification", config);
+        // Patient enough for a control plane that provisions minutes after this machine (kubeadm's default is 5 minutes);
+        // v1beta4 moved the field to timeouts.discovery.
+        var timeout = apiVersion.EndsWith("v1beta4", StringComparison.Ordinal) ? join["timeouts"]["discovery"] : join["discovery"]["timeout"];
+        Assert.Equal("30m0s", timeout.ToString());
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace PacketCluster.Engine.Tests.Controllers;
 
 public sealed class DeviceInventoryTests
 {
-    private const string Cluster = "demo";
+    private const string Uid = "0b8f2a52-31a4-4c1e-9d47-5c4f6a3f0e11";
+    private static readonly ClusterIdentity Cluster = new("demo", Uid);
     private const string Page = """
         {"devices":[
           {"id":"d1","hostname":"demo-cp-0","state":"active","tags":["cluster-api-provider-packet:cluster-id:demo","cluster-api-provider-packet:machine-uid:u1"]},
@@ -36,6 +37,34 @@ public sealed class DeviceInventoryTests
         inventory.Invalidate(Cluster);
         await inventory.FindByIdAsync(Cluster, "d1", default);
         Assert.Equal(3, t.Handler.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Devices_of_another_cluster_of_the_same_name_are_never_seen()
+    {
+        // Same name tag, three owners: ours (our uid), another cluster named demo (its own uid), and an older
+        // version's device tagged with the name only (found only by its machine-uid tag).
+        const string page = """
+            {"devices":[
+              {"id":"ours","hostname":"demo-cp-0","state":"active","tags":["cluster-api-provider-packet:cluster-id:demo","cluster-api-provider-packet:cluster-uid:0b8f2a52-31a4-4c1e-9d47-5c4f6a3f0e11","cluster-api-provider-packet:machine-uid:u1"]},
+              {"id":"theirs","hostname":"demo-cp-0","state":"active","tags":["cluster-api-provider-packet:cluster-id:demo","cluster-api-provider-packet:cluster-uid:7d0c0b8e-9a41-4d8e-8f0e-2c8f1d3b6a77","cluster-api-provider-packet:machine-uid:u2"]},
+              {"id":"legacy","hostname":"demo-worker-0","state":"active","tags":["cluster-api-provider-packet:cluster-id:demo","cluster-api-provider-packet:machine-uid:u3"]}
+            ],"meta":{"total":3,"next":null}}
+            """;
+        using var t = new MetalTestClient();
+        t.Handler.Fallback = _ => ScriptedHandler.Response(HttpStatusCode.OK, page);
+        var inventory = new DeviceInventory(t.Client, MetalTestClient.ProjectId, t.Time);
+
+        Assert.Equal(["ours", "legacy"], (await inventory.DevicesAsync(Cluster, default)).Select(d => d.Id));
+        Assert.Null(await inventory.FindByMachineUidAsync(Cluster, "u2", default));
+        Assert.Null(await inventory.FindByIdAsync(Cluster, "theirs", default));
+        Assert.Equal("legacy", (await inventory.FindByMachineUidAsync(Cluster, "u3", default))!.Id);
+
+        // Without a recorded identity only the name-only devices can be matched: an identity we do not hold is never ours.
+        var unknown = new ClusterIdentity("demo", null);
+        Assert.Equal(["legacy"], (await inventory.DevicesAsync(unknown, default)).Select(d => d.Id));
+        var theirs = new ClusterIdentity("demo", "7d0c0b8e-9a41-4d8e-8f0e-2c8f1d3b6a77");
+        Assert.Equal(["theirs", "legacy"], (await inventory.DevicesAsync(theirs, default)).Select(d => d.Id));
     }
 
     [Fact]

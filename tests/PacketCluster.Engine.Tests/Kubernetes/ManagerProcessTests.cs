@@ -31,7 +31,7 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
         new Kubectl(controlPlane).EnsureCustomResourceDefinitions();
         await using var simulator = await SimulatorHost.StartAsync(new SimulatorOptions { Seed = 3, Config = new SimulatorConfig { Boot = new BootConfig { Enabled = false } } });
         using var manager = new ManagerProcess(controlPlane, simulator, "manager-under-test", "kube-system");
-        var http = manager.Http;
+        var http = manager.Metrics;
         using var admin = controlPlane.CreateClient();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         string metrics = "", holder = "";
@@ -48,9 +48,12 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
             }
             catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException) { }
         }
-        Assert.Equal("ok", await http.GetStringAsync("healthz"));
+        Assert.Equal("ok", await manager.Health.GetStringAsync("healthz"));
         // Ready either way (a follower stands by).
-        Assert.StartsWith("ok: ", await http.GetStringAsync("readyz"));
+        Assert.StartsWith("ok: ", await manager.Health.GetStringAsync("readyz"));
+        // Each address serves its own: the probes for the kubelet, /metrics (unauthenticated) on its own, loopback by default.
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await manager.Health.GetAsync("metrics")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("healthz")).StatusCode);
         Assert.Contains("process_resident_memory_bytes", metrics);
         Assert.Contains("packetcluster_manager_store_writes_total", metrics);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("debug/pprof")).StatusCode);
@@ -65,17 +68,16 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
     /// <summary>A manager process as the Deployment starts it, with its own health/metrics port and identity.</summary>
     private sealed class ManagerProcess : IDisposable
     {
-        private readonly HttpClient _http;
-
         public ManagerProcess(KubeControlPlane controlPlane, SimulatorHost simulator, string identity, string leaseNamespace)
         {
             Identity = identity;
-            var port = LoopbackPort.PickFree();
+            var healthPort = LoopbackPort.PickFree();
+            var metricsPort = LoopbackPort.PickFree();
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[]
                      {
                          Path.Combine(AppContext.BaseDirectory, "PacketCluster.Manager.dll"), $"--kubeconfig={controlPlane.KubeconfigPath}", "--leader-elect",
-                         $"--lease-namespace={leaseNamespace}", $"--health-addr=127.0.0.1:{port}", $"--metrics-addr=127.0.0.1:{port}", $"--identity={identity}",
+                         $"--lease-namespace={leaseNamespace}", $"--health-addr=127.0.0.1:{healthPort}", $"--metrics-addr=127.0.0.1:{metricsPort}", $"--identity={identity}",
                      })
                 start.ArgumentList.Add(a);
             start.Environment["PACKET_API_KEY"] = simulator.ApiKey;
@@ -87,7 +89,8 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
             Process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) lock (_output) _output.AppendLine(line); };
             Process.BeginOutputReadLine();
             Process.BeginErrorReadLine();
-            _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
+            Health = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}/"), Timeout = TimeSpan.FromSeconds(5) };
+            Metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}/"), Timeout = TimeSpan.FromSeconds(5) };
         }
 
         private readonly System.Text.StringBuilder _output = new();
@@ -95,14 +98,17 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
         public string Identity { get; }
         public Process Process { get; }
 
-        /// <summary>Its health, readiness and metrics endpoints.</summary>
-        public HttpClient Http => _http;
+        /// <summary>Its /healthz and /readyz (--health-addr).</summary>
+        public HttpClient Health { get; }
+
+        /// <summary>Its /metrics (--metrics-addr).</summary>
+        public HttpClient Metrics { get; }
 
         public string Output { get { lock (_output) return _output.ToString(); } }
 
         public async Task<bool> LeadingAsync()
         {
-            try { return IsLeading(await Http.GetStringAsync("metrics")); }
+            try { return IsLeading(await Metrics.GetStringAsync("metrics")); }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
         }
 
@@ -115,7 +121,8 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
             if (!Process.HasExited) Process.Kill(entireProcessTree: true);
             Process.WaitForExit(10_000);
             Process.Dispose();
-            _http.Dispose();
+            Health.Dispose();
+            Metrics.Dispose();
         }
     }
 

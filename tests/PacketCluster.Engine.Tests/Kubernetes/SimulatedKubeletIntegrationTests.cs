@@ -209,6 +209,31 @@ public sealed class SimulatedKubeletIntegrationTests(KubeControlPlane controlPla
         Assert.Contains("gave up after 2 s", kubelet.FailureReason);
     }
 
+    [Fact]
+    public async Task Discovery_waits_as_long_as_the_join_config_says_for_a_control_plane_that_comes_up_late()
+    {
+        // A worker boots before its control plane (every machine is created at once): the API server answers only
+        // after the kubelet's own bound (2 s here) has passed; kubeadm's discovery timeout from the join config wins.
+        var token = await CreateTokenAsync();
+        var console = new Console(output);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, LoopbackPort.PickFree());
+        var server = new Uri(controlPlane.Server);
+        var request = TokenRequest(NewNodeName(), token.Value, SpkiPin.Compute(controlPlane.Pki.ClusterCa.CertificatePem)) with
+        {
+            ApiServerEndpoint = endpoint.ToString(),
+            DiscoveryTimeout = TimeSpan.FromSeconds(60),
+        };
+
+        var kubelet = Start(request, console, Fast with { DiscoveryTimeout = TimeSpan.FromSeconds(2) });
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.NotEqual(KubeletState.Failed, kubelet.State);
+        Assert.Contains(console.Lines, l => l.EndsWith("will try again", StringComparison.Ordinal));
+        await using var lateApiServer = TcpForwarder.Start(endpoint, new IPEndPoint(IPAddress.Parse(server.Host), server.Port));
+
+        Assert.True(await kubelet.Registered.WaitAsync(JoinBound), console.Text);
+        Assert.Equal(KubeletState.Registered, kubelet.State);
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var kubelet in _kubelets)

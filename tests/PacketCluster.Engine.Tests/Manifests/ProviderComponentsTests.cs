@@ -76,6 +76,10 @@ public class ProviderComponentsTests
         Assert.Equal("cluster-api-provider-packet-manager", pod.ServiceAccountName);
         Assert.Contains("--leader-elect", manager.Args);
         Assert.Contains("--machine-configs=/etc/machineconfig/machine_configs.yaml", manager.Args);
+        // Probes for the kubelet on the pod address; /metrics has no authentication, so it stays inside the pod.
+        Assert.Contains("--health-addr=:9440", manager.Args);
+        Assert.Contains("--metrics-addr=127.0.0.1:8080", manager.Args);
+        Assert.Equal(["healthz"], manager.Ports.Select(p => p.Name));
         var env = manager.Env.ToDictionary(e => e.Name);
         Assert.Equal("apiKey", env["PACKET_API_KEY"].ValueFrom.SecretKeyRef.Key);
         Assert.Equal("cluster-api-provider-packet-credentials", env["PACKET_API_KEY"].ValueFrom.SecretKeyRef.Name);

@@ -39,7 +39,7 @@ public class PacketApiOptionsTests
             Assert.Equal("explicit", PacketApiOptions.FromEnvironment("explicit").ApiKey);
 
             Environment.SetEnvironmentVariable("PACKET_API_URL", "not a url");
-            Assert.Equal("PacketApiUrlInvalid", Assert.Throws<PacketClusterException>(() => PacketApiOptions.FromEnvironment()).ErrorId);
+            Assert.Equal("PacketApiOptionsInvalid", Assert.Throws<PacketClusterException>(() => PacketApiOptions.FromEnvironment()).ErrorId);
         }
         finally
         {

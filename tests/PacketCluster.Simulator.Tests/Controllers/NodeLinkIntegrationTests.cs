@@ -65,8 +65,21 @@ public sealed class NodeLinkIntegrationTests
         var machines = await bed.Store.ListAsync<Machine>(ControllerTestBed.Ns, null, default);
         Assert.All(machines, m => Assert.Equal("WaitingForApiServer", m.Status!.Conditions!.Single(c => c.Type == Conditions.NodeReady).Reason));
 
-        // Only the control plane registered so far.
+        // The first control plane's device has been active longer than kubeadm init takes, and still no API server: its
+        // Machine says so, with where to read why, long before the create's timeout. The worker only waits.
         var cp = machines.Single(m => m.IsControlPlane);
+        var overdue = (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, cp.Name, default))!;
+        overdue.Status!.Conditions!.Single(c => c.Type == Conditions.DeviceReady).LastTransitionTime =
+            bed.Context.Time.GetUtcNow() - MachineReconciler.ApiServerPatience - TimeSpan.FromSeconds(1);
+        await bed.Store.UpdateStatusAsync(overdue, default);
+        await new MachineReconciler(bed.Context).ReconcileAsync(ControllerTestBed.Ns, cp.Name, default);
+        var said = (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, cp.Name, default))!.Status!.Conditions!.Single(c => c.Type == Conditions.NodeReady);
+        Assert.Equal("ApiServerNotAnswering", said.Reason);
+        Assert.Contains($"/_simulator/devices/{cp.Spec.ProviderID!["packet://".Length..]}/console", said.Message);
+        Assert.Equal("WaitingForApiServer", (await bed.Store.ListAsync<Machine>(ControllerTestBed.Ns, null, default))
+            .Single(m => !m.IsControlPlane).Status!.Conditions!.Single(c => c.Type == Conditions.NodeReady).Reason);
+
+        // Only the control plane registered so far.
         nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, Ready: true), new WorkloadNode("stranger", "uid-x", "packet://elsewhere", true)];
         await bed.SettleAsync(async () => (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, cp.Name, default))!.Status!.Phase == Phases.Running);
         var worker = (await bed.Store.ListAsync<Machine>(ControllerTestBed.Ns, null, default)).Single(m => !m.IsControlPlane);

@@ -16,28 +16,17 @@ namespace PacketCluster.Simulator.Tests.Operations;
 /// <summary>Create, interrupt, resume, grow and delete a cluster through the operations the cmdlets call.</summary>
 public sealed class ClusterOperationsTests : IAsyncLifetime
 {
+    private OperationsSimulator _operations = null!;
     private SimulatorHost _simulator = null!;
     private PacketSession _session = null!;
     private string _stateRoot = null!;
 
     public async Task InitializeAsync()
     {
-        _simulator = await SimulatorHost.StartAsync(new SimulatorOptions
-        {
-            Seed = 17,
-            Config = new SimulatorConfig
-            {
-                Timings = new DeviceTimings
-                {
-                    Queued = new Timing(TimeSpan.FromMilliseconds(100)),
-                    Provisioning = new Timing(TimeSpan.FromMilliseconds(600)),
-                    Deprovisioning = new Timing(TimeSpan.FromMilliseconds(100)),
-                },
-                // These tests are about the engine's operations; booting would start real control planes.
-                Boot = new BootConfig { Enabled = false },
-            },
-        });
-        _session = new PacketSession(new PacketApiOptions { Endpoint = _simulator.BaseUrl, ApiKey = _simulator.ApiKey, ProjectId = _simulator.ProjectId }, "test");
+        var simulator = await OperationsSimulator.StartAsync(17, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(100));
+        _operations = simulator;
+        _simulator = simulator.Host;
+        _session = simulator.Session;
         _stateRoot = Directory.CreateTempSubdirectory("pc-ops-").FullName;
     }
 
@@ -49,12 +38,7 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
 
     private CreateClusterRequest Request(bool wait, int concurrency = ClusterReconcileLoop.DefaultConcurrency, int workers = 2) => new()
     {
-        Config = ClusterConfigGenerator.Generate(new ClusterConfigRequest
-        {
-            Name = "ops", ProjectId = _simulator.ProjectId, ApiKey = _simulator.ApiKey, Metro = "sv", Plan = "c3.small.x86",
-            OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", WorkerCount = workers,
-            SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
-        }, MachineConfigCatalogue.LoadShipped()).Config,
+        Config = _operations.Definition("ops", workers),
         StateRoot = _stateRoot, Wait = new ChangeWait(wait, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100), concurrency),
     };
 
