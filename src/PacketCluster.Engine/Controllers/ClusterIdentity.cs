@@ -40,6 +40,28 @@ public readonly record struct ClusterIdentity(string Name, string? Uid)
         _ => ResourceOwnership.Foreign,
     };
 
+    /// <summary>
+    /// A device is this cluster's when it carries its uid, or — made by an older version, with the name tag only — when
+    /// its machine-uid tag is one of this cluster's Machines'.
+    /// </summary>
+    public bool OwnsDevice(IEnumerable<string> tags, IReadOnlySet<string> machineUids) => OwnershipOf(tags) switch
+    {
+        ResourceOwnership.Ours => true,
+        ResourceOwnership.Untagged => tags.Any(t => t.StartsWith(DeviceTags.MachineUidPrefix, StringComparison.Ordinal) && machineUids.Contains(t[DeviceTags.MachineUidPrefix.Length..])),
+        _ => false,
+    };
+
+    /// <summary>
+    /// A reservation is this cluster's when it carries its uid, or — with the name tag only — when it is the endpoint the
+    /// cluster recorded.
+    /// </summary>
+    public bool OwnsReservation(IEnumerable<string> tags, string? address, string? recordedEndpoint) => OwnershipOf(tags) switch
+    {
+        ResourceOwnership.Ours => true,
+        ResourceOwnership.Untagged => recordedEndpoint is not null && string.Equals(address, recordedEndpoint, StringComparison.Ordinal),
+        _ => false,
+    };
+
     /// <summary>The tags every device and reservation of this cluster carries: the seed's name tag (add-ons read it) and the identity.</summary>
     public IReadOnlyList<string> Tags() => Uid is null
         ? throw new InvalidOperationException($"Cluster '{Name}' has no identity yet; nothing may be created for it.")

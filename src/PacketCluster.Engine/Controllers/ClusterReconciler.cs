@@ -206,13 +206,8 @@ public sealed class ClusterReconciler
             var identity = Identity;
             var recorded = scope.Status.ApiEndpoints?.FirstOrDefault()?.Host;
             var reservations = (await Context.Packet.ListIpReservationsAsync(Context.ProjectId, null, ct).ConfigureAwait(false))
-                .Where(r => r.Tags.Contains(DeviceTags.ClusterId(scope.Name), StringComparer.Ordinal))
-                .Where(r => identity.OwnershipOf(r.Tags) switch
-                {
-                    ResourceOwnership.Ours => true,
-                    ResourceOwnership.Untagged => recorded is not null && string.Equals(r.Address, recorded, StringComparison.Ordinal),
-                    _ => false,
-                }).ToList();
+                .Where(r => r.Tags.Contains(DeviceTags.ClusterId(scope.Name), StringComparer.Ordinal) && identity.OwnsReservation(r.Tags, r.Address, recorded))
+                .ToList();
             foreach (var reservation in reservations)
             {
                 foreach (var assignment in reservation.Assignments.Where(a => a.Id is not null))

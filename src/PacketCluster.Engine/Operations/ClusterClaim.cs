@@ -43,24 +43,26 @@ public sealed record ClusterClaim(ClusterIdentity Identity, IReadOnlySet<string>
     public static ClusterClaim New(string name) => new(new ClusterIdentity(name, null), new HashSet<string>(), null);
 
     /// <summary>The claim of the cluster recorded in a store; a cluster not in it is <see cref="New"/>.</summary>
-    public static async Task<ClusterClaim> FromStoreAsync(IStateStore store, string ns, string name, CancellationToken ct)
+    public static async Task<ClusterClaim> FromStoreAsync(IStateStore store, string ns, string name, CancellationToken ct) =>
+        await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false) is { } cluster ? await OfAsync(store, cluster, ct).ConfigureAwait(false) : New(name);
+
+    /// <summary>The claim of a Cluster already read from <paramref name="store"/>: its identity, its Machines' uids and its endpoint.</summary>
+    public static async Task<ClusterClaim> OfAsync(IStateStore store, Cluster cluster, CancellationToken ct)
     {
-        var cluster = await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false);
-        if (cluster is null) return New(name);
-        var machines = await store.ListAsync<Machine>(ns, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = name }, ct).ConfigureAwait(false);
+        var machines = await store.ListAsync<Machine>(cluster.Metadata.Namespace ?? ClusterOperations.DefaultNamespace,
+            new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = cluster.Name }, ct).ConfigureAwait(false);
         var uids = machines.Select(m => m.Metadata.Annotations?.GetValueOrDefault(MachineScope.MachineUidAnnotation))
             .OfType<string>().Where(u => u.Length > 0).ToHashSet(StringComparer.Ordinal);
         return new ClusterClaim(ClusterIdentity.Of(cluster), uids, cluster.Status?.ApiEndpoints?.FirstOrDefault()?.Host);
     }
 
-    public bool Owns(NamedResource resource) => Identity.OwnershipOf(resource.Tags) switch
-    {
-        ResourceOwnership.Ours => true,
-        ResourceOwnership.Untagged => resource.Kind == NamedResource.DeviceKind
-            ? resource.Tags.Any(t => t.StartsWith(DeviceTags.MachineUidPrefix, StringComparison.Ordinal) && MachineUids.Contains(t[DeviceTags.MachineUidPrefix.Length..]))
-            : Endpoint is not null && string.Equals(resource.Label, Endpoint, StringComparison.Ordinal),
-        _ => false,
-    };
+    public bool Owns(NamedResource resource) => resource.Kind == NamedResource.DeviceKind
+        ? Identity.OwnsDevice(resource.Tags, MachineUids)
+        : Identity.OwnsReservation(resource.Tags, resource.Label, Endpoint);
+
+    /// <summary>What Remove-PacketCluster deletes: its own, and with <paramref name="includeUntagged"/> also what carries the name tag only.</summary>
+    public bool Deletes(NamedResource resource, bool includeUntagged) =>
+        Owns(resource) || (includeUntagged && Identity.OwnershipOf(resource.Tags) == ResourceOwnership.Untagged);
 
     /// <summary>
     /// Refuses (<c>ClusterNameInUse</c>) when the project holds resources with this cluster's name that are not its

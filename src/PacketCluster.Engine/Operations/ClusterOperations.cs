@@ -158,13 +158,14 @@ public static class ClusterOperations
     {
         var config = request.Config;
         var name = config.Name;
+        var recorded = await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false);
         // Under the state lock (or the manager's Lease): nothing else records this cluster between the check and the create.
         using (var checkClient = session.CreateClient(log))
         {
-            var claim = await ClusterClaim.FromStoreAsync(store, ns, name, ct).ConfigureAwait(false);
+            var claim = recorded is null ? ClusterClaim.New(name) : await ClusterClaim.OfAsync(store, recorded, ct).ConfigureAwait(false);
             await claim.EnsureNameFreeAsync(checkClient, session.RequireProjectId(), ct).ConfigureAwait(false);
         }
-        if (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false) is null)
+        if (recorded is null)
         {
             if (request.GeneratedSshPrivateKeyPem is { } privateKey)
             {
@@ -175,13 +176,11 @@ public static class ClusterOperations
             log.Report(new EngineProgress(Activity, "Store", $"recording the definition in {where}"));
             await StoreDefinitionAsync(store, config, ns, ct).ConfigureAwait(false);
         }
-        else if (request.GeneratedSshPrivateKeyPem is not null)
-        {
-            log.Verbose($"Cluster '{name}' is recorded already: its machines keep the SSH key generated when it was first created.");
-        }
         else
         {
             log.Verbose($"Cluster '{name}' is already in {where}: resuming, adopting what exists.");
+            if (request.GeneratedSshPrivateKeyPem is not null)
+                log.Verbose($"Its machines keep the SSH key generated when it was first created; this run's key is not used.");
         }
 
         var deadline = DateTimeOffset.UtcNow + request.Wait.Timeout;
@@ -352,7 +351,7 @@ public static class ClusterOperations
         var before = 0;
         async Task<int> CountDevicesAsync(ClusterClaim owner) =>
             (await NamedResource.ListAsync(client, projectId, clusterName, ct).ConfigureAwait(false))
-            .Count(r => r.Kind == NamedResource.DeviceKind && (owner.Owns(r) || (includeUntagged && owner.Identity.OwnershipOf(r.Tags) == ResourceOwnership.Untagged)));
+            .Count(r => r.Kind == NamedResource.DeviceKind && owner.Deletes(r, includeUntagged));
         if (StateLocation.IsPivoted(directory))
         {
             // The objects live in a management cluster: pause its manager so it does not replace the devices the sweep
@@ -392,8 +391,7 @@ public static class ClusterOperations
         var released = 0;
         foreach (var resource in await NamedResource.ListAsync(client, projectId, clusterName, ct).ConfigureAwait(false))
         {
-            var untagged = claim.Identity.OwnershipOf(resource.Tags) == ResourceOwnership.Untagged;
-            if (!claim.Owns(resource) && !(includeUntagged && untagged))
+            if (!claim.Deletes(resource, includeUntagged))
             {
                 leftAlone.Add(resource.ToString());
                 continue;
@@ -445,7 +443,7 @@ public static class ClusterOperations
             {
                 var cluster = await store.GetAsync<Cluster>(DefaultNamespace, clusterName, ct).ConfigureAwait(false);
                 if (cluster is null) return (false, null);
-                var claim = await ClusterClaim.FromStoreAsync(store, DefaultNamespace, clusterName, ct).ConfigureAwait(false);
+                var claim = await ClusterClaim.OfAsync(store, cluster, ct).ConfigureAwait(false);
                 var elsewhere = cluster.Status?.ApiEndpoints?.FirstOrDefault()?.Host is not { } host
                     || !string.Equals(((k8s.Kubernetes)store.Client).BaseUri.Host.Trim('[', ']'), host, StringComparison.OrdinalIgnoreCase);
                 if (ClusterReconcileLoop.IsPaused(cluster)) return (elsewhere, claim);

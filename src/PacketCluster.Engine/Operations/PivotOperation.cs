@@ -49,10 +49,9 @@ public static class PivotOperation
             : await Api.InputFile.ReadAllTextAsync(targetKubeconfig, Api.InputFile.KubeconfigLimit, "The target kubeconfig", ct).ConfigureAwait(false);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
         var components = ProviderComponentsFor(clusterName, session);
-        var identity = await IdentityAsync(source, ns, clusterName, ct).ConfigureAwait(false);
         return await RunAsync(source, ns, clusterName, target, components, log, ct,
             // Written before the source empties: from then on every cmdlet reads the cluster where it now lives.
-            beforeSourceRemoval: () => RecordManagementAsync(directory, kubeconfig, identity, ct)).ConfigureAwait(false);
+            beforeSourceRemoval: moved => RecordManagementAsync(directory, kubeconfig, moved, ct)).ConfigureAwait(false);
     }
 
     /// <summary>The provider components a target needs to run the manager with this session's Packet credentials.</summary>
@@ -71,7 +70,7 @@ public static class PivotOperation
     }
 
     public static async Task<PivotReport> RunAsync(IStateStore source, string ns, string clusterName, KubernetesStore target, string? providerComponentsYaml,
-        IEngineLog log, CancellationToken ct, Func<Task>? beforeSourceRemoval = null)
+        IEngineLog log, CancellationToken ct, Func<Cluster, Task>? beforeSourceRemoval = null)
     {
         var objects = await SourceObjectsAsync(source, ns, clusterName, ct).ConfigureAwait(false);
         if (objects.Cluster is null)
@@ -118,7 +117,7 @@ public static class PivotOperation
         await VerifyAsync(target, ns, objects, ct).ConfigureAwait(false);
         var targetCluster = (await target.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false))!;
         await SetPausedAsync(target, targetCluster, false, ct).ConfigureAwait(false);
-        if (beforeSourceRemoval is not null) await beforeSourceRemoval().ConfigureAwait(false);
+        if (beforeSourceRemoval is not null) await beforeSourceRemoval(objects.Cluster).ConfigureAwait(false);
 
         log.Report(new EngineProgress(Activity, "Removing", $"removing {clusterName} from the source (no device is touched)"));
         var removed = await RemoveFromSourceAsync(source, ns, objects, ct).ConfigureAwait(false);
@@ -153,18 +152,14 @@ public static class PivotOperation
         var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(source, ns, clusterName, ct).ConfigureAwait(false)
             ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in the bootstrap cluster.", clusterName);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
-        var identity = await IdentityAsync(source, ns, clusterName, ct).ConfigureAwait(false);
         return await RunAsync(source, ns, clusterName, target, ProviderComponentsFor(clusterName, session), log, ct,
-            beforeSourceRemoval: () => RecordManagementAsync(directory, kubeconfig, identity, ct)).ConfigureAwait(false);
+            beforeSourceRemoval: moved => RecordManagementAsync(directory, kubeconfig, moved, ct)).ConfigureAwait(false);
     }
 
-    private static async Task<string?> IdentityAsync(IStateStore source, string ns, string clusterName, CancellationToken ct) =>
-        await source.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false) is { } cluster ? ClusterIdentity.Of(cluster).Uid : null;
-
     /// <summary>The state folder from now on: where the objects live, and the identity that tells the cluster's devices from others'.</summary>
-    private static async Task RecordManagementAsync(string directory, string kubeconfig, string? identity, CancellationToken ct)
+    private static async Task RecordManagementAsync(string directory, string kubeconfig, Cluster moved, CancellationToken ct)
     {
-        if (identity is not null) await AtomicFile.WriteAsync(StateLocation.IdentityFile(directory), identity + "\n", ct).ConfigureAwait(false);
+        if (ClusterIdentity.Of(moved).Uid is { } identity) await AtomicFile.WriteAsync(StateLocation.IdentityFile(directory), identity + "\n", ct).ConfigureAwait(false);
         await AtomicFile.WriteAsync(StateLocation.ManagementKubeconfig(directory), kubeconfig, ct).ConfigureAwait(false);
     }
 

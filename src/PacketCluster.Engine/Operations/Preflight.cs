@@ -83,7 +83,7 @@ public static class Preflight
         if (claim is not null)
         {
             using var client = session.CreateClient(log);
-            await claim.EnsureNameFreeAsync(client, session.RequireProjectId(), ct).ConfigureAwait(false);
+            await claim.EnsureNameFreeAsync(client, projectId, ct).ConfigureAwait(false);
         }
 
         var name = config.Name;

@@ -35,11 +35,21 @@ public sealed class PivotIntegrationTests(KubeControlPlane controlPlane) : IAsyn
 
     private Dictionary<string, string> Labels => new() { [ClusterValidation.ClusterNameLabel] = Name };
 
+    /// <summary>The identity the create recorded; its devices carry it, so it must survive the move.</summary>
+    private const string ClusterUid = "5b7d3c1e-8f2a-4e6b-9c0d-1a2b3c4d5e6f";
+
     /// <summary>A provisioned 1+2 cluster as the embedded store holds it: owner chain, identities, statuses, Secrets.</summary>
     private async Task<FileStore> SourceAsync()
     {
         var store = FileStore.Open(Path.Combine(_temp.Path, Name));
-        var cluster = await store.CreateAsync(new Cluster { Metadata = new ObjectMeta { Name = Name, Namespace = _ns, Labels = Labels, Finalizers = ["cluster.cluster.k8s.io"] } }, default);
+        var cluster = await store.CreateAsync(new Cluster
+        {
+            Metadata = new ObjectMeta
+            {
+                Name = Name, Namespace = _ns, Labels = Labels, Finalizers = ["cluster.cluster.k8s.io"],
+                Annotations = new() { [ClusterIdentity.UidAnnotation] = ClusterUid },
+            },
+        }, default);
         cluster.Status = new ClusterStatus { ApiEndpoints = [new ApiEndpoint { Host = "127.60.0.1", Port = 6443 }], Phase = "Provisioned" };
         cluster = await store.UpdateStatusAsync(cluster, default);
         await store.CreateSecretAsync(ClusterSecrets.CaSecret(ClusterSecrets.ClusterCa(Name), cluster, controlPlane.Pki.ClusterCa), default);
@@ -90,7 +100,7 @@ public sealed class PivotIntegrationTests(KubeControlPlane controlPlane) : IAsyn
 
         // A failure after the copy, before the source is emptied: the source stays whole and paused.
         var crash = await Assert.ThrowsAsync<IOException>(() => PivotOperation.RunAsync(source, _ns, Name, target, null, NullEngineLog.Instance, default,
-            beforeSourceRemoval: () => throw new IOException("simulated crash")));
+            beforeSourceRemoval: _ => throw new IOException("simulated crash")));
         Assert.True(ClusterReconcileLoop.IsPaused(await source.GetAsync<Cluster>(_ns, Name, default)));
         Assert.Equal(3, (await source.ListAsync<Machine>(_ns, null, default)).Count);
 
@@ -106,6 +116,7 @@ public sealed class PivotIntegrationTests(KubeControlPlane controlPlane) : IAsyn
         // The target holds everything, unpaused, with statuses, identities and remapped owners.
         var cluster = (await target.GetAsync<Cluster>(_ns, Name, default))!;
         Assert.False(ClusterReconcileLoop.IsPaused(cluster));
+        Assert.Equal(ClusterUid, ClusterIdentity.Of(cluster).Uid); // the pivoted cluster keeps its identity, so its devices stay its own
         Assert.Equal("127.60.0.1", cluster.Status!.ApiEndpoints![0].Host);
         var deployment = (await target.GetAsync<MachineDeployment>(_ns, $"{Name}-workers", default))!;
         var set = (await target.GetAsync<MachineSet>(_ns, $"{Name}-workers-abc", default))!;
@@ -123,6 +134,7 @@ public sealed class PivotIntegrationTests(KubeControlPlane controlPlane) : IAsyn
         Assert.Equal(machines.Single(m => m.Name == $"{Name}-control-plane-0").Metadata.Uid, token.Metadata.OwnerReferences.Single().Uid);
         var ca = await _admin.CoreV1.ReadNamespacedSecretAsync($"{Name}-ca", _ns);
         Assert.Equal(controlPlane.Pki.ClusterCa.CertificatePem, System.Text.Encoding.UTF8.GetString(ca.Data[ClusterSecrets.CertificateKey]));
+        Assert.Equal(ClusterUid, ca.Metadata.Annotations[ClusterIdentity.UidAnnotation]);
 
         // Running it once more is a no-op.
         var again = await PivotOperation.RunAsync(source, _ns, Name, target, null, NullEngineLog.Instance, default);
