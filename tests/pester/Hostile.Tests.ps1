@@ -80,6 +80,11 @@ Describe 'Two clusters of one name in one project' {
         (Get-Named ips).id | Should -Be $foreignIp.id
         "$warned" | Should -Match $foreign.id
         "$warned" | Should -Match 'IncludeUntagged'
+        # Get-PacketDevice tells them apart.
+        $listed = @(Get-PacketDevice -ClusterName dup)
+        ($listed | Where-Object Id -eq $foreign.id).ClusterUid | Should -Be '7d0c0b8e-9a41-4d8e-8f0e-2c8f1d3b6a77'
+        ($listed | Where-Object Id -eq $byHand.id).ClusterUid | Should -BeNullOrEmpty
+        ($listed | Format-Table | Out-String -Width 250) | Should -Match 'dup \(name tag only\)'
         Join-Path $StateA dup | Should -Not -Exist
 
         # No state at all, by name: -IncludeUntagged deletes the name-only device, never the other cluster's.

@@ -83,6 +83,7 @@ public static class CatalogueQueries
         IpAddresses = d.IpAddresses.Select(a => a.Address).OfType<string>().ToArray(),
         Tags = d.Tags.ToArray(),
         ClusterName = DeviceTags.ClusterOf(d.Tags),
+        ClusterUid = DeviceTags.ClusterUidOf(d.Tags),
         Role = DeviceTags.RoleOf(d.Tags),
         ProvisioningPercentage = d.ProvisioningPercentage,
         BillingCycle = d.BillingCycle,

@@ -18,6 +18,11 @@ public sealed class PacketDevice
     public string[] Tags { get; set; } = Array.Empty<string>();
     /// <summary>The cluster the device belongs to, from its cluster-id tag.</summary>
     public string? ClusterName { get; set; }
+    /// <summary>
+    /// The unique identity of the cluster that made it (its cluster-uid tag): two clusters of one name are told apart by
+    /// it. Null for a device tagged with the name only (made by hand, the 2019 provider or an older version).
+    /// </summary>
+    public string? ClusterUid { get; set; }
     /// <summary>control-plane or worker, from its role tag.</summary>
     public string? Role { get; set; }
     public double? ProvisioningPercentage { get; set; }

@@ -128,6 +128,26 @@ public sealed class DevicesIntegrationTests
         Assert.Equal(25, seen.Count);
         var all = await sim.GetAsync($"projects/{sim.ProjectId}/devices?per_page=1000");
         Assert.Equal(25, all["devices"]!.AsArray().Count);
+
+        // The contract declares no 4xx for the query: out of range is clamped (page 0 is the first), not refused.
+        var zero = await sim.GetAsync($"projects/{sim.ProjectId}/devices?page=0&per_page=0");
+        Assert.Equal(1, zero["meta"]!["current_page"]!.GetValue<int>());
+        Assert.Single(zero["devices"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Two_simulators_running_at_once_hand_out_different_addresses()
+    {
+        await using var one = await TestSimulator.StartAsync();
+        await using var two = await TestSimulator.StartAsync();
+        var a = (await one.CreateDeviceAsync("cp-0"))["ip_addresses"]!.AsArray().Select(i => i!["address"]!.GetValue<string>()).ToList();
+        var b = (await two.CreateDeviceAsync("cp-0"))["ip_addresses"]!.AsArray().Select(i => i!["address"]!.GetValue<string>()).ToList();
+        // IPv4 only: IPv6 comes from the documentation prefix and is never contacted, so nothing binds it.
+        static IEnumerable<string> V4(IEnumerable<string> all) => all.Where(x => !x.Contains(':'));
+        Assert.NotEmpty(V4(a));
+        Assert.Empty(V4(a).Intersect(V4(b)));
+        Assert.NotEqual(one.Host.World.Config.Addresses.ElasticIpv4, two.Host.World.Config.Addresses.ElasticIpv4);
+        Assert.All(V4(a.Concat(b)), x => Assert.StartsWith("127.", x));
     }
 
     [Fact]
