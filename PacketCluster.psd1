@@ -43,7 +43,7 @@
             Tags         = @('Kubernetes', 'ClusterAPI', 'Packet', 'EquinixMetal', 'BareMetal', 'kubeadm', 'PSEdition_Core', 'Linux', 'MacOS', 'Windows')
             LicenseUri   = 'https://www.apache.org/licenses/LICENSE-2.0'
             ProjectUri   = 'https://github.com/packetcluster/packetcluster'
-            ReleaseNotes = 'Cluster definitions, PKI, machine configs and userdata; Packet API client, catalogue cmdlets and the Packet API simulator.'
+            ReleaseNotes = 'See CHANGELOG.md: the build writes the section of this version here.'
         }
     }
 }

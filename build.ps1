@@ -4,13 +4,30 @@
 .DESCRIPTION
     Run through ./build.sh on a fresh machine (it installs prerequisites and the pinned pwsh), or directly
     with `dotnet pwsh -NoProfile -Command "& ./build.ps1 -Task Build,Package"`.
-    Tasks: Build, Assemble, Help, Package, KubeBinaries, UnitTest, Pester, Test (all of it), Bench, Demo.
+    Tasks: Build, Assemble, Help, Package, KubeBinaries, Image, Platforms, UnitTest, Pester, Test (all of it), Bench,
+    Demo, Publish. Each task runs the tasks it needs first.
+.PARAMETER Runtime
+    Platforms whose self-contained simulator goes into the module (linux-x64, linux-arm64, osx-x64, osx-arm64,
+    win-x64), or 'all'. Default: this machine's platform. Publish always takes all five.
+.PARAMETER Repository
+    Publish: the PSResourceGet repository to push to (registered name, or a URI such as https://www.powershellgallery.com/api/v2).
+.PARAMETER ApiKey
+    Publish: the gallery's API key. Prefer the PACKETCLUSTER_GALLERY_API_KEY environment variable: a command line is
+    visible to other processes. Never printed.
+.EXAMPLE
+    ./build.sh Package -Runtime all
+.EXAMPLE
+    PACKETCLUSTER_GALLERY_API_KEY=... ./build.sh Publish -Repository PSGallery -WhatIf
 #>
-[CmdletBinding()]
+[CmdletBinding(SupportsShouldProcess)]
 param(
-    [ValidateSet('Build', 'Assemble', 'Help', 'Package', 'KubeBinaries', 'UnitTest', 'Pester', 'Test', 'Bench', 'Demo')]
+    [ValidateSet('Build', 'Assemble', 'Help', 'Package', 'KubeBinaries', 'Image', 'Platforms', 'UnitTest', 'Pester', 'Test', 'Bench', 'Demo', 'Publish')]
     [string[]] $Task = @('Build'),
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+    [ValidateSet('all', 'linux-x64', 'linux-arm64', 'osx-x64', 'osx-arm64', 'win-x64')]
+    [string[]] $Runtime,
+    [string] $Repository,
+    [string] $ApiKey
 )
 
 $ErrorActionPreference = 'Stop'
@@ -23,6 +40,12 @@ $ModuleDir = Join-Path $Out 'PacketCluster'
 $Lib = 'net8.0'
 $env:PACKETCLUSTER_KUBE_CACHE = if ($env:PACKETCLUSTER_KUBE_CACHE) { $env:PACKETCLUSTER_KUBE_CACHE } else { Join-Path $HOME '.cache/packetcluster/kube-1.20.2' }
 $script:Failed = @()
+$AllRuntimes = 'linux-x64', 'linux-arm64', 'osx-x64', 'osx-arm64', 'win-x64'
+$HostRuntime = '{0}-{1}' -f $(if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }), ([System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant())
+$Runtimes = if ($Task -contains 'Publish' -or $Runtime -contains 'all') { $AllRuntimes } elseif ($Runtime) { $Runtime } else { @($HostRuntime) }
+$Version = ([xml](Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)).Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
+# Counts of every test runner that ran, summed into the run's one closing line.
+$script:Counts = [ordered]@{}
 
 function Invoke-Build {
     dotnet build (Join-Path $Root 'PacketCluster.sln') -c $Configuration -v q -nologo
@@ -38,12 +61,59 @@ function Invoke-Assemble {
     # The engine and its dependencies go to Dependencies/ (private load context); Models stays at the root
     # so there is one copy and one type identity.
     Get-ChildItem $engineBin -Filter *.dll | Where-Object Name -ne 'PacketCluster.Models.dll' | Copy-Item -Destination $deps
-    Copy-Item (Join-Path $Root 'PacketCluster.psd1'), (Join-Path $Root 'src/PacketCluster/PacketCluster.format.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleDir
+    Copy-Item (Join-Path $Root 'PacketCluster.psd1'), (Join-Path $Root 'src/PacketCluster/PacketCluster.format.ps1xml'), (Join-Path $Root 'LICENSE'), (Join-Path $Root 'CHANGELOG.md') $ModuleDir
+    # The Gallery shows ReleaseNotes: the CHANGELOG.md section of this version, written into the assembled manifest.
+    $notes = Get-ReleaseNotes $Version
+    $manifest = Join-Path $ModuleDir 'PacketCluster.psd1'
+    $text = (Get-Content $manifest -Raw) -replace "(?m)^(\s*ReleaseNotes\s*=\s*)'[^']*'", ('$1' + "'" + ($notes -replace "'", "''") + "'")
+    Set-Content -LiteralPath $manifest -Value $text -NoNewline
     Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $ModuleDir 'en-US')
-    # The simulator runs as its own process (it needs ASP.NET Core, which pwsh does not load).
-    $simulatorBin = Join-Path $Root "src/PacketCluster.Simulator/bin/$Configuration/net10.0"
-    $simulator = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'Simulator') -Force
-    Copy-Item (Join-Path $simulatorBin '*') -Destination $simulator -Recurse -Exclude '*.pdb'
+    # The simulator runs as its own process (it needs ASP.NET Core, which pwsh does not load), self-contained per
+    # platform so that no .NET runtime has to be installed: Simulator/<rid>/PacketCluster.Simulator[.exe].
+    foreach ($rid in $Runtimes) {
+        $published = Publish-SelfContained 'PacketCluster.Simulator' $rid
+        $target = New-Item -ItemType Directory -Path (Join-Path $ModuleDir "Simulator/$rid") -Force
+        Copy-Item (Join-Path $published ('PacketCluster.Simulator' + $(if ($rid -like 'win-*') { '.exe' }))) $target
+    }
+}
+
+function Get-ReleaseNotes([string] $ForVersion) {
+    $lines = Get-Content (Join-Path $Root 'CHANGELOG.md')
+    $start = [array]::IndexOf($lines, "## $ForVersion")
+    if ($start -lt 0) { throw "CHANGELOG.md has no '## $ForVersion' section: add the release notes of the version being built." }
+    $section = $lines[($start + 1)..($lines.Count - 1)]
+    $end = [array]::FindIndex([string[]]$section, [Predicate[string]] { param($l) $l.StartsWith('## ') })
+    if ($end -ge 0) { $section = $section[0..($end - 1)] }
+    ($section -join "`n").Trim()
+}
+
+# A self-contained publish of an app for one platform into out/publish/<app>/<rid> (the projects hold the settings).
+function Publish-SelfContained([string] $App, [string] $Rid) {
+    $target = Join-Path $Out "publish/$App/$Rid"
+    dotnet publish (Join-Path $Root "src/$App/$App.csproj") -c $Configuration -r $Rid -o $target -v q -nologo | Out-Host
+    $target
+}
+
+function Invoke-Platforms {
+    # Every released platform of both programs, with their sizes (README, "Platforms").
+    $rows = foreach ($app in 'PacketCluster.Manager', 'PacketCluster.Simulator') {
+        foreach ($rid in $AllRuntimes) {
+            $dir = Publish-SelfContained $app $rid
+            $exe = Get-Item (Join-Path $dir ($app + $(if ($rid -like 'win-*') { '.exe' })))
+            [pscustomobject]@{ App = $app; Runtime = $rid; MB = [math]::Round($exe.Length / 1MB, 1) }
+        }
+    }
+    $rows | Format-Table -AutoSize | Out-Host
+}
+
+function Invoke-Image {
+    # linux/amd64 and linux/arm64 images of the manager, as OCI archives (build/manager-image.sh says how and why).
+    $revision = (git -C $Root rev-parse HEAD 2>$null) ?? 'unknown'
+    foreach ($arch in 'amd64', 'arm64') {
+        $rid = if ($arch -eq 'amd64') { 'linux-x64' } else { 'linux-arm64' }
+        $published = Publish-SelfContained 'PacketCluster.Manager' $rid
+        bash (Join-Path $Root 'build/manager-image.sh') $Version $arch $published (Join-Path $Out "image/manager-$Version-$arch.tar") $revision
+    }
 }
 
 function Invoke-Help {
@@ -78,6 +148,35 @@ function Invoke-Package {
     "Package: $($nupkg.FullName) (PacketCluster $($manifest.Version))"
 }
 
+function Invoke-Publish {
+    $key = if ($ApiKey) { $ApiKey } else { $env:PACKETCLUSTER_GALLERY_API_KEY }
+    if (-not $Repository) { throw 'Publish needs -Repository (a registered PSResourceGet repository name, or a gallery URI).' }
+    if (-not $key -and -not $WhatIfPreference) { throw 'Publish needs -ApiKey or PACKETCLUSTER_GALLERY_API_KEY.' }
+    $nupkg = Get-ChildItem (Join-Path $Out 'repo') -Filter '*.nupkg' | Select-Object -First 1
+    $missing = $AllRuntimes | Where-Object { -not (Test-Path (Join-Path $ModuleDir "Simulator/$_")) }
+    if ($missing) { throw "The package lacks the simulator for $($missing -join ', '); Publish builds all platforms, so this is a build bug." }
+    if (-not $PSCmdlet.ShouldProcess("$($nupkg.Name) ($($AllRuntimes -join ', '))", "Publish to $Repository")) { return }
+    # The key goes to the child through its environment, never through a command line or the log.
+    $push = '$ErrorActionPreference = ''Stop''; $r = $env:PACKETCLUSTER_PUBLISH_REPOSITORY; ' +
+        'if ($r -match ''^https?://'') { Register-PSResourceRepository -Name PacketClusterTarget -Uri $r -Trusted; $r = ''PacketClusterTarget'' }; ' +
+        'Publish-PSResource -Path $env:PACKETCLUSTER_PUBLISH_PATH -Repository $r -ApiKey $env:PACKETCLUSTER_PUBLISH_KEY'
+    $store = Join-Path $Out "psresourceget-publish-$PID"
+    New-Item -ItemType Directory $store -Force | Out-Null
+    $saved = @{ XDG_DATA_HOME = $env:XDG_DATA_HOME; LOCALAPPDATA = $env:LOCALAPPDATA }
+    try {
+        if ($Repository -match '^https?://') { $env:XDG_DATA_HOME = $store; $env:LOCALAPPDATA = $store }
+        $env:PACKETCLUSTER_PUBLISH_REPOSITORY = $Repository; $env:PACKETCLUSTER_PUBLISH_PATH = $ModuleDir; $env:PACKETCLUSTER_PUBLISH_KEY = $key
+        dotnet pwsh -NoProfile -NonInteractive -Command $push
+        if ($LASTEXITCODE -ne 0) { throw "Publish-PSResource to $Repository failed ($LASTEXITCODE)" }
+        "Published: PacketCluster $Version to $Repository"
+    }
+    finally {
+        Remove-Item Env:PACKETCLUSTER_PUBLISH_KEY, Env:PACKETCLUSTER_PUBLISH_REPOSITORY, Env:PACKETCLUSTER_PUBLISH_PATH -ErrorAction SilentlyContinue
+        $env:XDG_DATA_HOME = $saved.XDG_DATA_HOME; $env:LOCALAPPDATA = $saved.LOCALAPPDATA
+        Remove-Item $store -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
 function Invoke-KubeBinaries {
     bash (Join-Path $Root 'build/kube-binaries.sh') | Out-Null
     "KubeBinaries: $env:PACKETCLUSTER_KUBE_CACHE"
@@ -92,21 +191,35 @@ function Invoke-UnitTest {
     dotnet test (Join-Path $Root 'PacketCluster.sln') -c $Configuration --no-build -v q --nologo --results-directory $results --logger 'trx' --logger 'console;verbosity=normal' | Out-Host
     $exit = $LASTEXITCODE
     $PSNativeCommandUseErrorActionPreference = $true
-    $passed = 0; $failed = 0; $total = 0
+    $passed = 0; $failed = 0; $skipped = 0; $total = 0
     foreach ($trx in Get-ChildItem $results -Filter *.trx) {
         $counters = ([xml](Get-Content -LiteralPath $trx.FullName -Raw)).TestRun.ResultSummary.Counters
-        $passed += [int]$counters.passed; $failed += [int]$counters.failed + [int]$counters.error; $total += [int]$counters.total
+        $passed += [int]$counters.passed; $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $skipped += [int]$counters.notExecuted; $total += [int]$counters.total
     }
-    if ($total -eq 0 -and $exit -ne 0) { $failed = [math]::Max($failed, 1) }
-    "xunit: $passed passed, $failed failed"
+    # A run that crashed, or wrote no result at all, never reads as green.
+    if ($exit -ne 0 -or $total -eq 0) { $failed = [math]::Max($failed, 1) }
+    "xunit: $passed passed, $failed failed" + $(if ($skipped) { ", $skipped skipped" })
+    $script:Counts['xunit'] = @($passed, $failed, $skipped)
     if ($exit -ne 0 -or $failed -gt 0 -or $total -eq 0) { $script:Failed += 'xunit' }
 }
 
 function Invoke-Pester {
     $PSNativeCommandUseErrorActionPreference = $false
     # A fresh process: binary modules cannot be unloaded, and the tests import the assembled folder.
+    $junit = Join-Path $Out 'test-results/pester.xml'
+    Remove-Item $junit -ErrorAction SilentlyContinue
     dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/run-pester.ps1') -ModulePath $ModuleDir | Out-Host
-    if ($LASTEXITCODE -ne 0) { $script:Failed += 'Pester' }
+    $exit = $LASTEXITCODE
+    $passed = 0; $failed = 0; $skipped = 0
+    if (Test-Path $junit) {
+        $suites = ([xml](Get-Content -LiteralPath $junit -Raw)).testsuites
+        $failed = [int]$suites.failures + [int]$suites.errors; $skipped = [int]$suites.disabled
+        $passed = [int]$suites.tests - $failed - $skipped
+    }
+    if ($exit -ne 0 -or $passed + $failed -eq 0) { $failed = [math]::Max($failed, 1) }
+    $script:Counts['Pester'] = @($passed, $failed, $skipped)
+    if ($exit -ne 0) { $script:Failed += 'Pester' }
     $PSNativeCommandUseErrorActionPreference = $true
 }
 
@@ -118,16 +231,25 @@ function Invoke-Bench {
     dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration
 }
 
+# Every task brings what it needs (a fresh clone can start with any of them).
 $order = @{
-    Build = @('Build'); Assemble = @('Assemble'); Help = @('Help'); Package = @('Build', 'Assemble', 'Help', 'Package')
-    KubeBinaries = @('KubeBinaries'); UnitTest = @('UnitTest'); Pester = @('Pester')
-    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'UnitTest', 'Pester'); Bench = @('Build', 'Assemble', 'Bench'); Demo = @('KubeBinaries', 'Build', 'Assemble', 'Demo')
+    Build = @('Build'); Assemble = @('Build', 'Assemble'); Help = @('Build', 'Assemble', 'Help'); Package = @('Build', 'Assemble', 'Help', 'Package')
+    KubeBinaries = @('KubeBinaries'); Image = @('Image'); Platforms = @('Platforms')
+    UnitTest = @('KubeBinaries', 'Build', 'Assemble', 'Image', 'UnitTest'); Pester = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Pester')
+    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Image', 'UnitTest', 'Pester'); Bench = @('Build', 'Assemble', 'Bench')
+    Demo = @('KubeBinaries', 'Build', 'Assemble', 'Demo'); Publish = @('Build', 'Assemble', 'Help', 'Package', 'Publish')
 }
 $steps = [System.Collections.Generic.List[string]]::new()
 foreach ($t in $Task) { foreach ($s in $order[$t]) { if (-not $steps.Contains($s)) { $steps.Add($s) } } }
 foreach ($step in $steps) {
     Write-Host "==> $step" -ForegroundColor Cyan
     & "Invoke-$step"
+}
+if ($script:Counts.Count -gt 0) {
+    # The run's last counting line is the total, so a red runner can never end on another runner's "0 failed".
+    $sum = 0, 0, 0
+    foreach ($c in $script:Counts.Values) { for ($i = 0; $i -lt 3; $i++) { $sum[$i] += $c[$i] } }
+    "$($sum[0]) passed, $($sum[1]) failed" + $(if ($sum[2]) { ", $($sum[2]) skipped" })
 }
 if ($script:Failed.Count -gt 0) {
     Write-Host "FAILED: $($script:Failed -join ', ')"

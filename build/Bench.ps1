@@ -28,4 +28,5 @@ $import = [math]::Max(0, (Get-Median $moduleRuns) - $bare)
 'Bench: Import-Module PacketCluster adds {0:N0} ms to a bare pwsh start ({1:N0} ms); target 300 ms; ratio {2:N2}' -f $import, $bare, ($import / 300)
 
 $bench = Join-Path $PSScriptRoot "../tools/PacketCluster.Bench/bin/$Configuration/net10.0/PacketCluster.Bench.dll"
-& dotnet $bench (Join-Path $ModulePath 'Simulator/PacketCluster.Simulator.dll')
+# The framework-dependent build: the bench measures the cluster flow, not how the simulator process is packaged.
+& dotnet $bench (Join-Path $PSScriptRoot "../src/PacketCluster.Simulator/bin/$Configuration/net10.0/PacketCluster.Simulator.dll")

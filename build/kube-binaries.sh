@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kube-controller-manager and kubeadm v1.20.2 from Debian's `kubernetes`
 # source package (bookworm) into a cache outside the repository, and installs etcd from Debian.
-# Reused when the cache already holds all three binaries. See ../shared/reference/real-kubernetes.md.
+# Reused when the cache already holds all three binaries.
 #
 # Usage: build/kube-binaries.sh            -> prints the cache directory on its last line
 # Env:   PACKETCLUSTER_KUBE_CACHE (default: $HOME/.cache/packetcluster/kube-1.20.2)
@@ -34,10 +34,39 @@ fi
 
 ensure_packages golang-go rsync jq golang-github-modern-go-reflect2-dev dpkg-dev
 
-src_list=/etc/apt/sources.list.d/zz-packetcluster-src.sources
-if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    | as_root tee "$src_list" >/dev/null
+# The source package comes through the machine's own Debian archive (a mirror or proxy included): the deb-src entry
+# copies the URI and keyring of the configured `deb` source for this release, and names no archive of its own.
+# kubernetes 1.20.2 is bookworm's source package, so that suite is asked for whatever the machine runs.
+machine_deb_source() {
+  local codename
+  codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
+  # deb822 files: the first stanza with Types deb whose Suites name this release.
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk -v want="$codename" '
+      function flush() { if (deb && suite && uri != "") { print uri, (key == "" ? "-" : key); found = 1; exit } deb = suite = 0; uri = key = "" }
+      /^[[:space:]]*$/ { flush(); next }
+      /^Types:/    { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+      /^URIs:/     { uri = $2 }
+      /^Suites:/   { for (i = 2; i <= NF; i++) if ($i == want) suite = 1 }
+      /^Signed-By:/ { key = $2 }
+      END { if (!found) flush() }' "$f"
+  done | head -n 1 | grep . && return 0
+  # One-line format: deb [signed-by=KEY ...] URI SUITE COMPONENTS...
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk -v want="$codename" '
+    $1 == "deb" { key = "-"; i = 2
+      if ($2 ~ /^\[/) { for (; i <= NF; i++) { if ($i ~ /signed-by=/) { key = $i; sub(/.*signed-by=/, "", key); sub(/\]$/, "", key) } if ($i ~ /\]$/) { i++; break } } }
+      if ($(i + 1) == want) { print $i, key; exit } }' | grep .
+}
+
+if ! apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Version: .*1\.20\.2'; then
+  read -r uri keyring < <(machine_deb_source) || { echo "kube binaries: no 'deb' source for this Debian release in /etc/apt; add one (a mirror is fine) and rerun" >&2; exit 1; }
+  src_list=/etc/apt/sources.list.d/zz-packetcluster-src.sources
+  {
+    printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\n' "$uri"
+    [ "$keyring" = - ] || printf 'Signed-By: %s\n' "$keyring"
+  } | as_root tee "$src_list" >/dev/null
+  echo "kube binaries: added deb-src $uri bookworm (from the machine's deb source) in $src_list" >&2
   as_root apt-get update -qq
 fi
 

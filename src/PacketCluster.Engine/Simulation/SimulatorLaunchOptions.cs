@@ -3,7 +3,10 @@ namespace PacketCluster.Engine.Simulation;
 /// <summary>How to start the Packet API simulator as a background process.</summary>
 public sealed record SimulatorLaunchOptions
 {
-    /// <summary>Path of PacketCluster.Simulator.dll.</summary>
+    /// <summary>
+    /// The simulator: its self-contained executable (what the module ships, one per platform), or a framework-dependent
+    /// PacketCluster.Simulator.dll, which runs under the dotnet host (builds and tests).
+    /// </summary>
     public required string SimulatorPath { get; init; }
     /// <summary>Loopback port; 0 picks a free one.</summary>
     public int Port { get; init; }

@@ -17,14 +17,15 @@ public static class SimulatorLauncher
             throw new PacketClusterException("SimulatorNotFound", ErrorKind.ObjectNotFound,
                 $"The simulator is not at '{options.SimulatorPath}'. Reinstall the module, or build it with ./build.sh Package.", options.SimulatorPath);
 
-        var start = new ProcessStartInfo(DotnetHost())
+        var frameworkDependent = options.SimulatorPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var start = new ProcessStartInfo(frameworkDependent ? DotnetHost() : options.SimulatorPath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = false,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(options.SimulatorPath);
+        if (frameworkDependent) start.ArgumentList.Add(options.SimulatorPath);
         start.ArgumentList.Add("--port");
         start.ArgumentList.Add(options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add("--log-file");
@@ -71,7 +72,7 @@ public static class SimulatorLauncher
         using (process)
         {
             if (process.HasExited) return false;
-            if (OperatingSystem.IsLinux() && !CommandLine(processId).Contains(SimulatorMarker, StringComparison.Ordinal))
+            if (!IsSimulator(process))
                 throw new PacketClusterException("NotASimulator", ErrorKind.InvalidArgument,
                     $"Process {processId} is not a PacketCluster simulator; it was not stopped.", processId);
             // SIGTERM first: the simulator then stops the processes of its booted devices and removes their folders.
@@ -101,6 +102,50 @@ public static class SimulatorLauncher
         return new SimulatorProcessInfo(new Uri(Get("url")), Get("apiKey"), Get("projectId"), admin, processId, logFile);
     }
 
+    /// <summary>
+    /// Where a module folder keeps the simulator for the platform this process runs on:
+    /// <c>Simulator/&lt;rid&gt;/PacketCluster.Simulator[.exe]</c>, self-contained, so no .NET runtime or ASP.NET Core
+    /// has to be installed (pwsh 7.4 carries only .NET 8 without ASP.NET Core).
+    /// </summary>
+    public static string LocateInModule(string moduleDirectory)
+    {
+        var rid = SimulatorPlatform.Current;
+        var folder = Path.Combine(moduleDirectory, "Simulator");
+        var path = Path.Combine(folder, rid, OperatingSystem.IsWindows() ? SimulatorMarker + ".exe" : SimulatorMarker);
+        if (File.Exists(path)) return EnsureExecutable(path);
+        var shipped = Directory.Exists(folder)
+            ? string.Join(", ", Directory.GetDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+            : "none";
+        throw new PacketClusterException("SimulatorNotFound", ErrorKind.ObjectNotFound,
+            $"This copy of the module has no simulator for {rid} (it has: {shipped}). Install the module from the PowerShell Gallery, " +
+            $"which carries all platforms, or build it here with './build.sh Package -Runtime {rid}'. PACKETCLUSTER_SIMULATOR_PATH can name a simulator.", path);
+    }
+
+    /// <summary>
+    /// A .nupkg is a zip and keeps no Unix modes, so Install-PSResource leaves the simulator without its execute bit:
+    /// it is set on first use (the read bits say who may run it). A module installed by another user that we may not
+    /// change gets an error that says the one command to run.
+    /// </summary>
+    private static string EnsureExecutable(string path)
+    {
+        if (OperatingSystem.IsWindows()) return path;
+        var mode = File.GetUnixFileMode(path);
+        if ((mode & UnixFileMode.UserExecute) != 0) return path;
+        var execute = UnixFileMode.UserExecute
+            | ((mode & UnixFileMode.GroupRead) != 0 ? UnixFileMode.GroupExecute : 0)
+            | ((mode & UnixFileMode.OtherRead) != 0 ? UnixFileMode.OtherExecute : 0);
+        try
+        {
+            File.SetUnixFileMode(path, mode | execute);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new PacketClusterException("SimulatorNotExecutable", ErrorKind.PermissionDenied,
+                $"The simulator at '{path}' is not executable and this user may not change it (the package format keeps no file modes). Run: chmod +x '{path}'", path, e);
+        }
+        return path;
+    }
+
     private static string DotnetHost()
     {
         var current = Environment.ProcessPath;
@@ -109,6 +154,18 @@ public static class SimulatorLauncher
         var name = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
         if (root is not null && File.Exists(Path.Combine(root, name))) return Path.Combine(root, name);
         return name; // from PATH
+    }
+
+    /// <summary>
+    /// On Linux the command line names the simulator (also when the dotnet host runs the dll); elsewhere the
+    /// self-contained executable's process name does. A dotnet host on macOS or Windows cannot be told apart from any
+    /// other .NET program, so it is refused rather than signalled.
+    /// </summary>
+    private static bool IsSimulator(Process process)
+    {
+        if (OperatingSystem.IsLinux()) return CommandLine(process.Id).Contains(SimulatorMarker, StringComparison.Ordinal);
+        try { return process.ProcessName.Equals(SimulatorMarker, StringComparison.OrdinalIgnoreCase); }
+        catch (InvalidOperationException) { return false; }
     }
 
     private static string CommandLine(int processId)

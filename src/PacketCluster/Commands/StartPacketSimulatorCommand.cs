@@ -53,8 +53,8 @@ public sealed class StartPacketSimulatorCommand : PacketCmdlet
     {
         if (!ShouldProcess($"127.0.0.1:{(Port == 0 ? "<free port>" : Port)}", "Start the Packet API simulator")) return;
         var moduleDirectory = Path.GetDirectoryName(typeof(StartPacketSimulatorCommand).Assembly.Location)!;
-        var simulator = Environment.GetEnvironmentVariable("PACKETCLUSTER_SIMULATOR_PATH")
-            ?? Path.Combine(moduleDirectory, "Simulator", "PacketCluster.Simulator.dll");
+        var simulator = Environment.GetEnvironmentVariable("PACKETCLUSTER_SIMULATOR_PATH") ?? string.Empty;
+        if (simulator.Length == 0) RunEngine(() => simulator = SimulatorLauncher.LocateInModule(moduleDirectory));
         var logDirectory = Path.Combine(Path.GetTempPath(), "packetcluster-simulator");
         Directory.CreateDirectory(logDirectory);
         var options = new SimulatorLaunchOptions

@@ -8,7 +8,7 @@ using YamlDotNet.RepresentationModel;
 namespace PacketCluster.Simulator.Tests.Contract;
 
 /// <summary>
-/// The official Metal OpenAPI 3.0 spec (../shared/metal-openapi) as JSON Schema 2020-12, for validating
+/// The official Metal OpenAPI 3.0 spec (vendored in tests/contract/metal-openapi) as JSON Schema 2020-12, for validating
 /// response bodies. Every components/schemas/*.yaml becomes a <c>$defs</c> entry and file-relative <c>$ref</c>s
 /// are rewritten to point at it; <c>nullable: true</c> becomes a type array (or an anyOf with null); OpenAPI-only
 /// numeric formats (float, double, int32…) are dropped; date-time, date, uuid and ipv4 are validated.
@@ -48,16 +48,16 @@ public sealed partial class OpenApiContract
         }
     }
 
-    /// <summary>Walks up from the test binaries to the folder that has shared/metal-openapi beside the repository.</summary>
+    /// <summary>
+    /// The vendored spec copied beside the test binaries (tests/contract/metal-openapi, see its NOTICE), or the folder
+    /// PACKETCLUSTER_METAL_OPENAPI names; nothing outside the repository is searched.
+    /// </summary>
     public static string FindSpecDirectory()
     {
         if (Environment.GetEnvironmentVariable("PACKETCLUSTER_METAL_OPENAPI") is { Length: > 0 } configured) return configured;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "metal-openapi");
-            if (File.Exists(Path.Combine(candidate, "openapi3.yaml"))) return candidate;
-        }
-        throw new DirectoryNotFoundException($"no shared/metal-openapi/openapi3.yaml above {AppContext.BaseDirectory}; put the repository beside shared/ or set PACKETCLUSTER_METAL_OPENAPI to the spec folder");
+        var beside = Path.Combine(AppContext.BaseDirectory, "metal-openapi");
+        if (File.Exists(Path.Combine(beside, "openapi3.yaml"))) return beside;
+        throw new DirectoryNotFoundException($"no metal-openapi/openapi3.yaml in {AppContext.BaseDirectory}: the build copies tests/contract/metal-openapi there (rebuild), or set PACKETCLUSTER_METAL_OPENAPI to a spec folder");
     }
 
     /// <summary>The spec's path template for a concrete path (without /metal/v1), literal segments preferred.</summary>

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds the manager's OCI image (what provider-components.yaml deploys as ghcr.io/packetcluster/manager:<version>)
+# without Docker and without pulling a base image: a root made of Debian's own packages plus the self-contained
+# manager, packed by umoci and written as an OCI archive by skopeo.
+#
+# Usage: build/manager-image.sh <version> <arch: amd64|arm64> <self-contained publish folder> <out.tar> [revision]
+#
+# Why this root: the self-contained, single-file manager needs only the C and C++ runtimes (libc6, libgcc-s1,
+# libstdc++6), OpenSSL for TLS to the Packet API and the kube-apiserver (libssl3) and the CA bundle (ca-certificates);
+# globalization is invariant, so no ICU. Those five .debs, unpacked with dpkg-deb, make a "distroless" root: no shell,
+# no package manager, nothing to patch but what Debian already ships security fixes for. debootstrap would add about
+# 200 MB of base system the manager never runs. The .debs come through the machine's own apt sources (a mirror or
+# proxy works), fetched for the target architecture with a private apt state, so the machine's configuration is not
+# changed; they are cached in ~/.cache/packetcluster/image-debs/<arch>.
+set -euo pipefail
+
+version="$1"; arch="$2"; publish="$3"; out="$4"; revision="${5:-unknown}"
+case "$arch" in amd64|arm64) ;; *) echo "manager image: unsupported architecture '$arch' (amd64 or arm64)" >&2; exit 2 ;; esac
+[ -x "$publish/PacketCluster.Manager" ] || { echo "manager image: no self-contained PacketCluster.Manager in $publish" >&2; exit 1; }
+for tool in umoci skopeo dpkg-deb apt-get; do command -v "$tool" >/dev/null || { echo "manager image: '$tool' is missing (build/install-prereqs.sh installs it)" >&2; exit 1; }; done
+
+# The non-root user of distroless images; the Deployment runs with runAsNonRoot.
+uid=65532
+packages=(libc6 libgcc-s1 libstdc++6 libssl3 ca-certificates)
+
+cache="${PACKETCLUSTER_IMAGE_CACHE:-$HOME/.cache/packetcluster/image-debs}/$arch"
+mkdir -p "$cache/lists/partial" "$cache/archives/partial" "$cache/debs"
+: > "$cache/status"
+apt_opts=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch" -o "Dir::State::Lists=$cache/lists"
+          -o "Dir::State::status=$cache/status" -o "Dir::Cache=$cache" -o "Dir::Cache::archives=$cache/archives"
+          -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root" -qq)
+have_debs() { for p in "${packages[@]}"; do compgen -G "$cache/debs/${p}_*.deb" >/dev/null || return 1; done; }
+if ! have_debs; then
+  echo "manager image: fetching ${packages[*]} for $arch from the machine's apt sources" >&2
+  apt-get "${apt_opts[@]}" update
+  (cd "$cache/debs" && apt-get "${apt_opts[@]}" download "${packages[@]}")
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/packetcluster-image.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+root="$work/root"
+mkdir -p "$root"
+for p in "${packages[@]}"; do
+  deb="$(ls "$cache/debs/${p}"_*.deb | sort -V | tail -n 1)"
+  dpkg-deb -x "$deb" "$root"
+done
+# Documentation, manuals, locales and maintainer leftovers have no use in the image.
+rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/lintian" "$root/usr/share/locale" "$root/usr/share/gcc" \
+       "$root/usr/share/gdb" "$root/usr/sbin" "$root/usr/bin" "$root/sbin" "$root/etc/ld.so.conf.d" "$root/usr/lib/ssl/misc" \
+       "$root/usr/libexec" "$root/usr/lib/"*/gconv "$root/usr/lib/"*/audit "$root/etc/init.d"
+# The CA bundle update-ca-certificates would write at install time.
+mkdir -p "$root/etc/ssl/certs"
+find "$root/usr/share/ca-certificates" -name '*.crt' -print0 | sort -z | xargs -0 cat > "$root/etc/ssl/certs/ca-certificates.crt"
+printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%s:%s:nonroot:/home/nonroot:/sbin/nologin\n' "$uid" "$uid" > "$root/etc/passwd"
+printf 'root:x:0:\nnonroot:x:%s:\n' "$uid" > "$root/etc/group"
+printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
+mkdir -p "$root/tmp" "$root/home/nonroot" "$root/app"
+chmod 1777 "$root/tmp"
+# Only the executable: no .pdb, no build folders, no configuration that could hold a secret.
+cp "$publish/PacketCluster.Manager" "$root/app/PacketCluster.Manager"
+chmod 0755 "$root/app/PacketCluster.Manager"
+if [ "$(id -u)" = 0 ]; then chown -R 0:0 "$root" && chown "$uid:$uid" "$root/home/nonroot"; fi
+# Fixed times, so the same inputs give the same layer.
+created="$(git -C "$(dirname "$0")/.." log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
+find "$root" -exec touch -h -d "$created" {} +
+
+layout="$work/layout"
+tag="$version"
+umoci init --layout "$layout"
+umoci new --image "$layout:$tag"
+umoci insert --image "$layout:$tag" --history.created "$created" --history.created_by "build/manager-image.sh" "$root" /
+config=(--config.entrypoint /app/PacketCluster.Manager --config.workingdir /app --config.user "$uid:$uid"
+        --config.env PATH=/app --config.env MALLOC_ARENA_MAX=2 --config.env DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+        --config.env HOME=/home/nonroot --config.exposedports 9440/tcp --config.stopsignal SIGTERM
+        --architecture "$arch" --os linux --created "$created" --author "PacketCluster contributors"
+        --config.label "org.opencontainers.image.title=packetcluster-manager"
+        --config.label "org.opencontainers.image.description=The PacketCluster manager: Cluster API reconcilers for Packet (Equinix Metal) that keep a pivoted cluster"
+        --config.label "org.opencontainers.image.version=$version"
+        --config.label "org.opencontainers.image.revision=$revision"
+        --config.label "org.opencontainers.image.created=$created"
+        --config.label "org.opencontainers.image.licenses=Apache-2.0"
+        --config.label "org.opencontainers.image.source=https://github.com/packetcluster/packetcluster"
+        --config.label "org.opencontainers.image.vendor=PacketCluster contributors")
+umoci config --image "$layout:$tag" --no-history "${config[@]}"
+umoci gc --layout "$layout"
+mkdir -p "$(dirname "$out")"
+rm -f "$out"
+skopeo copy --quiet "oci:$layout:$tag" "oci-archive:$out:ghcr.io/packetcluster/manager:$version"
+echo "manager image: $out ($(du -h "$out" | cut -f1), linux/$arch)" >&2
