@@ -31,6 +31,9 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# -WhatIf is for Publish alone: the build steps before it run for real, so what it would push exists.
+$script:PublishWhatIf = [bool]$WhatIfPreference
+$WhatIfPreference = $false
 $PSNativeCommandUseErrorActionPreference = $true
 Set-StrictMode -Version 3.0
 
@@ -151,11 +154,13 @@ function Invoke-Package {
 function Invoke-Publish {
     $key = if ($ApiKey) { $ApiKey } else { $env:PACKETCLUSTER_GALLERY_API_KEY }
     if (-not $Repository) { throw 'Publish needs -Repository (a registered PSResourceGet repository name, or a gallery URI).' }
-    if (-not $key -and -not $WhatIfPreference) { throw 'Publish needs -ApiKey or PACKETCLUSTER_GALLERY_API_KEY.' }
+    if (-not $key -and -not $PublishWhatIf) { throw 'Publish needs -ApiKey or PACKETCLUSTER_GALLERY_API_KEY.' }
     $nupkg = Get-ChildItem (Join-Path $Out 'repo') -Filter '*.nupkg' | Select-Object -First 1
     $missing = $AllRuntimes | Where-Object { -not (Test-Path (Join-Path $ModuleDir "Simulator/$_")) }
     if ($missing) { throw "The package lacks the simulator for $($missing -join ', '); Publish builds all platforms, so this is a build bug." }
-    if (-not $PSCmdlet.ShouldProcess("$($nupkg.Name) ($($AllRuntimes -join ', '))", "Publish to $Repository")) { return }
+    $what = "$($nupkg.Name) ($([math]::Round($nupkg.Length / 1MB)) MB; simulator for $($AllRuntimes -join ', '))"
+    if ($PublishWhatIf) { "What if: Publish $what to $Repository"; return }
+    if (-not $PSCmdlet.ShouldProcess($what, "Publish to $Repository")) { return }
     # The key goes to the child through its environment, never through a command line or the log.
     $push = '$ErrorActionPreference = ''Stop''; $r = $env:PACKETCLUSTER_PUBLISH_REPOSITORY; ' +
         'if ($r -match ''^https?://'') { Register-PSResourceRepository -Name PacketClusterTarget -Uri $r -Trusted; $r = ''PacketClusterTarget'' }; ' +

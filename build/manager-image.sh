@@ -4,6 +4,7 @@
 # manager, packed by umoci and written as an OCI archive by skopeo.
 #
 # Usage: build/manager-image.sh <version> <arch: amd64|arm64> <self-contained publish folder> <out.tar> [revision]
+# The root comes from build/manager-rootfs.sh, which the Dockerfile runs too, so both build the same image.
 #
 # Why this root: the self-contained, single-file manager needs only the C and C++ runtimes (libc6, libgcc-s1,
 # libstdc++6), OpenSSL for TLS to the Packet API and the kube-apiserver (libssl3) and the CA bundle (ca-certificates);
@@ -17,49 +18,13 @@ set -euo pipefail
 version="$1"; arch="$2"; publish="$3"; out="$4"; revision="${5:-unknown}"
 case "$arch" in amd64|arm64) ;; *) echo "manager image: unsupported architecture '$arch' (amd64 or arm64)" >&2; exit 2 ;; esac
 [ -x "$publish/PacketCluster.Manager" ] || { echo "manager image: no self-contained PacketCluster.Manager in $publish" >&2; exit 1; }
-for tool in umoci skopeo dpkg-deb apt-get; do command -v "$tool" >/dev/null || { echo "manager image: '$tool' is missing (build/install-prereqs.sh installs it)" >&2; exit 1; }; done
+for tool in umoci skopeo; do command -v "$tool" >/dev/null || { echo "manager image: '$tool' is missing (build/install-prereqs.sh installs it)" >&2; exit 1; }; done
 
-# The non-root user of distroless images; the Deployment runs with runAsNonRoot.
 uid=65532
-packages=(libc6 libgcc-s1 libstdc++6 libssl3 ca-certificates)
-
-cache="${PACKETCLUSTER_IMAGE_CACHE:-$HOME/.cache/packetcluster/image-debs}/$arch"
-mkdir -p "$cache/lists/partial" "$cache/archives/partial" "$cache/debs"
-: > "$cache/status"
-apt_opts=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch" -o "Dir::State::Lists=$cache/lists"
-          -o "Dir::State::status=$cache/status" -o "Dir::Cache=$cache" -o "Dir::Cache::archives=$cache/archives"
-          -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root" -qq)
-have_debs() { for p in "${packages[@]}"; do compgen -G "$cache/debs/${p}_*.deb" >/dev/null || return 1; done; }
-if ! have_debs; then
-  echo "manager image: fetching ${packages[*]} for $arch from the machine's apt sources" >&2
-  apt-get "${apt_opts[@]}" update
-  (cd "$cache/debs" && apt-get "${apt_opts[@]}" download "${packages[@]}")
-fi
-
 work="$(mktemp -d "${TMPDIR:-/tmp}/packetcluster-image.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
-mkdir -p "$root"
-for p in "${packages[@]}"; do
-  deb="$(ls "$cache/debs/${p}"_*.deb | sort -V | tail -n 1)"
-  dpkg-deb -x "$deb" "$root"
-done
-# Documentation, manuals, locales and maintainer leftovers have no use in the image.
-rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/lintian" "$root/usr/share/locale" "$root/usr/share/gcc" \
-       "$root/usr/share/gdb" "$root/usr/sbin" "$root/usr/bin" "$root/sbin" "$root/etc/ld.so.conf.d" "$root/usr/lib/ssl/misc" \
-       "$root/usr/libexec" "$root/usr/lib/"*/gconv "$root/usr/lib/"*/audit "$root/etc/init.d"
-# The CA bundle update-ca-certificates would write at install time.
-mkdir -p "$root/etc/ssl/certs"
-find "$root/usr/share/ca-certificates" -name '*.crt' -print0 | sort -z | xargs -0 cat > "$root/etc/ssl/certs/ca-certificates.crt"
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%s:%s:nonroot:/home/nonroot:/sbin/nologin\n' "$uid" "$uid" > "$root/etc/passwd"
-printf 'root:x:0:\nnonroot:x:%s:\n' "$uid" > "$root/etc/group"
-printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
-mkdir -p "$root/tmp" "$root/home/nonroot" "$root/app"
-chmod 1777 "$root/tmp"
-# Only the executable: no .pdb, no build folders, no configuration that could hold a secret.
-cp "$publish/PacketCluster.Manager" "$root/app/PacketCluster.Manager"
-chmod 0755 "$root/app/PacketCluster.Manager"
-if [ "$(id -u)" = 0 ]; then chown -R 0:0 "$root" && chown "$uid:$uid" "$root/home/nonroot"; fi
+bash "$(dirname "$0")/manager-rootfs.sh" "$arch" "$publish" "$root"
 # Fixed times, so the same inputs give the same layer.
 created="$(git -C "$(dirname "$0")/.." log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
 find "$root" -exec touch -h -d "$created" {} +

@@ -40,6 +40,17 @@ public sealed class ManagerImageTests(KubeControlPlane controlPlane)
         Assert.Equal("amd64", config["architecture"]!.GetValue<string>());
         Assert.Equal("linux", config["os"]!.GetValue<string>());
 
+        // The Dockerfile (for users with Docker) builds the same image: same user, entrypoint, environment and labels.
+        var dockerfile = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "PacketCluster.Manager", "Dockerfile"));
+        Assert.Contains($"USER {NonRoot}:{NonRoot}", dockerfile);
+        Assert.Contains("ENTRYPOINT [\"/app/PacketCluster.Manager\"]", dockerfile);
+        Assert.Contains("build/manager-rootfs.sh", dockerfile);
+        var dockerEnv = dockerfile.Split('\n').Single(l => l.StartsWith("ENV ", StringComparison.Ordinal))[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(env.Order(), dockerEnv.Order());
+        foreach (var (key, value) in labels)
+            if (key is not ("org.opencontainers.image.revision" or "org.opencontainers.image.created" or "org.opencontainers.image.version"))
+                Assert.Contains($"{key}=\"{value!.GetValue<string>()}\"", dockerfile);
+
         // The arm64 image is built beside it, for the other architecture.
         var arm = JsonNode.Parse(Run("skopeo", "inspect", "--config", "oci-archive:" + ImagePath("arm64")))!;
         Assert.Equal("arm64", arm["architecture"]!.GetValue<string>());
@@ -140,13 +151,15 @@ public sealed class ManagerImageTests(KubeControlPlane controlPlane)
     {
         var file = $"manager-{Version}-{arch}.tar";
         if (Environment.GetEnvironmentVariable("PACKETCLUSTER_IMAGE_DIR") is { Length: > 0 } dir) return Path.Combine(dir, file);
+        var path = Path.Combine(RepositoryRoot(), "out", "image", file);
+        Assert.True(File.Exists(path), $"{path} is missing: build it with ./build.sh Image (./build.sh Test does)");
+        return path;
+    }
+
+    private static string RepositoryRoot()
+    {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "PacketCluster.sln")))
-            {
-                var path = Path.Combine(d.FullName, "out", "image", file);
-                Assert.True(File.Exists(path), $"{path} is missing: build it with ./build.sh Image (./build.sh Test does)");
-                return path;
-            }
+            if (File.Exists(Path.Combine(d.FullName, "PacketCluster.sln"))) return d.FullName;
         throw new DirectoryNotFoundException($"no PacketCluster.sln above {AppContext.BaseDirectory}");
     }
 
