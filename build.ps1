@@ -10,7 +10,7 @@
     Platforms whose self-contained simulator goes into the module (linux-x64, linux-arm64, osx-x64, osx-arm64,
     win-x64), or 'all'. Default: this machine's platform. Publish always takes all five.
 .PARAMETER Repository
-    Publish: the PSResourceGet repository to push to (registered name, or a URI such as https://www.powershellgallery.com/api/v2).
+    Publish: the PSResourceGet repository to push to: a registered name (PSGallery), a feed URI, or a folder.
 .PARAMETER ApiKey
     Publish: the gallery's API key. Prefer the PACKETCLUSTER_GALLERY_API_KEY environment variable: a command line is
     visible to other processes. Never printed.
@@ -153,7 +153,7 @@ function Invoke-Package {
 
 function Invoke-Publish {
     $key = if ($ApiKey) { $ApiKey } else { $env:PACKETCLUSTER_GALLERY_API_KEY }
-    if (-not $Repository) { throw 'Publish needs -Repository (a registered PSResourceGet repository name, or a gallery URI).' }
+    if (-not $Repository) { throw 'Publish needs -Repository (a registered PSResourceGet repository name such as PSGallery, a feed URI, or a folder).' }
     if (-not $key -and -not $PublishWhatIf) { throw 'Publish needs -ApiKey or PACKETCLUSTER_GALLERY_API_KEY.' }
     $nupkg = Get-ChildItem (Join-Path $Out 'repo') -Filter '*.nupkg' | Select-Object -First 1
     $missing = $AllRuntimes | Where-Object { -not (Test-Path (Join-Path $ModuleDir "Simulator/$_")) }
@@ -162,21 +162,23 @@ function Invoke-Publish {
     if ($PublishWhatIf) { "What if: Publish $what to $Repository"; return }
     if (-not $PSCmdlet.ShouldProcess($what, "Publish to $Repository")) { return }
     # The key goes to the child through its environment, never through a command line or the log.
+    # A gallery URI or a folder feed is registered in a throw-away PSResourceGet store; a name is the user's own.
+    $isLocation = $Repository -match '^https?://' -or (Test-Path -LiteralPath $Repository -PathType Container)
     $push = '$ErrorActionPreference = ''Stop''; $r = $env:PACKETCLUSTER_PUBLISH_REPOSITORY; ' +
-        'if ($r -match ''^https?://'') { Register-PSResourceRepository -Name PacketClusterTarget -Uri $r -Trusted; $r = ''PacketClusterTarget'' }; ' +
+        'if ($env:PACKETCLUSTER_PUBLISH_REGISTER) { Register-PSResourceRepository -Name PacketClusterTarget -Uri $r -Trusted; $r = ''PacketClusterTarget'' }; ' +
         'Publish-PSResource -Path $env:PACKETCLUSTER_PUBLISH_PATH -Repository $r -ApiKey $env:PACKETCLUSTER_PUBLISH_KEY'
     $store = Join-Path $Out "psresourceget-publish-$PID"
     New-Item -ItemType Directory $store -Force | Out-Null
     $saved = @{ XDG_DATA_HOME = $env:XDG_DATA_HOME; LOCALAPPDATA = $env:LOCALAPPDATA }
     try {
-        if ($Repository -match '^https?://') { $env:XDG_DATA_HOME = $store; $env:LOCALAPPDATA = $store }
-        $env:PACKETCLUSTER_PUBLISH_REPOSITORY = $Repository; $env:PACKETCLUSTER_PUBLISH_PATH = $ModuleDir; $env:PACKETCLUSTER_PUBLISH_KEY = $key
+        if ($isLocation) { $env:XDG_DATA_HOME = $store; $env:LOCALAPPDATA = $store; $env:PACKETCLUSTER_PUBLISH_REGISTER = '1' }
+        $env:PACKETCLUSTER_PUBLISH_REPOSITORY = $(if (Test-Path -LiteralPath $Repository -PathType Container) { (Resolve-Path $Repository).Path } else { $Repository }); $env:PACKETCLUSTER_PUBLISH_PATH = $ModuleDir; $env:PACKETCLUSTER_PUBLISH_KEY = $key
         dotnet pwsh -NoProfile -NonInteractive -Command $push
         if ($LASTEXITCODE -ne 0) { throw "Publish-PSResource to $Repository failed ($LASTEXITCODE)" }
         "Published: PacketCluster $Version to $Repository"
     }
     finally {
-        Remove-Item Env:PACKETCLUSTER_PUBLISH_KEY, Env:PACKETCLUSTER_PUBLISH_REPOSITORY, Env:PACKETCLUSTER_PUBLISH_PATH -ErrorAction SilentlyContinue
+        Remove-Item Env:PACKETCLUSTER_PUBLISH_KEY, Env:PACKETCLUSTER_PUBLISH_REPOSITORY, Env:PACKETCLUSTER_PUBLISH_PATH, Env:PACKETCLUSTER_PUBLISH_REGISTER -ErrorAction SilentlyContinue
         $env:XDG_DATA_HOME = $saved.XDG_DATA_HOME; $env:LOCALAPPDATA = $saved.LOCALAPPDATA
         Remove-Item $store -Recurse -Force -ErrorAction SilentlyContinue
     }
