@@ -121,8 +121,13 @@ Describe 'End to end: create, pivot, manage, delete' {
         $condition = $machine.Status.Conditions | Where-Object Type -eq 'NodeReady'
         $condition.Message | Should -Match ([regex]::Escape($wrongPin))
         $machine.Status.Phase | Should -Be 'Provisioned'
-        $console = Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "/_simulator/devices/$($new.id)/console")) -Headers $Headers
-        $console | Should -Match 'none of the public keys'
+        # The engine reads the pin from the userdata as soon as the device is active; the device's own boot reaches
+        # kubeadm's refusal a little later (seen: the condition first, the console still empty).
+        Wait-Until {
+            $script:PinnedConsole = Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "/_simulator/devices/$($new.id)/console")) -Headers $Headers
+            $script:PinnedConsole -match 'none of the public keys'
+        } 'the console shows kubeadm refusing the CA' 60
+        $console = $script:PinnedConsole
         $token = [regex]::Match($userdata, 'token: "?([a-z0-9]{6}\.[a-z0-9]{16})').Groups[1].Value
         $token | Should -Not -BeNullOrEmpty
         $console | Should -Not -Match ([regex]::Escape($token)) -Because 'the console never shows the token secret'
