@@ -56,27 +56,41 @@ public sealed class BootCa : IDisposable
         var san = new SubjectAlternativeNameBuilder();
         foreach (var name in dnsNames.Distinct(StringComparer.OrdinalIgnoreCase)) san.AddDnsName(name);
         foreach (var address in addresses.Distinct()) san.AddIpAddress(address);
-        return Issue($"CN={commonName}", X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, "1.3.6.1.5.5.7.3.1", san.Build());
+        return Issue(new X500DistinguishedName($"CN={commonName}"), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, [ServerAuth], san.Build());
     }
+
+    /// <summary>
+    /// A certificate that serves and authenticates with the same key, as kubeadm's etcd server and peer certificates do
+    /// (etcd members dial each other with their peer certificate and check the caller's).
+    /// </summary>
+    public IssuedPem IssueServingAndClient(string commonName, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
+    {
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in dnsNames.Distinct(StringComparer.OrdinalIgnoreCase)) san.AddDnsName(name);
+        foreach (var address in addresses.Distinct()) san.AddIpAddress(address);
+        return Issue(new X500DistinguishedName($"CN={commonName}"), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, [ServerAuth, ClientAuth], san.Build());
+    }
+
+    private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuth = "1.3.6.1.5.5.7.3.2";
 
     public IssuedPem IssueClient(string commonName, IEnumerable<string> groups)
     {
         var subject = new X500DistinguishedNameBuilder();
         foreach (var group in groups) subject.AddOrganizationName(group);
         subject.AddCommonName(commonName);
-        return Issue(subject.Build(), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, "1.3.6.1.5.5.7.3.2", null);
+        return Issue(subject.Build(), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, [ClientAuth], null);
     }
 
-    private IssuedPem Issue(string subject, X509KeyUsageFlags usage, string extendedUsage, X509Extension? san) =>
-        Issue(new X500DistinguishedName(subject), usage, extendedUsage, san);
-
-    private IssuedPem Issue(X500DistinguishedName subject, X509KeyUsageFlags usage, string extendedUsage, X509Extension? san)
+    private IssuedPem Issue(X500DistinguishedName subject, X509KeyUsageFlags usage, string[] extendedUsages, X509Extension? san)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(extendedUsage)], false));
+        var usages = new OidCollection();
+        foreach (var oid in extendedUsages) usages.Add(new Oid(oid));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         if (san is not null) request.CertificateExtensions.Add(san);
 

@@ -76,20 +76,26 @@ public sealed class ControlPlane : IAsyncDisposable
 
         var etcdData = host.Path("/var/lib/etcd");
         MachineRoot.CreateDirectory(etcdData);
-        var etcdClient = $"http://{Address}:{EtcdClientPort}";
-        var etcdPeer = $"http://{Address}:{EtcdPeerPort}";
+        // Stacked etcd as kubeadm runs it: TLS for clients and peers from the etcd CA, client certificates required;
+        // only the metrics listener (kubeadm's liveness probe target) is plain http.
+        var etcdClient = $"https://{Address}:{EtcdClientPort}";
+        var etcdPeer = $"https://{Address}:{EtcdPeerPort}";
+        var etcdMetrics = $"http://{Address}:{EtcdMetricsPort}";
         var etcd = Start(host, "etcd", binaries.Etcd,
         [
             $"--name={nodeName}", $"--data-dir={etcdData}",
             $"--listen-client-urls={etcdClient}", $"--advertise-client-urls={etcdClient}",
             $"--listen-peer-urls={etcdPeer}", $"--initial-advertise-peer-urls={etcdPeer}", $"--initial-cluster={nodeName}={etcdPeer}",
-            $"--listen-metrics-urls=http://{Address}:{EtcdMetricsPort}",
+            $"--listen-metrics-urls={etcdMetrics}",
+            $"--cert-file={files.EtcdServerCert}", $"--key-file={files.EtcdServerKey}", "--client-cert-auth=true", $"--trusted-ca-file={files.EtcdCa}",
+            $"--peer-cert-file={files.EtcdPeerCert}", $"--peer-key-file={files.EtcdPeerKey}", "--peer-client-cert-auth=true", $"--peer-trusted-ca-file={files.EtcdCa}",
         ], $"client {etcdClient}");
-        await WaitAsync(etcd, $"{etcdClient}/health", trustCa: false, cancel);
+        await WaitAsync(etcd, $"{etcdMetrics}/health", trustCa: false, cancel);
 
         var apiserver = Start(host, "kube-apiserver", binaries.KubeApiserver,
         [
             $"--etcd-servers={etcdClient}",
+            $"--etcd-cafile={files.EtcdCa}", $"--etcd-certfile={files.ApiServerEtcdClientCert}", $"--etcd-keyfile={files.ApiServerEtcdClientKey}",
             $"--bind-address={Address}", $"--advertise-address={Address}", $"--secure-port={ApiServerPort}", "--insecure-port=0",
             $"--tls-cert-file={files.ApiServerCert}", $"--tls-private-key-file={files.ApiServerKey}",
             $"--client-ca-file={files.Ca}",
@@ -130,13 +136,17 @@ public sealed class ControlPlane : IAsyncDisposable
     private sealed record PkiFiles(
         string Ca, string CaKey, string ApiServerCert, string ApiServerKey, string SaPub, string SaKey,
         string FrontProxyCa, string FrontProxyClientCert, string FrontProxyClientKey,
-        string ControllerManagerConf, string ControllerManagerCert, string ControllerManagerKey);
+        string ControllerManagerConf, string ControllerManagerCert, string ControllerManagerKey,
+        string EtcdCa, string EtcdServerCert, string EtcdServerKey, string EtcdPeerCert, string EtcdPeerKey,
+        string ApiServerEtcdClientCert, string ApiServerEtcdClientKey);
 
     private PkiFiles WritePki(MachineRoot host, string pki, KubeadmSettings settings, string nodeName, IEnumerable<string> apiServerNames)
     {
         MachineRoot.CreateDirectory(pki);
         using var ca = LoadOrGenerateCa(host, pki, "ca", "kubernetes", settings.CertificatesDir);
         using var frontProxyCa = LoadOrGenerateCa(host, pki, "front-proxy-ca", "front-proxy-ca", settings.CertificatesDir);
+        MachineRoot.CreateDirectory(Path.Combine(pki, "etcd"));
+        using var etcdCa = LoadOrGenerateCa(host, pki, "etcd/ca", "etcd-ca", settings.CertificatesDir);
         if (!File.Exists(Path.Combine(pki, "sa.key")) || !File.Exists(Path.Combine(pki, "sa.pub")))
         {
             var (privatePem, publicPem) = BootCa.GenerateServiceAccountKey();
@@ -158,6 +168,12 @@ public sealed class ControlPlane : IAsyncDisposable
         var controllerManagerServing = ca.IssueServing("kube-controller-manager", ["localhost"], [Address]);
         var controllerManagerClient = ca.IssueClient("system:kube-controller-manager", []);
         var admin = ca.IssueClient("kubernetes-admin", ["system:masters"]);
+        // kubeadm's etcd/server.crt and etcd/peer.crt name the node, localhost and the node's address.
+        string[] etcdNames = [nodeName, "localhost"];
+        IPAddress[] etcdAddresses = [Address, IPAddress.Loopback];
+        var etcdServer = etcdCa.IssueServingAndClient(nodeName, etcdNames, etcdAddresses);
+        var etcdPeer = etcdCa.IssueServingAndClient(nodeName, etcdNames, etcdAddresses);
+        var apiServerEtcdClient = etcdCa.IssueClient("kube-apiserver-etcd-client", ["system:masters"]);
         NodeClient = ca.IssueClient($"system:node:{nodeName}", ["system:nodes"]);
         _console.WriteLine($"kubeadm init: issued the kube-apiserver serving certificate from {ca.Subject} for " +
                            $"{string.Join(", ", names.Concat(addresses.Select(a => a.ToString())).Distinct())}");
@@ -179,7 +195,14 @@ public sealed class ControlPlane : IAsyncDisposable
             FrontProxyClientKey: host.WriteSecret(Path.Combine(pki, "front-proxy-client.key"), frontProxyClient.KeyPem),
             ControllerManagerConf: controllerManagerConf,
             ControllerManagerCert: host.WriteSecret(Path.Combine(pki, "controller-manager.crt"), controllerManagerServing.CertificatePem),
-            ControllerManagerKey: host.WriteSecret(Path.Combine(pki, "controller-manager.key"), controllerManagerServing.KeyPem));
+            ControllerManagerKey: host.WriteSecret(Path.Combine(pki, "controller-manager.key"), controllerManagerServing.KeyPem),
+            EtcdCa: Path.Combine(pki, "etcd", "ca.crt"),
+            EtcdServerCert: host.WriteSecret(Path.Combine(pki, "etcd", "server.crt"), etcdServer.CertificatePem),
+            EtcdServerKey: host.WriteSecret(Path.Combine(pki, "etcd", "server.key"), etcdServer.KeyPem),
+            EtcdPeerCert: host.WriteSecret(Path.Combine(pki, "etcd", "peer.crt"), etcdPeer.CertificatePem),
+            EtcdPeerKey: host.WriteSecret(Path.Combine(pki, "etcd", "peer.key"), etcdPeer.KeyPem),
+            ApiServerEtcdClientCert: host.WriteSecret(Path.Combine(pki, "apiserver-etcd-client.crt"), apiServerEtcdClient.CertificatePem),
+            ApiServerEtcdClientKey: host.WriteSecret(Path.Combine(pki, "apiserver-etcd-client.key"), apiServerEtcdClient.KeyPem));
     }
 
     private BootCa LoadOrGenerateCa(MachineRoot host, string pki, string baseName, string commonName, string shownDir)

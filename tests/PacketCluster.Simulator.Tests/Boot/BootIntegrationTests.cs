@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using PacketCluster.Engine.Bootstrap;
 using PacketCluster.Engine.Operations;
@@ -115,6 +117,24 @@ public sealed class BootIntegrationTests(ITestOutputHelper output)
             Assert.All(tokens, t => Assert.DoesNotContain(t.Split('.')[1], console));
             Assert.DoesNotContain("PRIVATE KEY", console);
             Assert.DoesNotContain(joinToken.Split('.')[1], await Console(admin, worker));
+
+            // Stacked etcd as kubeadm runs it: TLS from the etcd CA the userdata brought, client certificates required.
+            Assert.Contains("kubeadm init: using the etcd/ca from the userdata", console);
+            var pki = machine.Root.Path("/etc/kubernetes/pki");
+            using var etcdCa = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(pki, "etcd", "ca.crt")));
+            using (var anonymous = new HttpClient(ControlPlane.Handler(etcdCa.ExportCertificatePem())) { Timeout = TimeSpan.FromSeconds(5) })
+                await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.PostAsync($"https://{deviceIp}:2379/v3/cluster/member/list", new StringContent("{}")));
+            using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            await Assert.ThrowsAnyAsync<Exception>(async () => (await plain.PostAsync($"http://{deviceIp}:2379/v3/cluster/member/list", new StringContent("{}"))).EnsureSuccessStatusCode());
+            var etcdClientHandler = ControlPlane.Handler(etcdCa.ExportCertificatePem());
+            etcdClientHandler.ClientCertificates.Add(X509Certificate2.CreateFromPemFile(Path.Combine(pki, "apiserver-etcd-client.crt"), Path.Combine(pki, "apiserver-etcd-client.key")));
+            using (var etcdClient = new HttpClient(etcdClientHandler) { Timeout = TimeSpan.FromSeconds(5) })
+            {
+                using var members = JsonDocument.Parse(await (await etcdClient.PostAsync($"https://{deviceIp}:2379/v3/cluster/member/list", new StringContent("{}"))).EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+                var member = Assert.Single(members.RootElement.GetProperty("members").EnumerateArray());
+                Assert.Equal(cpName, member.GetProperty("name").GetString());
+                Assert.Equal($"https://{deviceIp}:2380", Assert.Single(member.GetProperty("peerURLs").EnumerateArray()).GetString());
+            }
 
             // Malformed userdata: the console says why, nothing runs.
             var brokenConsole = await WaitForAsync(async () => (await Console(admin, broken)) is var c && c.Contains("nothing was run") ? c : null, TimeSpan.FromSeconds(30), () => Console(admin, broken));
