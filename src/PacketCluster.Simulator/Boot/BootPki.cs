@@ -53,10 +53,7 @@ public sealed class BootCa : IDisposable
 
     public IssuedPem IssueServing(string commonName, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
     {
-        var san = new SubjectAlternativeNameBuilder();
-        foreach (var name in dnsNames.Distinct(StringComparer.OrdinalIgnoreCase)) san.AddDnsName(name);
-        foreach (var address in addresses.Distinct()) san.AddIpAddress(address);
-        return Issue(new X500DistinguishedName($"CN={commonName}"), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, [ServerAuth], san.Build());
+        return Issue(new X500DistinguishedName($"CN={commonName}"), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, [ServerAuth], San(dnsNames, addresses));
     }
 
     /// <summary>
@@ -65,10 +62,15 @@ public sealed class BootCa : IDisposable
     /// </summary>
     public IssuedPem IssueServingAndClient(string commonName, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
     {
+        return Issue(new X500DistinguishedName($"CN={commonName}"), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, [ServerAuth, ClientAuth], San(dnsNames, addresses));
+    }
+
+    private static X509Extension San(IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
+    {
         var san = new SubjectAlternativeNameBuilder();
         foreach (var name in dnsNames.Distinct(StringComparer.OrdinalIgnoreCase)) san.AddDnsName(name);
         foreach (var address in addresses.Distinct()) san.AddIpAddress(address);
-        return Issue(new X500DistinguishedName($"CN={commonName}"), X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, [ServerAuth, ClientAuth], san.Build());
+        return san.Build();
     }
 
     private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
