@@ -16,7 +16,7 @@ namespace PacketCluster.Simulator.Boot;
 public sealed class ControlPlane : IAsyncDisposable
 {
     public const int ApiServerPort = 6443;
-    private const int EtcdClientPort = 2379;
+    public const int EtcdClientPort = 2379;
     private const int EtcdPeerPort = 2380;
     private const int EtcdMetricsPort = 2381;
     private const int ControllerManagerPort = 10257;
@@ -34,10 +34,15 @@ public sealed class ControlPlane : IAsyncDisposable
     private readonly List<KubeProcess> _processes = [];
     private readonly IConsoleLog _console;
 
-    private ControlPlane(IConsoleLog console, IPAddress address)
+    private readonly EtcdJoin? _join;
+    private readonly string _verb;
+
+    private ControlPlane(IConsoleLog console, IPAddress address, EtcdJoin? join)
     {
         _console = console;
         Address = address;
+        _join = join;
+        _verb = join is null ? "kubeadm init" : "kubeadm join";
     }
 
     public IPAddress Address { get; }
@@ -51,11 +56,13 @@ public sealed class ControlPlane : IAsyncDisposable
 
     /// <param name="host">Maps machine paths into the device root.</param>
     /// <param name="apiServerNames">Extra SANs of the serving certificate (elastic IPs, endpoint host, certSANs).</param>
+    /// <param name="join">Null for <c>kubeadm init</c> (a new one-member etcd); for <c>kubeadm join --control-plane</c>,
+    /// the running members this one is added to. A joining control plane needs the shared CAs in the userdata.</param>
     public static async Task<ControlPlane> StartAsync(
         MachineRoot host, KubeadmSettings settings, KubeBinaries binaries, IPAddress address, string nodeName,
-        IEnumerable<string> apiServerNames, IConsoleLog console, CancellationToken cancel)
+        IEnumerable<string> apiServerNames, IConsoleLog console, CancellationToken cancel, EtcdJoin? join = null)
     {
-        var plane = new ControlPlane(console, address);
+        var plane = new ControlPlane(console, address, join);
         try
         {
             await plane.RunAsync(host, settings, binaries, nodeName, apiServerNames, cancel);
@@ -81,16 +88,7 @@ public sealed class ControlPlane : IAsyncDisposable
         var etcdClient = $"https://{Address}:{EtcdClientPort}";
         var etcdPeer = $"https://{Address}:{EtcdPeerPort}";
         var etcdMetrics = $"http://{Address}:{EtcdMetricsPort}";
-        var etcd = Start(host, "etcd", binaries.Etcd,
-        [
-            $"--name={nodeName}", $"--data-dir={etcdData}",
-            $"--listen-client-urls={etcdClient}", $"--advertise-client-urls={etcdClient}",
-            $"--listen-peer-urls={etcdPeer}", $"--initial-advertise-peer-urls={etcdPeer}", $"--initial-cluster={nodeName}={etcdPeer}",
-            $"--listen-metrics-urls={etcdMetrics}",
-            $"--cert-file={files.EtcdServerCert}", $"--key-file={files.EtcdServerKey}", "--client-cert-auth=true", $"--trusted-ca-file={files.EtcdCa}",
-            $"--peer-cert-file={files.EtcdPeerCert}", $"--peer-key-file={files.EtcdPeerKey}", "--peer-client-cert-auth=true", $"--peer-trusted-ca-file={files.EtcdCa}",
-        ], $"client {etcdClient}");
-        await WaitAsync(etcd, $"{etcdMetrics}/health", trustCa: false, cancel);
+        var etcd = await StartEtcdAsync(host, binaries, nodeName, etcdData, files, cancel);
 
         var apiserver = Start(host, "kube-apiserver", binaries.KubeApiserver,
         [
@@ -114,7 +112,9 @@ public sealed class ControlPlane : IAsyncDisposable
         ], $"https://{Address}:{ApiServerPort}");
         await WaitAsync(apiserver, $"{Server}/readyz", trustCa: true, cancel);
 
-        await PostInit.RunAsync(AdminKubeconfigPath, settings, CaCertificatePem, Server, _console, apiserver, cancel);
+        var self = new ControlPlaneEndpoint(nodeName, Address.ToString(), ApiServerPort);
+        if (_join is null) await PostInit.RunAsync(AdminKubeconfigPath, settings, CaCertificatePem, Server, self, _console, apiserver, cancel);
+        else await PostInit.RecordControlPlaneAsync(AdminKubeconfigPath, self, _console, apiserver, cancel);
 
         var controllerManager = Start(host, "kube-controller-manager", binaries.KubeControllerManager,
         [
@@ -126,11 +126,66 @@ public sealed class ControlPlane : IAsyncDisposable
             $"--root-ca-file={files.Ca}", $"--service-account-private-key-file={files.SaKey}",
             "--use-service-account-credentials=true",
             $"--controllers={string.Join(',', Controllers)}",
-            "--leader-elect=false",
+            // As kubeadm's static pods: only the elected one of several control planes runs the controllers.
+            "--leader-elect=true",
             "--logtostderr=true", "--v=1",
         ], $"https://{Address}:{ControllerManagerPort}");
         await WaitAsync(controllerManager, $"https://{Address}:{ControllerManagerPort}/healthz", trustCa: true, cancel);
-        _console.WriteLine($"kubeadm init: control plane ready at {Server} in {started.Elapsed.TotalSeconds:F1} s");
+        _console.WriteLine($"{_verb}: control plane ready at {Server} in {started.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>How many times a joining member is restarted when another member's add changed the cluster under it.</summary>
+    private const int MaxEtcdStarts = 4;
+
+    /// <summary>
+    /// Stacked etcd as kubeadm runs it: TLS for clients and peers from the etcd CA, client certificates required; only
+    /// the metrics listener (kubeadm's liveness probe target) is plain http. A joining member is first added through a
+    /// running member; if another control plane's add lands between that and this member's start, etcd refuses the
+    /// start ("member count is unequal") and it is started again with the membership as it is now.
+    /// </summary>
+    private async Task<KubeProcess> StartEtcdAsync(MachineRoot host, KubeBinaries binaries, string nodeName, string etcdData, PkiFiles files, CancellationToken cancel)
+    {
+        var etcdClient = $"https://{Address}:{EtcdClientPort}";
+        var etcdPeer = $"https://{Address}:{EtcdPeerPort}";
+        var etcdMetrics = $"http://{Address}:{EtcdMetricsPort}";
+        string[] common =
+        [
+            $"--name={nodeName}", $"--data-dir={etcdData}",
+            $"--listen-client-urls={etcdClient}", $"--advertise-client-urls={etcdClient}",
+            $"--listen-peer-urls={etcdPeer}", $"--initial-advertise-peer-urls={etcdPeer}",
+            $"--listen-metrics-urls={etcdMetrics}",
+            $"--cert-file={files.EtcdServerCert}", $"--key-file={files.EtcdServerKey}", "--client-cert-auth=true", $"--trusted-ca-file={files.EtcdCa}",
+            $"--peer-cert-file={files.EtcdPeerCert}", $"--peer-key-file={files.EtcdPeerKey}", "--peer-client-cert-auth=true", $"--peer-trusted-ca-file={files.EtcdCa}",
+        ];
+        // A member with a write-ahead log restarts from it (a power cycle): etcd ignores the initial-cluster flags then.
+        var restarting = Directory.Exists(Path.Combine(etcdData, "member", "wal"));
+        if (_join is null || restarting)
+        {
+            var alone = Start(host, "etcd", binaries.Etcd, [.. common, $"--initial-cluster={nodeName}={etcdPeer}",
+                _join is null ? "--initial-cluster-state=new" : "--initial-cluster-state=existing"], $"client {etcdClient}");
+            await WaitAsync(alone, $"{etcdMetrics}/health", trustCa: false, cancel);
+            return alone;
+        }
+
+        using var membership = new EtcdMembership(_join.ClientUrls, File.ReadAllText(files.EtcdCa),
+            File.ReadAllText(files.ApiServerEtcdClientCert), File.ReadAllText(files.ApiServerEtcdClientKey), _console);
+        var initialCluster = await membership.AddAsync(nodeName, etcdPeer, cancel);
+        for (var attempt = 1; ; attempt++)
+        {
+            var etcd = Start(host, "etcd", binaries.Etcd, [.. common, $"--initial-cluster={initialCluster}", "--initial-cluster-state=existing"], $"client {etcdClient}");
+            try
+            {
+                await WaitAsync(etcd, $"{etcdMetrics}/health", trustCa: false, cancel);
+                return etcd;
+            }
+            catch (BootException) when (etcd.HasExited && attempt < MaxEtcdStarts && etcd.Tail(30).Contains("member count is unequal", StringComparison.Ordinal))
+            {
+                _console.WriteLine("etcd: another control plane joined meanwhile; starting again with the current membership");
+                await etcd.DisposeAsync();
+                _processes.Remove(etcd);
+                initialCluster = await membership.InitialClusterAsync(nodeName, etcdPeer, cancel);
+            }
+        }
     }
 
     private sealed record PkiFiles(
@@ -149,6 +204,8 @@ public sealed class ControlPlane : IAsyncDisposable
         using var etcdCa = LoadOrGenerateCa(host, pki, "etcd/ca", "etcd-ca", settings.CertificatesDir);
         if (!File.Exists(Path.Combine(pki, "sa.key")) || !File.Exists(Path.Combine(pki, "sa.pub")))
         {
+            if (_join is not null)
+                throw new BootException($"{settings.CertificatesDir}/sa.key or sa.pub is missing: a joining control plane signs and checks service-account tokens with the cluster's key pair, which the userdata must bring");
             var (privatePem, publicPem) = BootCa.GenerateServiceAccountKey();
             host.WriteSecret(Path.Combine(pki, "sa.key"), privatePem);
             host.WriteSecret(Path.Combine(pki, "sa.pub"), publicPem);
@@ -175,7 +232,7 @@ public sealed class ControlPlane : IAsyncDisposable
         var etcdPeer = etcdCa.IssueServingAndClient(nodeName, etcdNames, etcdAddresses);
         var apiServerEtcdClient = etcdCa.IssueClient("kube-apiserver-etcd-client", ["system:masters"]);
         NodeClient = ca.IssueClient($"system:node:{nodeName}", ["system:nodes"]);
-        _console.WriteLine($"kubeadm init: issued the kube-apiserver serving certificate from {ca.Subject} for " +
+        _console.WriteLine($"{_verb}: issued the kube-apiserver serving certificate from {ca.Subject} for " +
                            $"{string.Join(", ", names.Concat(addresses.Select(a => a.ToString())).Distinct())}");
 
         var kubernetes = host.Path("/etc/kubernetes");
@@ -183,7 +240,7 @@ public sealed class ControlPlane : IAsyncDisposable
         host.WriteSecret(AdminKubeconfigPath, Kubeconfig(settings.ClusterName, Server, ca.CertificatePem, "kubernetes-admin", admin));
         var controllerManagerConf = Path.Combine(kubernetes, "controller-manager.conf");
         host.WriteSecret(controllerManagerConf, Kubeconfig(settings.ClusterName, Server, ca.CertificatePem, "system:kube-controller-manager", controllerManagerClient));
-        _console.WriteLine("kubeadm init: wrote /etc/kubernetes/admin.conf and controller-manager.conf");
+        _console.WriteLine($"{_verb}: wrote /etc/kubernetes/admin.conf and controller-manager.conf");
 
         return new PkiFiles(
             Ca: Path.Combine(pki, "ca.crt"), CaKey: Path.Combine(pki, "ca.key"),
@@ -216,7 +273,7 @@ public sealed class ControlPlane : IAsyncDisposable
             try
             {
                 var loaded = BootCa.Load(File.ReadAllText(certPath), File.ReadAllText(keyPath));
-                _console.WriteLine($"kubeadm init: using the {baseName} from the userdata ({shownDir}/{baseName}.crt, {loaded.Subject})");
+                _console.WriteLine($"{_verb}: using the {baseName} from the userdata ({shownDir}/{baseName}.crt, {loaded.Subject})");
                 return loaded;
             }
             catch (CryptographicException e)
@@ -226,6 +283,9 @@ public sealed class ControlPlane : IAsyncDisposable
         }
         if (hasCert)
             throw new BootException($"{shownDir}/{baseName}.crt exists without {baseName}.key: an external CA is not simulated");
+        if (_join is not null)
+            throw new BootException($"{shownDir}/{baseName}.crt and .key are missing: a joining control plane needs the cluster's shared CAs in the userdata " +
+                                    "(certificate upload with --certificate-key is not simulated)");
         var generated = BootCa.Generate(commonName);
         host.WriteSecret(certPath, generated.CertificatePem);
         host.WriteSecret(keyPath, generated.KeyPem);

@@ -116,11 +116,13 @@ public sealed class DeviceBooter : IAsyncDisposable
                     machine.Start();
                 }
             }
-            await Task.WhenAll(stopping.Select(s => StopAsync(s.Machine, s.RemoveRoot)));
+            // Stopping a control plane takes seconds; an elastic IP moved off it must reach its new holder meanwhile.
+            var stopped = Task.WhenAll(stopping.Select(s => StopAsync(s.Machine, s.RemoveRoot)));
 
             List<(Machine, DeviceView)> routed;
             lock (_machines) routed = _machines.Values.Select(m => (m, byId[m.DeviceId])).ToList();
             foreach (var (machine, device) in routed) await machine.RouteElasticIpsAsync(device.ElasticIps);
+            await stopped;
         }
         finally
         {

@@ -44,6 +44,9 @@ public sealed partial class KubeadmSettings
     public List<string> CaCertHashes { get; } = [];
     public bool UnsafeSkipCaVerification { get; private set; }
 
+    /// <summary>JoinConfiguration.controlPlane (or <c>--control-plane</c>): this join runs an etcd member and an API server.</summary>
+    public bool JoinControlPlane { get; private set; }
+
     /// <summary>How long kubeadm join looks for the control plane: discovery.timeout (v1beta1–3), timeouts.discovery (v1beta4), else kubeadm's 5 minutes.</summary>
     public TimeSpan DiscoveryTimeout { get; private set; } = DefaultDiscoveryTimeout;
 
@@ -158,6 +161,7 @@ public sealed partial class KubeadmSettings
         JoinToken = Scalar(token, "token") ?? Scalar(discovery, "tlsBootstrapToken") ?? throw new FormatException("discovery.bootstrapToken.token is missing");
         if (Strings(token, "caCertHashes") is { } hashes) CaCertHashes.AddRange(hashes);
         UnsafeSkipCaVerification = string.Equals(Scalar(token, "unsafeSkipCAVerification"), "true", StringComparison.OrdinalIgnoreCase);
+        JoinControlPlane = Child(root, "controlPlane") is YamlMappingNode;
         var timeout = Scalar(discovery, "timeout") ?? (Child(root, "timeouts") is YamlMappingNode timeouts ? Scalar(timeouts, "discovery") : null);
         if (timeout is not null)
             DiscoveryTimeout = ParseGoDuration(timeout) is { } parsed && parsed > TimeSpan.Zero
@@ -191,7 +195,28 @@ public sealed partial class KubeadmSettings
             ?? throw new FormatException("kubeadm join needs --token");
         if (command.Flags.TryGetValue("discovery-token-ca-cert-hash", out var hash)) settings.CaCertHashes.Add(hash);
         settings.UnsafeSkipCaVerification = command.Flags.ContainsKey("discovery-token-unsafe-skip-ca-verification");
+        settings.JoinControlPlane = command.Flags.ContainsKey("control-plane");
         return settings;
+    }
+
+    /// <summary>
+    /// A joining control plane takes the cluster-wide settings (name, endpoint, networking, certSANs) from the
+    /// ClusterConfiguration that <c>kubeadm init</c> uploaded to kube-system/kubeadm-config, as kubeadm join does.
+    /// </summary>
+    /// <exception cref="FormatException">The uploaded text is not a ClusterConfiguration the simulator reads.</exception>
+    public void WithClusterConfiguration(string yaml)
+    {
+        var uploaded = Parse(yaml);
+        if (!uploaded.HasCluster) throw new FormatException("kubeadm-config holds no ClusterConfiguration");
+        HasCluster = true;
+        ClusterName = uploaded.ClusterName;
+        KubernetesVersion = uploaded.KubernetesVersion;
+        ControlPlaneEndpoint = uploaded.ControlPlaneEndpoint;
+        ServiceSubnet = uploaded.ServiceSubnet;
+        DnsDomain = uploaded.DnsDomain;
+        CertificatesDir = uploaded.CertificatesDir;
+        CertSans.Clear();
+        CertSans.AddRange(uploaded.CertSans);
     }
 
     /// <summary>Node labels from kubeletExtraArgs["node-labels"] ("k=v,k2=v2").</summary>

@@ -1,5 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using k8s;
+using PacketCluster.Simulator.Boot.Kubelet;
 
 namespace PacketCluster.Simulator.Boot;
 
@@ -91,7 +95,7 @@ public sealed class Machine : IAsyncDisposable
                 var settings = ReadSettings(command);
                 if (settings is null) return;
                 if (command.Verb == KubeadmVerb.Init) await InitAsync(settings, cancel);
-                else await JoinAsync(settings);
+                else await JoinAsync(settings, cancel);
             }
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -156,6 +160,12 @@ public sealed class Machine : IAsyncDisposable
         names.AddRange(_projectElasticIps);
 
         var plane = await ControlPlane.StartAsync(Root, settings, _binaries, _device.PublicIpv4, nodeName, names, _console, cancel);
+        await AdoptControlPlaneAsync(plane, settings, nodeName);
+    }
+
+    /// <summary>Keeps a started control plane (unless the device stopped meanwhile) and registers its kubelet with the node certificate.</summary>
+    private async Task AdoptControlPlaneAsync(ControlPlane plane, KubeadmSettings settings, string nodeName)
+    {
         bool keep;
         lock (_gate)
         {
@@ -181,8 +191,109 @@ public sealed class Machine : IAsyncDisposable
         });
     }
 
-    private async Task JoinAsync(KubeadmSettings settings)
+    /// <summary>
+    /// <c>kubeadm join --control-plane</c>: discovery as for a worker (the token's signature and the CA pin), then the
+    /// shared CA in the userdata must be the one it proved; with an admin certificate from that CA it reads
+    /// kube-system/kubeadm-config for the cluster's settings and the running control planes, adds an etcd member
+    /// through one of them, and starts etcd, kube-apiserver and kube-controller-manager here.
+    /// </summary>
+    private async Task JoinControlPlaneAsync(KubeadmSettings settings, CancellationToken cancel)
     {
+        var missing = _binaries.Missing();
+        if (missing.Count > 0)
+        {
+            _console.WriteLine($"kubeadm join: cannot start a control plane: missing {string.Join(", ", missing)}; {KubeBinaries.BuildHint}");
+            return;
+        }
+        var nodeName = NodeName(settings);
+        if (JoinToken.Split(settings.JoinToken) is not var (id, secret))
+            throw new BootException("discovery.bootstrapToken.token does not have the form [a-z0-9]{6}.[a-z0-9]{16}");
+        if (settings.CaCertHashes.Count == 0 && !settings.UnsafeSkipCaVerification)
+            throw new BootException("discovery.bootstrapToken.caCertHashes is empty: token discovery without a CA pin is unsafe");
+        _console.WriteLine($"kubeadm join: control plane {nodeName} joins {settings.JoinEndpoint} with bootstrap token {id}.****, discovery timeout {settings.DiscoveryTimeout}");
+        var options = SimulatedKubeletOptions.Default with { DiscoveryTimeout = settings.DiscoveryTimeout };
+        var discovery = new TokenDiscovery("https://" + PostInit.WithPort(settings.JoinEndpoint!), id, secret, settings.CaCertHashes,
+            settings.UnsafeSkipCaVerification, options, TimeProvider.System, line => _console.WriteLine($"kubeadm join: {line}"));
+        DiscoveredCluster cluster;
+        try
+        {
+            cluster = await discovery.RunAsync(cancel);
+        }
+        catch (KubeletJoinException e)
+        {
+            throw new BootException(e.Message);
+        }
+
+        var pki = Root.Path(settings.CertificatesDir);
+        var caCert = Path.Combine(pki, "ca.crt");
+        var caKey = Path.Combine(pki, "ca.key");
+        if (!File.Exists(caCert) || !File.Exists(caKey))
+            throw new BootException($"{settings.CertificatesDir}/ca.crt and ca.key are missing: a joining control plane needs the cluster's shared CAs in the userdata");
+        using var ca = BootCa.Load(File.ReadAllText(caCert), File.ReadAllText(caKey));
+        var localPin = ClusterTrust.PinOf(X509Certificate2.CreateFromPem(ca.CertificatePem));
+        if (!cluster.CertificateAuthorities.Any(a => ClusterTrust.PinOf(a) == localPin))
+            throw new BootException($"{settings.CertificatesDir}/ca.crt ({localPin}) is not the CA the cluster at {settings.JoinEndpoint} uses: the shared certificates belong to another cluster");
+
+        var admin = ca.IssueClient("kubernetes-admin", ["system:masters"]);
+        var kubeconfig = ControlPlane.Kubeconfig(settings.ClusterName, cluster.Server, ca.CertificatePem, "kubernetes-admin", admin);
+        using var client = new Kubernetes(await KubernetesClientConfiguration.BuildConfigFromConfigFileAsync(new MemoryStream(Encoding.UTF8.GetBytes(kubeconfig))));
+        var (configuration, endpoints) = await ReadClusterStateAsync(client, settings.DiscoveryTimeout, cancel);
+        if (configuration is null) throw new BootException("kube-system/kubeadm-config holds no ClusterConfiguration (was the first control plane set up by kubeadm init?)");
+        try
+        {
+            settings.WithClusterConfiguration(configuration);
+        }
+        catch (FormatException e)
+        {
+            throw new BootException($"kube-system/kubeadm-config: {e.Message}");
+        }
+        var others = endpoints.Where(e => e.AdvertiseAddress != _device.PublicIpv4.ToString()).ToList();
+        if (others.Count == 0) throw new BootException("kube-system/kubeadm-config lists no other control plane to join the etcd cluster of");
+        _console.WriteLine($"kubeadm join: [preflight] the cluster has {others.Count} control plane(s): {string.Join(", ", others.Select(e => $"{e.NodeName} ({e.AdvertiseAddress})"))}");
+
+        var names = new List<string> { _device.Hostname };
+        if (settings.ControlPlaneEndpoint is { Length: > 0 } endpoint) names.Add(Host(endpoint));
+        names.AddRange(settings.CertSans);
+        names.AddRange(_projectElasticIps);
+        var join = new EtcdJoin(others.Select(e => $"https://{e.AdvertiseAddress}:{ControlPlane.EtcdClientPort}").ToList());
+        var plane = await ControlPlane.StartAsync(Root, settings, _binaries, _device.PublicIpv4, nodeName, names, _console, cancel, join);
+        await AdoptControlPlaneAsync(plane, settings, nodeName);
+    }
+
+    private static readonly TimeSpan ClusterStateRetry = TimeSpan.FromSeconds(2);
+
+    /// <summary>Reads kubeadm-config, retrying (bounded by the discovery timeout) while the API through the endpoint does not answer.</summary>
+    private async Task<(string? Configuration, List<ControlPlaneEndpoint> Endpoints)> ReadClusterStateAsync(IKubernetes client, TimeSpan bound, CancellationToken cancel)
+    {
+        var deadline = DateTimeOffset.UtcNow + bound;
+        while (true)
+        {
+            try
+            {
+                return await KubeadmClusterState.ReadAsync(client, cancel);
+            }
+            catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or TaskCanceledException && !cancel.IsCancellationRequested && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(ClusterStateRetry, cancel);
+            }
+            catch (k8s.Autorest.HttpOperationException e)
+            {
+                throw new BootException($"cannot read kube-system/kubeadm-config: HTTP {(int)e.Response.StatusCode}");
+            }
+            catch (FormatException e)
+            {
+                throw new BootException(e.Message);
+            }
+        }
+    }
+
+    private async Task JoinAsync(KubeadmSettings settings, CancellationToken cancel)
+    {
+        if (settings.JoinControlPlane)
+        {
+            await JoinControlPlaneAsync(settings, cancel);
+            return;
+        }
         var nodeName = NodeName(settings);
         var token = settings.JoinToken!;
         var shown = KubeadmSettings.TokenPattern().Match(token) is { Success: true } m ? $"{m.Groups[1].Value}.****" : "(malformed token)";
@@ -289,6 +400,8 @@ public sealed class Machine : IAsyncDisposable
             _controlPlane = null;
             _kubelet = null;
         }
+        // The elastic IPs go first: a dead holder must not keep accepting connections while its processes stop.
+        foreach (var forwarder in forwarders) await forwarder.DisposeAsync();
         await _stop.CancelAsync();
         // A boot still starting processes cleans up after itself (ControlPlane.StartAsync disposes on failure).
         await _boot.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -297,7 +410,6 @@ public sealed class Machine : IAsyncDisposable
             try { await kubelet.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)); }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException) { _console.WriteLine($"kubelet: stop failed: {e.Message}"); }
         }
-        foreach (var forwarder in forwarders) await forwarder.DisposeAsync();
         if (plane is not null) await plane.DisposeAsync();
         _stop.Dispose();
     }

@@ -17,9 +17,16 @@ internal static class PostInit
     public const string NodeTokenGroup = "system:bootstrappers:kubeadm:default-node-token";
     private static readonly TimeSpan RetryFor = TimeSpan.FromSeconds(60);
 
-    public static async Task RunAsync(string adminKubeconfig, KubeadmSettings settings, string caPem, string server, IConsoleLog console, KubeProcess apiserver, CancellationToken cancel)
+    public static async Task RunAsync(string adminKubeconfig, KubeadmSettings settings, string caPem, string server, ControlPlaneEndpoint self,
+        IConsoleLog console, KubeProcess apiserver, CancellationToken cancel)
     {
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(adminKubeconfig));
+
+        var clusterState = KubeadmClusterState.Initial(settings, self);
+        await UpsertAsync(apiserver, cancel,
+            () => client.CoreV1.CreateNamespacedConfigMapAsync(clusterState, KubeadmClusterState.Namespace, cancellationToken: cancel),
+            () => client.CoreV1.ReplaceNamespacedConfigMapAsync(clusterState, KubeadmClusterState.Name, KubeadmClusterState.Namespace, cancellationToken: cancel));
+        console.WriteLine($"[upload-config] Stored the ClusterConfiguration and this control plane ({self.AdvertiseAddress}) in {KubeadmClusterState.Namespace}/{KubeadmClusterState.Name}");
 
         foreach (var token in settings.BootstrapTokens)
         {
@@ -78,6 +85,14 @@ internal static class PostInit
                 () => client.RbacAuthorizationV1.ReplaceClusterRoleBindingAsync(binding, name, cancellationToken: cancel));
         }
         console.WriteLine("kubeadm init: RBAC for bootstrap tokens set up (kubelet-bootstrap, node-autoapprove-bootstrap, node-autoapprove-certificate-rotation)");
+    }
+
+    /// <summary>kubeadm join --control-plane's last step: this control plane's endpoint in ClusterStatus.</summary>
+    public static async Task RecordControlPlaneAsync(string adminKubeconfig, ControlPlaneEndpoint self, IConsoleLog console, KubeProcess apiserver, CancellationToken cancel)
+    {
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(adminKubeconfig));
+        await UpsertAsync(apiserver, cancel, () => KubeadmClusterState.RecordAsync(client, self, cancel), () => Task.CompletedTask);
+        console.WriteLine($"[upload-config] Added this control plane ({self.AdvertiseAddress}) to the ClusterStatus in {KubeadmClusterState.Namespace}/{KubeadmClusterState.Name}");
     }
 
     /// <summary>The Secret kubeadm makes of a token (PRODUCT.md §5).</summary>

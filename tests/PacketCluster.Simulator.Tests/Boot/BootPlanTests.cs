@@ -235,4 +235,61 @@ public sealed class BootPlanTests
         Assert.Contains("CN=system:node:n", clientCert.Subject);
         Assert.Contains("O=system:nodes", clientCert.Subject);
     }
+
+    [Fact]
+    public void ControlPlaneJoin_ReadFromConfigAndFlags_ClusterStateRoundTrips()
+    {
+        var join = KubeadmSettings.Parse("""
+            apiVersion: kubeadm.k8s.io/v1beta2
+            kind: JoinConfiguration
+            discovery:
+              bootstrapToken: {apiServerEndpoint: "127.9.0.1:6443", token: abcdef.0123456789abcdef, caCertHashes: ["sha256:00"]}
+            controlPlane:
+              localAPIEndpoint: {bindPort: 6443}
+            """);
+        Assert.True(join.JoinControlPlane);
+        var worker = KubeadmSettings.Parse("""
+            apiVersion: kubeadm.k8s.io/v1beta2
+            kind: JoinConfiguration
+            discovery:
+              bootstrapToken: {apiServerEndpoint: "127.9.0.1:6443", token: abcdef.0123456789abcdef}
+            """);
+        Assert.False(worker.JoinControlPlane);
+        var flags = BootPlan.ParseKubeadm("kubeadm join 127.9.0.1:6443 --token abcdef.0123456789abcdef --control-plane --node-name cp2".Split(' '))!;
+        Assert.True(KubeadmSettings.FromFlags(flags).JoinControlPlane);
+        Assert.Equal("cp2", KubeadmSettings.FromFlags(flags).NodeName);
+
+        // What init uploads, join reads back: a hostile cluster name stays a value, never more YAML.
+        var init = KubeadmSettings.Parse("""
+            apiVersion: kubeadm.k8s.io/v1beta2
+            kind: ClusterConfiguration
+            clusterName: "evil\nkind: InitConfiguration"
+            controlPlaneEndpoint: "127.9.2.1:6443"
+            networking: {serviceSubnet: 10.20.0.0/16, dnsDomain: example.local}
+            apiServer: {certSANs: [a.example, 127.9.2.1]}
+            """);
+        join.WithClusterConfiguration(KubeadmClusterState.RenderConfiguration(init));
+        Assert.Equal("evil\nkind: InitConfiguration", join.ClusterName);
+        Assert.Equal("127.9.2.1:6443", join.ControlPlaneEndpoint);
+        Assert.Equal("10.20.0.0/16", join.ServiceSubnet);
+        Assert.Equal("example.local", join.DnsDomain);
+        Assert.Equal(["a.example", "127.9.2.1"], join.CertSans);
+
+        var status = KubeadmClusterState.RenderStatus([new ControlPlaneEndpoint("cp1", "127.9.0.1", 6443), new ControlPlaneEndpoint("cp2", "127.9.0.3", 6443)]);
+        Assert.Equal(["cp1=127.9.0.1:6443", "cp2=127.9.0.3:6443"], KubeadmClusterState.ParseStatus(status).Select(e => $"{e.NodeName}={e.AdvertiseAddress}:{e.BindPort}"));
+        Assert.Throws<FormatException>(() => join.WithClusterConfiguration("apiVersion: kubeadm.k8s.io/v1beta2\nkind: JoinConfiguration\ndiscovery: {bootstrapToken: {apiServerEndpoint: a, token: b}}\n"));
+    }
+
+    [Fact]
+    public void EtcdInitialCluster_NamesUnstartedMembersByTheirPeerAddress()
+    {
+        var members = new List<EtcdMembership.Member>
+        {
+            new("cp1", ["https://127.9.0.1:2380"]),
+            new("", ["https://127.9.0.3:2380"]),
+            new("", ["https://127.9.0.5:2380"]),
+        };
+        Assert.Equal("cp1=https://127.9.0.1:2380,unstarted-127.9.0.3=https://127.9.0.3:2380,cp3=https://127.9.0.5:2380",
+            EtcdMembership.InitialCluster(members, "cp3", "https://127.9.0.5:2380"));
+    }
 }
