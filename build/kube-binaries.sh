@@ -23,8 +23,8 @@ ensure_packages() {
   fi
 }
 
-# etcd is needed at run time whether or not the build is cached.
-ensure_packages etcd-server
+# etcd is needed at run time whether or not the build is cached; etcdctl (etcd-client) for the HA test.
+ensure_packages etcd-server etcd-client
 
 if have_all; then
   echo "kube binaries: cached in $cache" >&2

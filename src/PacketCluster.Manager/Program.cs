@@ -33,7 +33,8 @@ var session = new PacketSession(new PacketApiOptions { ApiKey = apiKey, ProjectI
 var kubeConfig = settings.Kubeconfig is not null ? KubernetesClientConfiguration.BuildConfigFromConfigFile(settings.Kubeconfig)
     : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig()
     : KubernetesClientConfiguration.BuildDefaultConfig();
-using var store = new KubernetesStore(new Kubernetes(kubeConfig), ownsClient: true);
+// Survives the loss of the control plane holding the endpoint when running outside the cluster (kubeconfig mode).
+using var store = new KubernetesStore(new Kubernetes(kubeConfig, new PacketCluster.Engine.ControlPlane.ControlPlaneFailoverHandler()), ownsClient: true);
 var log = new ConsoleEngineLog(debug: Environment.GetEnvironmentVariable("PACKETCLUSTER_DEBUG") == "1");
 var manager = new ClusterManager(store, session, log, new ManagerOptions
 {

@@ -35,6 +35,14 @@ public sealed class ClusterReconcileContext : IDisposable
         JoinDiagnostics = new JoinDiagnostics(this);
     }
 
+    /// <summary>How the elastic-IP failover health-checks API servers; tests replace it.</summary>
+    public ControlPlane.IApiServerProbe ApiServers { get; set; } = SharedProbe;
+
+    private static readonly ControlPlane.HttpApiServerProbe SharedProbe = new();
+
+    /// <summary>Per cluster: since when its elastic-IP holder has not answered (the failover threshold counts from there).</summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> EndpointUnhealthySince { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A context whose inventory is built from the same client, project, clock and log.</summary>
     public static ClusterReconcileContext Create(IStateStore store, PacketClient packet, string projectId, IEngineLog? log = null,
         TimeProvider? time = null, MachineConfigCatalogue? machineConfigs = null, TimeSpan? inventoryMaxAge = null, NodeInventory? nodes = null)

@@ -32,7 +32,7 @@ public sealed class ClusterReconciler
                 ? await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Cluster.ToString(), cancellationToken,
                     steps.WaitForMachinesGone, steps.ReleaseEndpoint, steps.DeletePki, steps.RemoveFinalizer).ConfigureAwait(false)
                 : await ReconcileSteps.RunAllAsync(_context.Log, scope.Cluster.ToString(), cancellationToken,
-                    steps.EnsureFinalizer, steps.EnsurePki, steps.EnsureEndpoint).ConfigureAwait(false);
+                    steps.EnsureFinalizer, steps.EnsurePki, steps.EnsureEndpoint, steps.TendEndpoint).ConfigureAwait(false);
         }
         finally
         {
@@ -174,6 +174,9 @@ public sealed class ClusterReconciler
                 return ReconcileResult.Done;
             }
         }
+
+        /// <summary>With several control planes, the elastic IP follows the healthy ones (<see cref="EndpointFailover"/>).</summary>
+        public Task<ReconcileResult> TendEndpoint(CancellationToken ct) => new EndpointFailover(scope).TendAsync(ct);
 
         // ---------------------------------------------------------------- delete
 

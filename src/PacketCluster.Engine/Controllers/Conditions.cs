@@ -20,6 +20,18 @@ public static class Conditions
     /// <summary>Machine (first control plane): the cluster's elastic IP is on its device.</summary>
     public const string EndpointAssigned = "EndpointAssigned";
 
+    /// <summary>Cluster: the API server behind the elastic IP answers (HA clusters: health-checked every few seconds).</summary>
+    public const string EndpointHealthy = "EndpointHealthy";
+
+    /// <summary>Cluster: the last move of the elastic IP to another control plane (reason Moved), with from, to and why.</summary>
+    public const string EndpointFailover = "EndpointFailover";
+
+    /// <summary>Control-plane Machine: its stacked etcd member is started and healthy.</summary>
+    public const string EtcdMemberHealthy = "EtcdMemberHealthy";
+
+    /// <summary>Control-plane Machine being deleted: its etcd member was removed (its device may go).</summary>
+    public const string EtcdMemberRemoved = "EtcdMemberRemoved";
+
     /// <summary>Machine: the workload cluster has a Node with this machine's providerID, and it is Ready.</summary>
     public const string NodeReady = "NodeReady";
 

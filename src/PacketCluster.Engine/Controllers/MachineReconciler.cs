@@ -1,5 +1,6 @@
 using PacketCluster.Engine.Api;
 using PacketCluster.Engine.Bootstrap;
+using PacketCluster.Engine.ControlPlane;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Pki;
 using PacketCluster.Models.ClusterApi;
@@ -59,9 +60,9 @@ public sealed class MachineReconciler
         {
             return scope.IsDeleting
                 ? await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
-                    steps.EnsureDeviceGone, steps.EnsureNodeGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
+                    steps.LeaveEtcd, steps.EnsureDeviceGone, steps.EnsureNodeGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
                 : await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
-                    steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned, steps.LinkNode).ConfigureAwait(false);
+                    steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned, steps.LinkNode, steps.ObserveEtcdMember).ConfigureAwait(false);
         }
         finally
         {
@@ -120,6 +121,8 @@ public sealed class MachineReconciler
 
             if (RecordedDeviceId() is { } lost)
             {
+                if (scope.Machine.IsControlPlane && !await RemoveLostEtcdMemberAsync(lost, ct).ConfigureAwait(false))
+                    return ReconcileResult.RequeueAfter(RequeueIntervals.ApiError);
                 // Deleted behind our back (the list is fresh: we invalidated it after our own create). The Machine still
                 // wants a device, so make a replacement with the same uid; the old id is forgotten.
                 Context.Log.Warning($"{Target}: device {lost} is gone from the project; creating a replacement.");
@@ -221,15 +224,24 @@ public sealed class MachineReconciler
             }
         }
 
-        /// <summary>The first control plane carries the cluster's elastic IP, once its device is active; a joining one never takes it.</summary>
+        /// <summary>
+        /// The first control plane takes the cluster's elastic IP once its device is active, while no device of the cluster
+        /// holds it and no other control plane runs (a new cluster). After that the address only moves by the Cluster's
+        /// failover (<see cref="EndpointFailover"/>); here it is only observed, for Get-PacketMachine's EIP column.
+        /// </summary>
         public async Task<ReconcileResult> EnsureEndpointAssigned(CancellationToken ct)
         {
             if (scope.Device is not { State: "active" } device || !scope.Machine.IsControlPlane || scope.Cluster is null) return ReconcileResult.Done;
             if (scope.Cluster.Status?.ApiEndpoints is not [{ Host: { Length: > 0 } endpoint }, ..]) return ReconcileResult.Done;
-            if (!await IsFirstControlPlaneAsync(ct).ConfigureAwait(false)) return ReconcileResult.Done;
             if (device.IpAddresses.Any(ip => ip.Address == endpoint))
             {
                 scope.SetCondition(Conditions.EndpointAssigned, true, "ElasticIpAssigned");
+                return ReconcileResult.Done;
+            }
+            var heldElsewhere = (await Inventory.DevicesAsync(scope.Identity, ct).ConfigureAwait(false)).Any(d => d.IpAddresses.Any(ip => ip.Address == endpoint));
+            if (heldElsewhere || !await IsFirstControlPlaneAsync(ct).ConfigureAwait(false) || await AnotherControlPlaneRunsAsync(ct).ConfigureAwait(false))
+            {
+                scope.SetCondition(Conditions.EndpointAssigned, false, "HeldByAnotherControlPlane");
                 return ReconcileResult.Done;
             }
             try
@@ -324,7 +336,104 @@ public sealed class MachineReconciler
             return node.Ready ? ReconcileResult.Done : ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
         }
 
+        /// <summary>A control plane of an HA cluster reports whether its etcd member is started and healthy (Get-PacketMachine's Etcd column).</summary>
+        public async Task<ReconcileResult> ObserveEtcdMember(CancellationToken ct)
+        {
+            if (!scope.Machine.IsControlPlane || scope.Status.NodeRef is null || scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            var self = ExternalIp();
+            var others = await OtherControlPlaneHostsAsync(ct).ConfigureAwait(false);
+            if (others.Count == 0 || self is null) return ReconcileResult.Done;
+            using var etcd = await EtcdCluster.OpenAsync(Context.Store, scope.Namespace, clusterName, [self, .. others], ct).ConfigureAwait(false);
+            if (etcd is null) return ReconcileResult.Done;
+            try
+            {
+                var member = (await etcd.MembersAsync(ct).ConfigureAwait(false)).FirstOrDefault(m => m.Name == scope.Name || m.Host == self);
+                if (member is null) scope.SetCondition(Conditions.EtcdMemberHealthy, false, "NotAMember", $"No etcd member runs on {self}.");
+                else if (await etcd.IsHealthyAsync(member, ct).ConfigureAwait(false)) scope.SetCondition(Conditions.EtcdMemberHealthy, true, "Healthy", $"Member {EtcdCluster.Describe(member)}.");
+                else scope.SetCondition(Conditions.EtcdMemberHealthy, false, "Unhealthy", $"Member {EtcdCluster.Describe(member)} does not answer healthy.");
+            }
+            catch (EtcdUnavailableException e)
+            {
+                scope.SetCondition(Conditions.EtcdMemberHealthy, false, "EtcdUnavailable", e.Message);
+            }
+            return ReconcileResult.Done;
+        }
+
         // ---------------------------------------------------------------- delete
+
+        /// <summary>
+        /// A control plane leaves etcd before its device goes (kubeadm reset / KubeadmControlPlane do the same), so the
+        /// cluster never counts a dead member against its quorum. Skipped for the last control plane and when the whole
+        /// Cluster is being deleted. The cmdlets refuse a removal that would lose quorum before anything happens
+        /// (<see cref="Operations.MachineOperations"/>); here a member that cannot be removed is retried, bounded by
+        /// <see cref="LeaveEtcdPatience"/>, after which the device goes anyway and the next control-plane change removes it.
+        /// </summary>
+        public async Task<ReconcileResult> LeaveEtcd(CancellationToken ct)
+        {
+            if (!scope.Machine.IsControlPlane || scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            if (scope.Cluster is null || scope.Cluster.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
+            if (Conditions.IsTrue(scope.Status.Conditions, Conditions.EtcdMemberRemoved)) return ReconcileResult.Done;
+            var others = await OtherControlPlaneHostsAsync(ct).ConfigureAwait(false);
+            if (others.Count == 0) return ReconcileResult.Done;
+            using var etcd = await EtcdCluster.OpenAsync(Context.Store, scope.Namespace, clusterName, others, ct).ConfigureAwait(false);
+            if (etcd is null) return ReconcileResult.Done;
+            var self = ExternalIp();
+            try
+            {
+                var member = (await etcd.MembersAsync(ct).ConfigureAwait(false)).FirstOrDefault(m => m.Name == scope.Name || (self is not null && m.Host == self));
+                if (member is not null)
+                {
+                    await etcd.RemoveAsync(member, ct).ConfigureAwait(false);
+                    Context.Log.Verbose($"{Target}: etcd member {EtcdCluster.Describe(member)} removed before its device is deleted.");
+                }
+                scope.SetCondition(Conditions.EtcdMemberRemoved, true, member is null ? "NotAMember" : "Removed");
+                return ReconcileResult.Done;
+            }
+            catch (EtcdUnavailableException e)
+            {
+                if (!await AnyControlPlaneJoinedAsync(ct).ConfigureAwait(false)) return ReconcileResult.Done;
+                if (scope.Machine.Metadata.DeletionTimestamp is { } deleting && Context.Time.GetUtcNow() - deleting > LeaveEtcdPatience)
+                {
+                    Context.Log.Warning($"{Target}: leaving etcd failed for {LeaveEtcdPatience.TotalMinutes:0} minutes ({e.Message}); deleting the device anyway.");
+                    return ReconcileResult.Done;
+                }
+                scope.SetCondition(Conditions.EtcdMemberRemoved, false, "EtcdUnavailable", e.Message);
+                return ReconcileResult.RequeueAfter(RequeueIntervals.ApiError);
+            }
+        }
+
+        private static readonly TimeSpan LeaveEtcdPatience = TimeSpan.FromMinutes(5);
+
+        /// <summary>
+        /// Before a lost control plane's replacement joins: the dead member on its old address goes, or etcd would refuse
+        /// the new one (a 4-member cluster with one dead member has no room for an unstarted fifth). False: try again.
+        /// </summary>
+        private async Task<bool> RemoveLostEtcdMemberAsync(string lostDeviceId, CancellationToken ct)
+        {
+            var oldAddress = ExternalIp();
+            var others = await OtherControlPlaneHostsAsync(ct).ConfigureAwait(false);
+            if (oldAddress is null || others.Count == 0 || scope.ClusterName is not { } clusterName) return true;
+            using var etcd = await EtcdCluster.OpenAsync(Context.Store, scope.Namespace, clusterName, others, ct).ConfigureAwait(false);
+            if (etcd is null) return true;
+            try
+            {
+                if ((await etcd.MembersAsync(ct).ConfigureAwait(false)).FirstOrDefault(m => m.Host == oldAddress) is { } dead)
+                {
+                    await etcd.RemoveAsync(dead, ct).ConfigureAwait(false);
+                    Context.Log.Warning($"{Target}: etcd member {EtcdCluster.Describe(dead)} of lost device {lostDeviceId} removed; a replacement joins.");
+                }
+                return true;
+            }
+            catch (EtcdUnavailableException e)
+            {
+                if (!await AnyControlPlaneJoinedAsync(ct).ConfigureAwait(false)) return true;
+                scope.SetCondition(Conditions.DeviceReady, false, "DeviceLost", $"Device {lostDeviceId} disappeared; its etcd member must be removed before a replacement joins: {e.Message}");
+                return false;
+            }
+        }
+
+        private string? ExternalIp() =>
+            scope.Status.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && a.Address is not null && !a.Address.Contains(':'))?.Address;
 
         /// <summary>Found by id or tag, deleted, and waited for; a device that is already gone (404, 403) is success (the seed got stuck here).</summary>
         /// <summary>
@@ -454,6 +563,25 @@ public sealed class MachineReconciler
                 + $"ssh {deviceId}@sos.<facility>.platformequinix.com; the simulator: GET /_simulator/devices/{deviceId}/console).";
         }
 
+        /// <summary>Whether another control plane of the cluster has a Node (its API server and etcd member ran).</summary>
+        private async Task<bool> AnotherControlPlaneRunsAsync(CancellationToken ct) =>
+            (await ClusterMachinesAsync(ct).ConfigureAwait(false)).Any(m => m.IsControlPlane && m.Name != scope.Name
+                && m.Metadata.DeletionTimestamp is null && m.Status?.NodeRef is not null);
+
+        /// <summary>The public IPv4 of the cluster's other running control planes, where their etcd members listen.</summary>
+        private async Task<List<string>> OtherControlPlaneHostsAsync(CancellationToken ct) =>
+            (await ClusterMachinesAsync(ct).ConfigureAwait(false))
+                .Where(m => m.IsControlPlane && m.Name != scope.Name && m.Metadata.DeletionTimestamp is null)
+                .Select(m => m.Status?.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && !a.Address!.Contains(':'))?.Address)
+                .OfType<string>().ToList();
+
+        /// <summary>
+        /// Whether any control plane of the cluster ever became a Node. One that never did (booting off, a cluster that
+        /// never came up) has no etcd data to protect, so an etcd nobody can reach does not hold a removal back.
+        /// </summary>
+        private async Task<bool> AnyControlPlaneJoinedAsync(CancellationToken ct) =>
+            (await ClusterMachinesAsync(ct).ConfigureAwait(false)).Any(m => m.IsControlPlane && m.Status?.NodeRef is not null);
+
         private async Task<bool> IsFirstControlPlaneAsync(CancellationToken ct)
         {
             var first = FirstControlPlane.Of(await ClusterMachinesAsync(ct).ConfigureAwait(false));
@@ -469,7 +597,7 @@ public sealed class MachineReconciler
         private async Task RegisterLateTokenAsync(string clusterName, Pki.BootstrapToken token, CancellationToken ct)
         {
             var first = FirstControlPlane.Of(await ClusterMachinesAsync(ct).ConfigureAwait(false));
-            if (first is null || first.Name == scope.Name) return;
+            if (first is null || (first.Name == scope.Name && !_replacingLostDevice)) return;
             var rendered = first.Metadata.Annotations?.GetValueOrDefault(InitTokensAnnotation);
             // Not rendered yet: this machine's token goes into the InitConfiguration like every initial machine's.
             if (rendered is null && string.IsNullOrEmpty(first.Spec.ProviderID)) return;
@@ -509,8 +637,11 @@ public sealed class MachineReconciler
             var controlPlane = scope.Machine.IsControlPlane;
             // Only the first control plane runs kubeadm init; any other joins the cluster it made, so a control plane
             // added later (or the second of three created at once) never starts a separate cluster of its own.
+            // A replacement of the first control plane joins the others that kept running: an init there would start a
+            // second cluster with its own etcd.
             var role = !controlPlane ? MachineRole.Worker
-                : await IsFirstControlPlaneAsync(ct).ConfigureAwait(false) ? MachineRole.ControlPlane : MachineRole.JoiningControlPlane;
+                : await IsFirstControlPlaneAsync(ct).ConfigureAwait(false) && !await AnotherControlPlaneRunsAsync(ct).ConfigureAwait(false)
+                    ? MachineRole.ControlPlane : MachineRole.JoiningControlPlane;
             var network = cluster.Spec.ClusterNetwork;
             var ns = scope.Namespace;
 

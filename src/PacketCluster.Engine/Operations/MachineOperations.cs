@@ -73,8 +73,16 @@ public static class MachineOperations
     /// refuse (no control plane, no machine config, a shell machine config) is checked before the first write.
     /// Returns the new machines.
     /// </summary>
-    public static async Task<IReadOnlyList<Machine>> AddControlPlanesAsync(string stateRoot, string clusterName, int count,
-        PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct)
+    public static Task<IReadOnlyList<Machine>> AddControlPlanesAsync(string stateRoot, string clusterName, int count,
+        PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct) =>
+        AddControlPlanesAsync(stateRoot, clusterName, count, template: null, session, log, wait, requireHealthyEtcd: false, ct);
+
+    /// <summary>
+    /// As above, with the new machines' spec taken from <paramref name="template"/> instead of the first control plane
+    /// (a rollout), and optionally waiting until each new member of etcd is healthy, not only until the device runs.
+    /// </summary>
+    internal static async Task<IReadOnlyList<Machine>> AddControlPlanesAsync(string stateRoot, string clusterName, int count, MachineSpec? template,
+        PacketSession session, IEngineLog log, ChangeWait wait, bool requireHealthyEtcd, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         await using var store = Open(stateRoot, clusterName);
@@ -83,10 +91,11 @@ public static class MachineOperations
         var first = FirstControlPlane.Of(machines)
             ?? throw new PacketClusterException("NoControlPlane", ErrorKind.InvalidOperation,
                 $"Cluster '{clusterName}' has no control plane to join; a new control plane needs a running one.", clusterName);
-        var image = first.Spec.ProviderSpec?.Value?.OS ?? string.Empty;
-        var version = first.Spec.Versions?.ControlPlane ?? string.Empty;
+        var spec = template ?? first.Spec;
+        var image = spec.ProviderSpec?.Value?.OS ?? string.Empty;
+        var version = spec.Versions?.ControlPlane ?? string.Empty;
         // The same catalogue the reconcile below renders with (SettleAsync's context uses the shipped one).
-        var config = MachineConfigCatalogue.LoadShipped().Find(image, first.Spec.Versions?.Kubelet ?? version, version);
+        var config = MachineConfigCatalogue.LoadShipped().Find(image, spec.Versions?.Kubelet ?? version, version);
         UserdataRenderer.CheckRenderable(config, MachineRole.JoiningControlPlane);
 
         var total = machines.Count(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null) + count;
@@ -107,14 +116,16 @@ public static class MachineOperations
                     Labels = first.Metadata.Labels is { } labels ? new Dictionary<string, string>(labels) : null,
                 },
                 // A deep copy, without the first's device: same plan, OS, location, keys and versions.
-                Spec = ResourceCodec.FromJson<MachineSpec>(ResourceCodec.ToJson(first.Spec)),
+                Spec = ResourceCodec.FromJson<MachineSpec>(ResourceCodec.ToJson(spec)),
             };
             machine.Spec.ProviderID = null;
             await store.CreateAsync(machine, ct).ConfigureAwait(false);
             log.Verbose($"Machine {name}: a control plane that joins {first.Name}.");
         }
         await SettleAsync(store, session, clusterName, log, wait,
-            s => names.All(n => s.Machines.Any(m => m.Name == n && m.Status?.Phase is Phases.Provisioned or Phases.Running)), ct).ConfigureAwait(false);
+            s => names.All(n => s.Machines.Any(m => m.Name == n && (requireHealthyEtcd
+                ? m.Status?.Phase == Phases.Running && m.Status.Conditions?.Any(c => c.Type == Conditions.EtcdMemberHealthy && c.Status == "True") == true
+                : m.Status?.Phase is Phases.Provisioned or Phases.Running))), ct).ConfigureAwait(false);
         var added = new List<Machine>();
         foreach (var name in names)
             added.Add((await store.GetAsync<Machine>(ns, name, ct).ConfigureAwait(false))!);
@@ -135,6 +146,7 @@ public static class MachineOperations
         if (machine.IsControlPlane && (await MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Count(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null) <= 1)
             throw new PacketClusterException("LastControlPlane", ErrorKind.InvalidOperation,
                 $"'{machineName}' is the cluster's only control plane. Remove the whole cluster with Remove-PacketCluster instead.", machineName);
+        if (machine.IsControlPlane) await RefuseQuorumLossAsync(store, clusterName, machine, ct).ConfigureAwait(false);
 
         var owner = machine.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "MachineSet");
         if (owner is null)
@@ -179,6 +191,46 @@ public static class MachineOperations
         return mine.Count == (deployment.Spec.Replicas ?? 1)
             && mine.All(m => m.Metadata.DeletionTimestamp is null && m.Status?.Phase is Phases.Provisioned or Phases.Running && m.Spec.Versions?.Kubelet == version);
     }
+
+    /// <summary>
+    /// Before a control plane is removed: its etcd member leaves, so the members left must still have a quorum of healthy
+    /// ones. Checked here, before anything changes, against the members' own answers (<c>WouldLoseQuorum</c>). An etcd
+    /// that cannot be reached at all is no quorum either.
+    /// </summary>
+    private static async Task RefuseQuorumLossAsync(IStateStore store, string clusterName, Machine machine, CancellationToken ct)
+    {
+        var ns = ClusterOperations.DefaultNamespace;
+        var controlPlanes = (await MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Where(m => m.IsControlPlane).ToList();
+        // Control planes that never became Nodes (booting off, a cluster that never came up) have no etcd data to protect.
+        if (!controlPlanes.Any(m => m.Status?.NodeRef is not null)) return;
+        var hosts = controlPlanes.Where(m => m.Metadata.DeletionTimestamp is null).Select(ExternalIp).OfType<string>().ToList();
+        using var etcd = await ControlPlane.EtcdCluster.OpenAsync(store, ns, clusterName, hosts, ct).ConfigureAwait(false);
+        if (etcd is null || hosts.Count == 0) return;
+        IReadOnlyList<ControlPlane.EtcdMember> members;
+        try
+        {
+            members = await etcd.MembersAsync(ct).ConfigureAwait(false);
+        }
+        catch (ControlPlane.EtcdUnavailableException e)
+        {
+            throw new PacketClusterException(ControlPlane.EtcdQuorum.WouldLoseQuorumErrorId, ErrorKind.InvalidOperation,
+                $"Removing control plane '{machine.Name}' was refused: etcd cannot be asked who is healthy ({e.Message}). Nothing was changed; " +
+                "bring the stopped control planes back (power them on) and try again.", machine.Name, e);
+        }
+        var healthy = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var member in members)
+            if (await etcd.IsHealthyAsync(member, ct).ConfigureAwait(false)) healthy.Add(member.Id);
+        if (!ControlPlane.EtcdQuorum.WouldLose(members, healthy, ExternalIp(machine), machine.Name)) return;
+        var remaining = members.Count - 1;
+        throw new PacketClusterException(ControlPlane.EtcdQuorum.WouldLoseQuorumErrorId, ErrorKind.InvalidOperation,
+            $"Removing control plane '{machine.Name}' would lose etcd quorum: {healthy.Count} of {members.Count} members are healthy " +
+            $"({string.Join(", ", members.Select(m => $"{ControlPlane.EtcdCluster.Describe(m)} {(healthy.Contains(m.Id) ? "healthy" : "unhealthy")}"))}), " +
+            $"and the {remaining} left would need {ControlPlane.EtcdQuorum.Of(remaining)} healthy. Nothing was changed; bring the unhealthy " +
+            "control planes back (power them on) or remove an unhealthy one first.", machine.Name);
+    }
+
+    private static string? ExternalIp(Machine machine) =>
+        machine.Status?.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && a.Address is not null && !a.Address.Contains(':'))?.Address;
 
     private static async Task SettleAsync(IStateStore store, PacketSession session, string clusterName, IEngineLog log, ChangeWait wait,
         Func<ClusterSnapshot, bool> settled, CancellationToken ct)

@@ -28,19 +28,19 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
         _ownsClient = ownsClient;
     }
 
-    /// <summary>A store on the cluster a kubeconfig file points at (its current context).</summary>
+    /// <summary>A store on the cluster a kubeconfig file points at (its current context); it survives the loss of the control plane holding the endpoint (<see cref="ControlPlane.ControlPlaneFailoverHandler"/>).</summary>
     public static KubernetesStore FromKubeconfig(string path, string? context = null)
     {
         // Read through the cap first (InputTooLarge); the client reads the file again itself, resolving relative paths from it.
         if (File.Exists(path)) _ = Api.InputFile.ReadAllText(path, Api.InputFile.KubeconfigLimit, "The kubeconfig");
-        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context)), ownsClient: true);
+        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context), new ControlPlane.ControlPlaneFailoverHandler()), ownsClient: true);
     }
 
     /// <summary>A store on the cluster a kubeconfig document (its current context) points at.</summary>
     public static KubernetesStore FromKubeconfigText(string kubeconfig)
     {
         using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(kubeconfig));
-        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(stream)), ownsClient: true);
+        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(stream), new ControlPlane.ControlPlaneFailoverHandler()), ownsClient: true);
     }
 
     public IKubernetes Client => _client;

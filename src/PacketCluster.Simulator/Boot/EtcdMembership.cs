@@ -20,6 +20,8 @@ internal sealed class EtcdMembership : IDisposable
 {
     private static readonly TimeSpan AddTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+    // The gateway reads the proto field names as written (ID, peerURLs), not the web defaults' camelCase.
+    private static readonly JsonSerializerOptions GatewayJson = new();
 
     private readonly HttpClient _http;
     private readonly IReadOnlyList<string> _clientUrls;
@@ -104,7 +106,7 @@ internal sealed class EtcdMembership : IDisposable
     {
         try
         {
-            using var response = await _http.PostAsJsonAsync(url.TrimEnd('/') + path, body, cancel);
+            using var response = await _http.PostAsJsonAsync(url.TrimEnd('/') + path, body, GatewayJson, cancel);
             var text = await response.Content.ReadAsStringAsync(cancel);
             if (!response.IsSuccessStatusCode)
             {

@@ -11,6 +11,10 @@ namespace PacketCluster.Commands;
 /// <para>Lists the machines of cluster demo.</para>
 /// </example>
 /// <example>
+/// <code>Get-PacketCluster prod | Get-PacketMachine -Role ControlPlane</code>
+/// <para>Lists the control planes of cluster prod with their etcd member state (Etcd) and which one holds the elastic IP (EIP).</para>
+/// </example>
+/// <example>
 /// <code>Get-PacketCluster | Get-PacketMachine | Where-Object { $_.Status.Phase -ne 'Provisioned' }</code>
 /// <para>Lists every machine that is not provisioned yet.</para>
 /// </example>
@@ -29,11 +33,23 @@ public sealed class GetPacketMachineCommand : StateCmdlet
     [SupportsWildcards]
     public string MachineName { get; set; } = "*";
 
+    /// <summary>Only control planes or only workers.</summary>
+    [Parameter]
+    public MachineRoleFilter? Role { get; set; }
+
     protected override void ProcessRecord()
     {
         var root = StateRoot;
         var pattern = WildcardPattern.Get(MachineName, WildcardOptions.IgnoreCase);
         var machines = RunEngineAsync((_, ct) => ClusterQueries.GetMachinesAsync(root, ClusterName, ct));
-        WriteObject(machines.Where(m => pattern.IsMatch(m.Name)).OrderBy(m => m.IsControlPlane ? 0 : 1).ThenBy(m => m.Name, StringComparer.Ordinal), enumerateCollection: true);
+        WriteObject(machines.Where(m => pattern.IsMatch(m.Name))
+            .Where(m => Role is null || m.IsControlPlane == (Role == MachineRoleFilter.ControlPlane)).OrderBy(m => m.IsControlPlane ? 0 : 1).ThenBy(m => m.Name, StringComparer.Ordinal), enumerateCollection: true);
     }
+}
+
+/// <summary>The roles Get-PacketMachine -Role selects.</summary>
+public enum MachineRoleFilter
+{
+    ControlPlane,
+    Worker,
 }
