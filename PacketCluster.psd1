@@ -33,6 +33,7 @@
         'Add-PacketMachine'
         'Remove-PacketMachine'
         'Set-PacketMachineDeployment'
+        'Set-PacketControlPlane'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -243,7 +243,7 @@ $order = @{
     Build = @('Build'); Assemble = @('Build', 'Assemble'); Help = @('Build', 'Assemble', 'Help'); Package = @('Build', 'Assemble', 'Help', 'Package')
     KubeBinaries = @('KubeBinaries'); Image = @('Image'); Platforms = @('Platforms')
     UnitTest = @('KubeBinaries', 'Build', 'Assemble', 'Image', 'UnitTest'); Pester = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Pester')
-    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Image', 'UnitTest', 'Pester'); Bench = @('Build', 'Assemble', 'Bench')
+    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Image', 'UnitTest', 'Pester'); Bench = @('KubeBinaries', 'Build', 'Assemble', 'Bench')
     Demo = @('KubeBinaries', 'Build', 'Assemble', 'Demo'); Publish = @('Build', 'Assemble', 'Help', 'Package', 'Publish')
 }
 $steps = [System.Collections.Generic.List[string]]::new()

@@ -30,3 +30,7 @@ $import = [math]::Max(0, (Get-Median $moduleRuns) - $bare)
 $bench = Join-Path $PSScriptRoot "../tools/PacketCluster.Bench/bin/$Configuration/net10.0/PacketCluster.Bench.dll"
 # The framework-dependent build: the bench measures the cluster flow, not how the simulator process is packaged.
 & dotnet $bench (Join-Path $PSScriptRoot "../src/PacketCluster.Simulator/bin/$Configuration/net10.0/PacketCluster.Simulator.dll")
+
+# Highly available control planes with booting on (real etcd and kube-apiserver): 3 vs 1 control planes to Ready, failover window.
+& $exe @prefix -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'HaBench.ps1') -ModulePath $ModulePath
+if ($LASTEXITCODE -ne 0) { throw "HaBench failed ($LASTEXITCODE)" }

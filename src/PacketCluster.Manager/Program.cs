@@ -34,7 +34,7 @@ var kubeConfig = settings.Kubeconfig is not null ? KubernetesClientConfiguration
     : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig()
     : KubernetesClientConfiguration.BuildDefaultConfig();
 // Survives the loss of the control plane holding the endpoint when running outside the cluster (kubeconfig mode).
-using var store = new KubernetesStore(new Kubernetes(kubeConfig, new PacketCluster.Engine.ControlPlane.ControlPlaneFailoverHandler()), ownsClient: true);
+using var store = new KubernetesStore(new Kubernetes(kubeConfig, PacketCluster.Engine.ControlPlane.ManagementConnection.Handlers()), ownsClient: true);
 var log = new ConsoleEngineLog(debug: Environment.GetEnvironmentVariable("PACKETCLUSTER_DEBUG") == "1");
 var manager = new ClusterManager(store, session, log, new ManagerOptions
 {

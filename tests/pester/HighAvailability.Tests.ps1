@@ -152,6 +152,8 @@ Describe 'Highly available control planes' {
         $failover = (Invoke-Kubectl get clusters.cluster.k8s.io ha -o json | ConvertFrom-Json).status.conditions | Where-Object type -eq 'EndpointFailover'
         $failover.reason | Should -Be 'Moved'
         $failover.message | Should -Match ([regex]::Escape($newHolder.hostname))
+        $events = (Invoke-Kubectl get events --field-selector 'reason=EndpointMoved,involvedObject.name=ha' -o json | ConvertFrom-Json).items
+        @($events | Where-Object { $_.involvedObject.kind -eq 'Cluster' -and $_.message -match [regex]::Escape($newHolder.hostname) }) | Should -Not -BeNullOrEmpty -Because 'every move is an Event on the Cluster'
 
         # The manager replaces the lost control plane: a new device joins, etcd is back to three healthy members.
         Wait-Until { $d = @(Get-ControlPlaneDevices); $d.Count -eq 3 -and $d.id -notcontains $holder.id -and @($d | Where-Object state -eq 'active').Count -eq 3 } 'a replacement control-plane device' 120
@@ -183,9 +185,60 @@ Describe 'Highly available control planes' {
 
         Invoke-Packet Post "devices/$($off.id)/actions" @{ type = 'power_on' } | Out-Null
         Wait-Until { (Get-HealthyMemberCount) -eq 3 } 'the member is back' 120
-        Remove-PacketMachine -ClusterName ha -Name $victim -StatePath $State -Confirm:$false -PollIntervalSeconds 0.5 -TimeoutSeconds 180
+        { Remove-PacketMachine nope-control-plane-9 -StatePath $State -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'MachineNotFound,PacketCluster.Commands.RemovePacketMachineCommand'
+        Remove-PacketMachine $victim -StatePath $State -Confirm:$false -PollIntervalSeconds 0.5 -TimeoutSeconds 180   # the cluster is found from the name
         Wait-Until { @(Get-EtcdMembers).Count -eq 2 -and @(Get-ControlPlaneDevices).Count -eq 2 } 'the removed control plane left etcd and its device went' 120
         (Get-HealthyMemberCount) | Should -Be 2
         Invoke-Kubectl get configmap ha-1 -o name | Should -Be 'configmap/ha-1'
+    }
+
+    It 'Set-PacketControlPlane grows to 5 (an even step warns), shrinks to 3, refuses what it cannot do, and rolls to another plan one at a time' {
+        (Get-ControlPlaneDevices) | Should -HaveCount 2
+        { Set-PacketControlPlane ha -Plan no.such.plan -StatePath $State -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownPlan,PacketCluster.Commands.SetPacketControlPlaneCommand'
+        { Set-PacketControlPlane ha -OperatingSystem no_such_os -StatePath $State -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'MachineConfigNotFound,PacketCluster.Commands.SetPacketControlPlaneCommand'
+        Set-PacketControlPlane ha -Replicas 5 -StatePath $State -WhatIf
+        (Get-ControlPlaneDevices) | Should -HaveCount 2 -Because 'refusals and -WhatIf change nothing'
+
+        $four = Set-PacketControlPlane ha -Replicas 4 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 300 -WarningVariable even -WarningAction SilentlyContinue
+        $four | Should -HaveCount 4
+        "$even" | Should -Match 'even count'
+        $five = Set-PacketControlPlane ha -Replicas 5 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 300
+        $five | Should -HaveCount 5
+        Wait-Until { (Get-HealthyMemberCount) -eq 5 } 'five healthy etcd members' 120
+
+        $eip = ((Get-Content $Kubeconfig -Raw) | Select-String 'server: https://([0-9.]+):6443').Matches[0].Groups[1].Value
+        $holderBefore = (Get-ControlPlaneDevices | Where-Object { (Get-Addresses $_) -contains $eip }).id
+        $three = Set-PacketControlPlane ha -Replicas 3 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 300
+        $three | Should -HaveCount 3
+        Wait-Until { @(Get-EtcdMembers).Count -eq 3 -and (Get-HealthyMemberCount) -eq 3 } 'three healthy etcd members after the scale-down' 120
+        (Get-ControlPlaneDevices | Where-Object { (Get-Addresses $_) -contains $eip }).id | Should -Be $holderBefore -Because 'a scale-down keeps the elastic IP holder'
+
+        # The roll: a probe through the elastic IP counts what users would see.
+        $probe = Start-ThreadJob -ArgumentList $Kubeconfig -ScriptBlock {
+            param($kubeconfig)
+            $failures = 0; $total = 0; $longest = [TimeSpan]::Zero; $lastOk = [DateTime]::UtcNow
+            $deadline = [DateTime]::UtcNow.AddMinutes(10)
+            while ([DateTime]::UtcNow -lt $deadline) {
+                & kubectl --kubeconfig $kubeconfig --request-timeout=3s get --raw /readyz 2>$null | Out-Null
+                $total++
+                if ($LASTEXITCODE -ne 0) { $failures++ }
+                else { $gap = [DateTime]::UtcNow - $lastOk; if ($gap -gt $longest) { $longest = $gap }; $lastOk = [DateTime]::UtcNow }
+                [pscustomobject]@{ Total = $total; Failures = $failures; LongestGap = $longest }
+                Start-Sleep -Milliseconds 500
+            }
+        }
+        try {
+            $rolled = Get-PacketCluster ha -StatePath $State | Set-PacketControlPlane -Plan m3.small.x86 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 600
+        } finally {
+            $report = $probe | Stop-Job -PassThru | Receive-Job | Select-Object -Last 1
+            $probe | Remove-Job -Force
+        }
+        Write-Host "rolling 3 control planes to m3.small.x86: $($report.Failures) of $($report.Total) /readyz probes through the elastic IP failed, longest gap $([Math]::Round($report.LongestGap.TotalSeconds, 1)) s"
+        $rolled | Should -HaveCount 3
+        @($rolled | Where-Object { $_.Spec.ProviderSpec.Value.MachineType -eq 'm3.small.x86' }) | Should -HaveCount 3
+        @(Get-ControlPlaneDevices | Where-Object plan -ne $null | ForEach-Object { $_.plan.slug } | Sort-Object -Unique) | Should -Be @('m3.small.x86')
+        Wait-Until { @(Get-EtcdMembers).Count -eq 3 -and (Get-HealthyMemberCount) -eq 3 } 'three healthy etcd members after the roll' 120
+        Invoke-Kubectl get configmap ha-1 -o name | Should -Be 'configmap/ha-1'
+        $report.Failures | Should -BeLessThan ([Math]::Max(10, $report.Total / 5)) -Because 'the endpoint moves in seconds, not minutes'
     }
 }

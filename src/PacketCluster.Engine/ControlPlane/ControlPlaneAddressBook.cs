@@ -22,6 +22,19 @@ public static class ControlPlaneAddressBook
         Book[Key(endpointHost, port)] = hosts;
     }
 
+    /// <summary>
+    /// What a watching cmdlet knows without the reconciler: the control planes' own addresses from their Machines'
+    /// status, under the Cluster's endpoint. So a cmdlet that waits through a rollout or a failover keeps its connection.
+    /// </summary>
+    public static void RecordFrom(Models.ClusterApi.Cluster? cluster, IEnumerable<Models.ClusterApi.Machine> machines)
+    {
+        if (cluster?.Status?.ApiEndpoints is not [{ Host: { Length: > 0 } endpoint } api, ..]) return;
+        Record(endpoint, api.Port > 0 ? api.Port : 6443, machines
+            .Where(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null)
+            .Select(m => m.Status?.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && a.Address is not null && !a.Address.Contains(':'))?.Address)
+            .OfType<string>());
+    }
+
     public static IReadOnlyList<string> Alternates(string endpointHost, int port) =>
         Book.TryGetValue(Key(endpointHost, port), out var hosts) ? hosts : [];
 

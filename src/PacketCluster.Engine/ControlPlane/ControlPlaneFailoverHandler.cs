@@ -8,7 +8,7 @@ namespace PacketCluster.Engine.ControlPlane;
 /// cannot take (connection refused, unreachable, timed out before any answer) is sent to the other control planes'
 /// own addresses from <see cref="ControlPlaneAddressBook"/>, whose serving certificates name them. For a while after,
 /// requests go to the control plane that answered first, so a dead endpoint costs one failed connect, not one per call.
-/// Only requests that never reached a server are repeated, so nothing is applied twice.
+/// Only requests that never reached a server, and reads, are repeated, so nothing is applied twice.
 /// </summary>
 public sealed class ControlPlaneFailoverHandler : DelegatingHandler
 {
@@ -55,14 +55,18 @@ public sealed class ControlPlaneFailoverHandler : DelegatingHandler
                 else if (host == uri.Host) Preferred.TryRemove(key, out _);
                 return response;
             }
-            catch (HttpRequestException e) when (NeverReachedServer(e))
+            catch (HttpRequestException e) when (NeverReachedServer(e) || (IsIdempotent(request.Method) && !cancellationToken.IsCancellationRequested))
             {
+                // A read may be repeated even when the server took it: a control plane that is going (it left etcd, its
+                // device is being deleted) ends responses half way.
                 last = e;
             }
         }
         if (starting is not null) return starting;
         throw last!;
     }
+
+    private static bool IsIdempotent(HttpMethod method) => method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options;
 
     private static bool NeverReachedServer(HttpRequestException e) =>
         e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError

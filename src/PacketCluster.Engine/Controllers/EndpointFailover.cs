@@ -31,7 +31,8 @@ internal sealed class EndpointFailover(ClusterScope scope)
                 new Dictionary<string, string> { [Api.ClusterValidation.ClusterNameLabel] = scope.Name }, ct).ConfigureAwait(false))
             .Where(m => m.IsControlPlane).ToList();
         // One control plane: nothing to fail over to; its Machine assigns the address (MachineReconciler).
-        if (controlPlanes.Count(m => m.Metadata.DeletionTimestamp is null) <= 1) return ReconcileResult.Done;
+        // (Counting those being deleted: the last one but one still hands the address to the one that stays.)
+        if (controlPlanes.Count <= 1) return ReconcileResult.Done;
 
         var devices = await Context.Inventory.DevicesAsync(identity, ct).ConfigureAwait(false);
         var byId = devices.Where(d => d.Id is not null).ToDictionary(d => d.Id!, StringComparer.Ordinal);
@@ -53,7 +54,11 @@ internal sealed class EndpointFailover(ClusterScope scope)
         var key = $"{scope.Namespace}/{scope.Name}";
         var now = Context.Time.GetUtcNow();
         var holder = devices.FirstOrDefault(d => d.IpAddresses.Any(ip => ip.Address == endpoint));
-        if (holder is not null && holder.State == "active" && healthy.Any(h => h.Device.Id == holder.Id)
+        // A holder whose Machine is being removed hands the address over while it still answers (its Machine waits for it).
+        var holderMachine = holder is null ? null : controlPlanes.FirstOrDefault(m => DeviceOf(m, byId)?.Id == holder.Id);
+        var holderLeaving = holderMachine?.Metadata.DeletionTimestamp is not null
+            && healthy.Any(h => h.Device.Id != holder!.Id && h.Machine.Metadata.DeletionTimestamp is null);
+        if (holder is not null && holder.State == "active" && !holderLeaving && healthy.Any(h => h.Device.Id == holder.Id)
             && await Context.ApiServers.IsReadyAsync(endpoint, port, caPem, ct).ConfigureAwait(false))
         {
             Context.EndpointUnhealthySince.TryRemove(key, out _);
@@ -72,6 +77,7 @@ internal sealed class EndpointFailover(ClusterScope scope)
         }
         var since = Context.EndpointUnhealthySince.GetOrAdd(key, now);
         var why = holder is null ? "no device holds it"
+            : holderLeaving ? $"its holder {holder.Hostname} is being removed"
             : holder.State != "active" ? $"its holder {holder.Hostname} is {holder.State}"
             : $"its holder {holder.Hostname} has not answered for {(now - since).TotalSeconds:0} s";
         if (target is not { } next)
@@ -79,7 +85,7 @@ internal sealed class EndpointFailover(ClusterScope scope)
             scope.SetCondition(Conditions.EndpointHealthy, false, "NoHealthyControlPlane", $"{endpoint}: {why}, and no other control plane answers.");
             return ReconcileResult.RequeueAfter(ProbeInterval);
         }
-        if (holder is { State: "active" } && now - since < FailoverAfter)
+        if (holder is { State: "active" } && !holderLeaving && now - since < FailoverAfter)
         {
             scope.SetCondition(Conditions.EndpointHealthy, false, "HolderNotAnswering", $"{endpoint}: {why}; it moves after {FailoverAfter.TotalSeconds:0} s.");
             return ReconcileResult.RequeueAfter(ProbeInterval);
@@ -88,6 +94,7 @@ internal sealed class EndpointFailover(ClusterScope scope)
         await MoveAsync(endpoint, holder, next.Device, ct).ConfigureAwait(false);
         var message = $"{endpoint} moved from {holder?.Hostname ?? "(none)"} to {next.Device.Hostname} ({next.Device.Id}) at {now:O}: {why}.";
         Context.Log.Warning($"Cluster {scope.Namespace}/{scope.Name}: {message}");
+        await Store.ObjectEvents.RecordAsync(Context.Store, scope.Cluster, "Warning", "EndpointMoved", message, Context.Log, ct).ConfigureAwait(false);
         scope.SetCondition(Conditions.EndpointFailover, true, "Moved", message);
         scope.SetCondition(Conditions.EndpointHealthy, true, "Moved", message);
         Context.EndpointUnhealthySince.TryRemove(key, out _);

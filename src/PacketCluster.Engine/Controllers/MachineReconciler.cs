@@ -60,7 +60,7 @@ public sealed class MachineReconciler
         {
             return scope.IsDeleting
                 ? await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
-                    steps.LeaveEtcd, steps.EnsureDeviceGone, steps.EnsureNodeGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
+                    steps.HandOverEndpoint, steps.LeaveEtcd, steps.EnsureDeviceGone, steps.EnsureNodeGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
                 : await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
                     steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned, steps.LinkNode, steps.ObserveEtcdMember).ConfigureAwait(false);
         }
@@ -360,6 +360,34 @@ public sealed class MachineReconciler
         }
 
         // ---------------------------------------------------------------- delete
+
+        /// <summary>
+        /// A control plane that holds the elastic IP hands it over before it leaves etcd: the Cluster's failover moves it
+        /// at once off a holder that is being deleted (<see cref="EndpointFailover"/>), and this waits for that, so the
+        /// endpoint never points at a machine that is going. Bounded: after <see cref="HandOverPatience"/>, or when no
+        /// other control plane is left, the removal goes on (the failover then moves it when the device is gone).
+        /// </summary>
+        public async Task<ReconcileResult> HandOverEndpoint(CancellationToken ct)
+        {
+            if (!scope.Machine.IsControlPlane || scope.Cluster is null || scope.Cluster.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
+            if (scope.Cluster.Status?.ApiEndpoints is not [{ Host: { Length: > 0 } endpoint }, ..]) return ReconcileResult.Done;
+            var deviceId = RecordedDeviceId();
+            if (deviceId is null) return ReconcileResult.Done;
+            var device = await Inventory.FindByIdAsync(scope.Identity, deviceId, ct).ConfigureAwait(false);
+            if (device is null || !device.IpAddresses.Any(ip => ip.Address == endpoint)) return ReconcileResult.Done;
+            if ((await OtherControlPlaneHostsAsync(ct).ConfigureAwait(false)).Count == 0) return ReconcileResult.Done;
+            if (scope.Machine.Metadata.DeletionTimestamp is { } deleting && Context.Time.GetUtcNow() - deleting > HandOverPatience)
+            {
+                Context.Log.Warning($"{Target}: {endpoint} was not moved to another control plane within {HandOverPatience.TotalSeconds:0} s; removing it anyway.");
+                return ReconcileResult.Done;
+            }
+            // The list is fresh next time: the move happens in the Cluster's reconcile, not here.
+            Inventory.Invalidate(scope.Identity);
+            scope.SetCondition(Conditions.EndpointAssigned, true, "HandingOver", $"{endpoint} moves to another control plane before this one leaves etcd.");
+            return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(2));
+        }
+
+        private static readonly TimeSpan HandOverPatience = TimeSpan.FromMinutes(2);
 
         /// <summary>
         /// A control plane leaves etcd before its device goes (kubeadm reset / KubeadmControlPlane do the same), so the

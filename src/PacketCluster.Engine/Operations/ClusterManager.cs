@@ -130,6 +130,7 @@ public sealed class ClusterManager
             {
                 // The API server is unreachable or refused the Lease: stand by and try again; never reconcile without it.
                 _log.Warning($"Manager {_options.Identity}: leader election failed ({e.Message}); retrying in {_options.RetryPeriod.TotalSeconds:0.#} s.");
+                await DiscoverControlPlanesAsync(cancellationToken).ConfigureAwait(false);
                 await DelayQuietlyAsync(_options.RetryPeriod, cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -144,6 +145,28 @@ public sealed class ClusterManager
             }
         }
     }
+
+    /// <summary>
+    /// The endpoint did not answer: learn the other control planes' addresses from the Packet API (at most every 30 s),
+    /// so this manager can reach the cluster, take the Lease and move the elastic IP (ControlPlaneDiscovery).
+    /// </summary>
+    private async Task DiscoverControlPlanesAsync(CancellationToken ct)
+    {
+        if (_store.Client is not k8s.Kubernetes { BaseUri: { } server } || DateTimeOffset.UtcNow - _lastDiscovery < TimeSpan.FromSeconds(30)) return;
+        _lastDiscovery = DateTimeOffset.UtcNow;
+        try
+        {
+            using var client = _session.CreateClient(_log);
+            var found = await ControlPlane.ControlPlaneDiscovery.SeedAsync(client, _session.RequireProjectId(), server, ct).ConfigureAwait(false);
+            if (found > 0) _log.Verbose($"Manager {_options.Identity}: {server.Host} does not answer; {found} control plane(s) of its cluster found through the Packet API.");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            _log.Verbose($"Manager {_options.Identity}: the control planes behind {server.Host} could not be looked up ({e.Message}).");
+        }
+    }
+
+    private DateTimeOffset _lastDiscovery = DateTimeOffset.MinValue;
 
     private static async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken ct)
     {

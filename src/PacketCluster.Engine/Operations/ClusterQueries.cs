@@ -19,6 +19,27 @@ public static class ClusterQueries
         ReadAsync(stateRoot, clusterName, store => store.ListAsync<Machine>(ClusterOperations.DefaultNamespace,
             new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct));
 
+    /// <summary>
+    /// The cluster a machine belongs to, from its name alone (Remove-PacketMachine prod-control-plane-2): machines are
+    /// named after their cluster, so only the clusters whose name is a prefix of it are read.
+    /// </summary>
+    public static async Task<string> ClusterOfMachineAsync(string stateRoot, string machineName, CancellationToken ct)
+    {
+        var found = new List<string>();
+        foreach (var cluster in ClusterNames(stateRoot).Where(c => machineName.StartsWith(c + "-", StringComparison.Ordinal)))
+        {
+            if ((await GetMachinesAsync(stateRoot, cluster, ct).ConfigureAwait(false)).Any(m => m.Name == machineName)) found.Add(cluster);
+        }
+        return found.Count switch
+        {
+            1 => found[0],
+            0 => throw new PacketClusterException("MachineNotFound", ErrorKind.ObjectNotFound,
+                $"No cluster in {stateRoot} has a machine '{machineName}'. Get-PacketMachine -ClusterName <name> lists a cluster's machines; give -ClusterName if the machine is not named after its cluster.", machineName),
+            _ => throw new PacketClusterException("MachineAmbiguous", ErrorKind.InvalidArgument,
+                $"Clusters {string.Join(", ", found)} each have a machine '{machineName}'; name one with -ClusterName.", machineName),
+        };
+    }
+
     /// <summary>An admin kubeconfig minted from the cluster CA for status.apiEndpoints[0].</summary>
     public static Task<string> AdminKubeconfigAsync(string stateRoot, string clusterName, CancellationToken ct) =>
         ReadAsync(stateRoot, clusterName, async store => await AdminKubeconfigAsync(store, ClusterOperations.DefaultNamespace, clusterName, ct).ConfigureAwait(false)

@@ -75,14 +75,14 @@ public static class MachineOperations
     /// </summary>
     public static Task<IReadOnlyList<Machine>> AddControlPlanesAsync(string stateRoot, string clusterName, int count,
         PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct) =>
-        AddControlPlanesAsync(stateRoot, clusterName, count, template: null, session, log, wait, requireHealthyEtcd: false, ct);
+        AddControlPlanesAsync(stateRoot, clusterName, count, template: null, session, log, wait, requireHealthyEtcd: false, ct, warnOnEvenCount: true);
 
     /// <summary>
     /// As above, with the new machines' spec taken from <paramref name="template"/> instead of the first control plane
     /// (a rollout), and optionally waiting until each new member of etcd is healthy, not only until the device runs.
     /// </summary>
     internal static async Task<IReadOnlyList<Machine>> AddControlPlanesAsync(string stateRoot, string clusterName, int count, MachineSpec? template,
-        PacketSession session, IEngineLog log, ChangeWait wait, bool requireHealthyEtcd, CancellationToken ct)
+        PacketSession session, IEngineLog log, ChangeWait wait, bool requireHealthyEtcd, CancellationToken ct, bool warnOnEvenCount = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         await using var store = Open(stateRoot, clusterName);
@@ -99,7 +99,7 @@ public static class MachineOperations
         UserdataRenderer.CheckRenderable(config, MachineRole.JoiningControlPlane);
 
         var total = machines.Count(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null) + count;
-        if (total % 2 == 0)
+        if (warnOnEvenCount && total % 2 == 0)
             log.Warning($"Cluster '{clusterName}' will have {total} control planes. etcd needs a majority of its members, so an even count " +
                 $"tolerates no more failures than {total - 1} would; prefer an odd number of control planes.");
 
@@ -124,7 +124,7 @@ public static class MachineOperations
         }
         await SettleAsync(store, session, clusterName, log, wait,
             s => names.All(n => s.Machines.Any(m => m.Name == n && (requireHealthyEtcd
-                ? m.Status?.Phase == Phases.Running && m.Status.Conditions?.Any(c => c.Type == Conditions.EtcdMemberHealthy && c.Status == "True") == true
+                ? m.Status?.Phase == Phases.Running && Conditions.IsTrue(m.Status.Conditions, Conditions.EtcdMemberHealthy) && Conditions.IsTrue(m.Status.Conditions, Conditions.NodeReady)
                 : m.Status?.Phase is Phases.Provisioned or Phases.Running))), ct).ConfigureAwait(false);
         var added = new List<Machine>();
         foreach (var name in names)
@@ -246,7 +246,11 @@ public static class MachineOperations
             return;
         }
         await loop.RunUntilAsync(settled, wait.Timeout, wait.PollInterval,
-            s => log.Report(new EngineProgress(Activity, pivoted ? "Waiting for the manager" : "Reconciling", s.Describe())), ct, reconcile: !pivoted).ConfigureAwait(false);
+            s =>
+            {
+                ControlPlane.ControlPlaneAddressBook.RecordFrom(s.Cluster, s.Machines);
+                log.Report(new EngineProgress(Activity, pivoted ? "Waiting for the manager" : "Reconciling", s.Describe()));
+            }, ct, reconcile: !pivoted).ConfigureAwait(false);
     }
 
     private static async Task<MachineDeployment> FindDeploymentAsync(IStateStore store, string clusterName, string? name, CancellationToken ct)

@@ -27,6 +27,9 @@ public sealed class CachingStore : IStateStore
     private readonly string _namespace;
     private readonly Dictionary<Type, KindCache> _kinds;
 
+    /// <summary>The cluster behind the cache (for what only it has: Events).</summary>
+    public KubernetesStore Server => _server;
+
     public CachingStore(KubernetesStore server, string @namespace)
     {
         _server = server ?? throw new ArgumentNullException(nameof(server));

@@ -33,14 +33,14 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
     {
         // Read through the cap first (InputTooLarge); the client reads the file again itself, resolving relative paths from it.
         if (File.Exists(path)) _ = Api.InputFile.ReadAllText(path, Api.InputFile.KubeconfigLimit, "The kubeconfig");
-        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context), new ControlPlane.ControlPlaneFailoverHandler()), ownsClient: true);
+        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context), ControlPlane.ManagementConnection.Handlers()), ownsClient: true);
     }
 
     /// <summary>A store on the cluster a kubeconfig document (its current context) points at.</summary>
     public static KubernetesStore FromKubeconfigText(string kubeconfig)
     {
         using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(kubeconfig));
-        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(stream), new ControlPlane.ControlPlaneFailoverHandler()), ownsClient: true);
+        return new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(stream), ControlPlane.ManagementConnection.Handlers()), ownsClient: true);
     }
 
     public IKubernetes Client => _client;

@@ -109,7 +109,7 @@ public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadClus
         if (_clients.TryGetValue(key, out var cached) && SameTarget(cached.Kubeconfig, kubeconfig)) return cached.Client;
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(kubeconfig));
         var configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(stream);
-        var client = new Kubernetes(configuration, new ControlPlane.ControlPlaneFailoverHandler());
+        var client = new Kubernetes(configuration, ControlPlane.ManagementConnection.Handlers());
         _clients[key] = (kubeconfig, client);
         if (cached.Client is not null) cached.Client.Dispose();
         return client;

@@ -128,6 +128,37 @@ public sealed class ControlPlaneFailoverHandlerTests
         Assert.Equal("127.6.5.1", inner.Hosts[0]); // 35 s after the switch the endpoint is tried first again
     }
 
+    [Fact]
+    public async Task ReadsAreAskedAgainThroughAnEtcdElection_WritesNever()
+    {
+        var answers = new Queue<HttpStatusCode>([HttpStatusCode.InternalServerError, HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK]);
+        var inner = new Scripted(() => answers.Dequeue());
+        using var http = new HttpClient(new TransientReadRetryHandler { InnerHandler = inner });
+        using var read = await http.GetAsync("https://127.6.6.1:6443/api/v1/namespaces/default/configmaps");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(3, inner.Calls);
+
+        var failing = new Scripted(() => HttpStatusCode.InternalServerError);
+        using var writes = new HttpClient(new TransientReadRetryHandler { InnerHandler = failing });
+        using var write = await writes.PostAsync("https://127.6.6.1:6443/api/v1/namespaces/default/configmaps", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.InternalServerError, write.StatusCode);
+        Assert.Equal(1, failing.Calls);
+        using var stillFailing = await writes.GetAsync("https://127.6.6.1:6443/version");
+        Assert.Equal(HttpStatusCode.InternalServerError, stillFailing.StatusCode);
+        Assert.Equal(1 + 4, failing.Calls); // bounded
+    }
+
+    private sealed class Scripted(Func<HttpStatusCode> next) : HttpMessageHandler
+    {
+        public int Calls { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Calls++;
+            return Task.FromResult(new HttpResponseMessage(next()));
+        }
+    }
+
     private sealed class ManualTime : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
