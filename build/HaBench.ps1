@@ -19,27 +19,11 @@ $state = Join-Path $work 'state'
 $sim = $null
 $manager = $null
 $succeeded = $false
-$config = Join-Path $work 'simulator.yaml'
-# The HA end-to-end test's timings: the figures compare 1 and 3 control planes, not Packet's provisioning time.
-@'
-apiVersion: packetcluster.io/v1alpha1
-kind: SimulatorConfig
-timings:
-  queued: {duration: 200ms}
-  provisioning: {duration: 2s}
-  deprovisioning: {duration: 300ms}
-  powerOff: {duration: 300ms}
-  powerOn: {duration: 300ms}
-boot: {enabled: true}
-'@ | Set-Content $config
+# The demo's timings (seconds, booting on): the figures compare 1 and 3 control planes, not Packet's provisioning time.
+$config = Join-Path $PSScriptRoot 'simulator-fast.yaml'
 
-function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds) {
-    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-    while (-not $(try { & $Condition } catch { $false })) {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "not within $Seconds s: $What" }
-        Start-Sleep -Milliseconds 250
-    }
-}
+# The end-to-end tests' helpers: Wait-Until, Get-SimClusterDevices, Start-TestManager.
+. (Join-Path $PSScriptRoot '../tests/pester/Common.ps1')
 function Get-Median([double[]] $Values) { ($Values | Sort-Object)[[int][math]::Floor($Values.Count / 2)] }
 
 try {
@@ -47,10 +31,7 @@ try {
     $sim | Connect-PacketApi | Out-Null
     $key = [Net.NetworkCredential]::new('', $sim.ApiKey).Password
     $headers = @{ 'X-Auth-Token' = $key }
-    function Get-ClusterDevices([string] $Name) {
-        @((Invoke-RestMethod -Uri ([Uri]::new($sim.Endpoint, "projects/$($sim.ProjectId)/devices?per_page=1000")) -Headers $headers).devices |
-            Where-Object { $_.tags -contains "cluster-api-provider-packet:cluster-id:$Name" -and $_.state -ne 'deprovisioning' })
-    }
+    function Get-ClusterDevices([string] $Name) { Get-SimClusterDevices $sim $Name }
 
     $created = @{}
     foreach ($shape in @(@{ Name = 'bench1'; ControlPlanes = 1 }, @{ Name = 'bench3'; ControlPlanes = 3 })) {
@@ -69,13 +50,7 @@ try {
     # Failover needs a reconciler running: pivot and start the manager, as the in-cluster Deployment would run.
     $kubeconfig = Join-Path $work 'bench3.kubeconfig'
     Invoke-PacketPivot -ClusterName bench3 -StatePath $state -Confirm:$false | Out-Null
-    $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-    $start = [Diagnostics.ProcessStartInfo]::new($pwsh)
-    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$(Join-Path $ModulePath 'PacketCluster.psd1')'; Start-PacketClusterManager -Kubeconfig '$kubeconfig' -PollIntervalSeconds 0.5 -ResyncSeconds 2 *> '$work/manager.log'") { $start.ArgumentList.Add($a) }
-    $start.Environment['PACKET_API_KEY'] = $key
-    $start.Environment['PACKET_PROJECT_ID'] = $sim.ProjectId
-    $start.Environment['PACKET_API_URL'] = $sim.Endpoint.ToString()
-    $manager = [Diagnostics.Process]::Start($start)
+    $manager = Start-TestManager $sim (Join-Path $ModulePath 'PacketCluster.psd1') $kubeconfig "$work/manager.log"
 
     Wait-Until { & kubectl --kubeconfig $kubeconfig -n cluster-api-provider-packet-system get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' 2>$null } 'the manager takes the Lease' 120
     $eip = ((Get-Content $kubeconfig -Raw) | Select-String 'server: https://([0-9.]+):6443').Matches[0].Groups[1].Value
@@ -90,7 +65,7 @@ try {
         Invoke-RestMethod -Method Delete -Uri ([Uri]::new($sim.Endpoint, "devices/$($holder.id)")) -Headers $headers | Out-Null
         $holderIp = ($holder.ip_addresses | Where-Object { $_.public -and $_.address_family -eq 4 -and $_.management } | Select-Object -First 1).address
         Wait-Until { -not (Test-Connection -TargetName $holderIp -TcpPort 6443 -TimeoutSeconds 1 -Quiet) } 'the deleted holder stops answering' 60
-        Wait-Until { & kubectl --kubeconfig $kubeconfig --request-timeout=2s get --raw /readyz 2>&1 | Out-Null; $LASTEXITCODE -eq 0 } 'the API through the elastic IP' 120
+        Wait-Until { & kubectl --kubeconfig $kubeconfig --request-timeout=2s get --raw /readyz 2>&1 | Out-Null; $LASTEXITCODE -eq 0 } 'the API through the elastic IP' 120 -IntervalMilliseconds 250
         $windows.Add($clock.Elapsed.TotalSeconds)
         Write-Host ('HaBench: failover run {0}: {1:N1} s' -f $run, $clock.Elapsed.TotalSeconds)
     }

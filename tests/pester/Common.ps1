@@ -19,3 +19,27 @@ function Start-TestSimulator([string] $WorkDirectory, [string] $Config, [int] $S
     "apiVersion: packetcluster.io/v1alpha1`nkind: SimulatorConfig`n$Config" | Set-Content $path
     Start-PacketSimulator -ConfigFile $path -Seed $Seed
 }
+# Polls until the script block is true (exceptions count as false); fails with the description after the bound.
+function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 120, [int] $IntervalMilliseconds = 500) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while (-not $(try { & $Condition } catch { $false })) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "not within $Seconds s: $What" }
+        Start-Sleep -Milliseconds $IntervalMilliseconds
+    }
+}
+# The simulator's devices of one cluster (by the seed's name tag) that are not being deprovisioned.
+function Get-SimClusterDevices($Simulator, [string] $ClusterName) {
+    $headers = @{ 'X-Auth-Token' = [System.Net.NetworkCredential]::new('', $Simulator.ApiKey).Password }
+    @((Invoke-RestMethod -Uri ([Uri]::new($Simulator.Endpoint, "projects/$($Simulator.ProjectId)/devices?per_page=1000")) -Headers $headers).devices |
+        Where-Object { $_.tags -contains "cluster-api-provider-packet:cluster-id:$ClusterName" -and $_.state -ne 'deprovisioning' })
+}
+# Start-PacketClusterManager in a background pwsh, as the in-cluster Deployment would run: credentials from the
+# environment (the implicit connection), its log in $LogPath. Returns the process; the caller kills it.
+function Start-TestManager($Simulator, [string] $Manifest, [string] $Kubeconfig, [string] $LogPath) {
+    $start = [Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')))
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$Manifest'; Start-PacketClusterManager -Kubeconfig '$Kubeconfig' -PollIntervalSeconds 0.5 -ResyncSeconds 2 -Verbose *> '$LogPath'") { $start.ArgumentList.Add($a) }
+    $start.Environment['PACKET_API_KEY'] = [System.Net.NetworkCredential]::new('', $Simulator.ApiKey).Password
+    $start.Environment['PACKET_PROJECT_ID'] = $Simulator.ProjectId
+    $start.Environment['PACKET_API_URL'] = $Simulator.Endpoint.ToString()
+    [Diagnostics.Process]::Start($start)
+}

@@ -20,20 +20,11 @@ boot: {enabled: true}
     $script:Headers = @{ 'X-Auth-Token' = $Key }
     $script:Manager = $null
 
-    function Get-ClusterDevices { @((Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/devices?per_page=1000")) -Headers $Headers).devices |
-        Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:e2e' -and $_.state -ne 'deprovisioning' }) }
+    function Get-ClusterDevices { Get-SimClusterDevices $Sim e2e }
     function Invoke-Kubectl { $out = & kubectl --kubeconfig $Kubeconfig @args 2>&1; if ($LASTEXITCODE -ne 0) { throw "kubectl $args failed: $out" }; $out }
     function Get-ReadyNodes {
         (Invoke-Kubectl get nodes -o json | ConvertFrom-Json).items |
             Where-Object { ($_.status.conditions | Where-Object type -eq 'Ready').status -eq 'True' }
-    }
-    # Polls until the script block is true; fails with the description after the bound.
-    function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 120) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not $(try { & $Condition } catch { $false })) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "not within $Seconds s: $What" }
-            Start-Sleep -Milliseconds 500
-        }
     }
 }
 AfterAll {
@@ -69,14 +60,7 @@ Describe 'End to end: create, pivot, manage, delete' {
     }
 
     It 'with the manager running, Set-PacketMachineDeployment scales to 3 and a kubectl edit back to 1' {
-        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $start = [Diagnostics.ProcessStartInfo]::new($pwsh)
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$ModuleManifest'; Start-PacketClusterManager -Kubeconfig '$Kubeconfig' -PollIntervalSeconds 0.5 -ResyncSeconds 2 -Verbose *> '$Work/manager.log'") { $start.ArgumentList.Add($a) }
-        # The implicit connection from the environment, as the manager Deployment gets its credentials.
-        $start.Environment['PACKET_API_KEY'] = $Key
-        $start.Environment['PACKET_PROJECT_ID'] = $Sim.ProjectId
-        $start.Environment['PACKET_API_URL'] = $Sim.Endpoint.ToString()
-        $script:Manager = [Diagnostics.Process]::Start($start)
+        $script:Manager = Start-TestManager $Sim $ModuleManifest $Kubeconfig "$Work/manager.log"
         Wait-Until { Invoke-Kubectl -n cluster-api-provider-packet-system get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' } 'the manager takes the Lease' 60
 
         Set-PacketMachineDeployment -ClusterName e2e -Replicas 3 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 180 | Out-Null

@@ -26,8 +26,7 @@ boot: {enabled: true}
         if ($Body) { $arguments.Body = ($Body | ConvertTo-Json); $arguments.ContentType = 'application/json' }
         Invoke-RestMethod @arguments
     }
-    function Get-ClusterDevices { @((Invoke-Packet Get "projects/$($Sim.ProjectId)/devices?per_page=1000").devices |
-        Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:ha' -and $_.state -ne 'deprovisioning' }) }
+    function Get-ClusterDevices { Get-SimClusterDevices $Sim ha }
     function Get-ControlPlaneDevices { @(Get-ClusterDevices | Where-Object { $_.hostname -like '*control-plane*' }) }
     # Not $d.ip_addresses.address: arrays have an Address() method, which member enumeration finds first.
     function Get-Addresses($Device) { @($Device.ip_addresses | ForEach-Object { $_.address }) }
@@ -36,13 +35,6 @@ boot: {enabled: true}
     function Get-ReadyNodes {
         (Invoke-Kubectl get nodes -o json | ConvertFrom-Json).items |
             Where-Object { ($_.status.conditions | Where-Object type -eq 'Ready').status -eq 'True' }
-    }
-    function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 120) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not $(try { & $Condition } catch { $false })) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "not within $Seconds s: $What" }
-            Start-Sleep -Milliseconds 500
-        }
     }
     # etcdctl (Debian's etcd-client) with a client certificate minted by openssl from the cluster's etcd CA Secret.
     function Initialize-EtcdClient {
@@ -99,13 +91,7 @@ Describe 'Highly available control planes' {
     }
 
     It 'with the manager running, the elastic IP moves off a deleted holder, the data survives, and the lost control plane is replaced' {
-        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-        $start = [Diagnostics.ProcessStartInfo]::new($pwsh)
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$ModuleManifest'; Start-PacketClusterManager -Kubeconfig '$Kubeconfig' -PollIntervalSeconds 0.5 -ResyncSeconds 2 -Verbose *> '$Work/manager.log'") { $start.ArgumentList.Add($a) }
-        $start.Environment['PACKET_API_KEY'] = $Key
-        $start.Environment['PACKET_PROJECT_ID'] = $Sim.ProjectId
-        $start.Environment['PACKET_API_URL'] = $Sim.Endpoint.ToString()
-        $script:Manager = [Diagnostics.Process]::Start($start)
+        $script:Manager = Start-TestManager $Sim $ModuleManifest $Kubeconfig "$Work/manager.log"
         Wait-Until { Invoke-Kubectl -n cluster-api-provider-packet-system get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' } 'the manager takes the Lease' 60
         Wait-Until { @(Get-PacketMachine ha -StatePath $State -Role ControlPlane | Where-Object { ($_.Status.Conditions | Where-Object Type -eq 'EtcdMemberHealthy').Status -eq 'True' }).Count -eq 3 } 'every control plane reports a healthy etcd member' 60
 

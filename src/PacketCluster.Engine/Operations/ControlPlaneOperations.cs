@@ -51,12 +51,17 @@ public static class ControlPlaneOperations
         {
             step++;
             log.Report(new EngineProgress(Activity, $"Rolling control planes ({step} of {outdated.Count})", $"replacing {old.Name}", PercentComplete: 100 * (step - 1) / outdated.Count));
-            var running = await ControlPlanesAsync(stateRoot, clusterName, ct).ConfigureAwait(false);
-            // A continued rollout may already have the surge machine (it joined, the removal was then interrupted).
-            if (running.Count <= replicas && running.Count(m => Matches(m.Spec, wanted)) < replicas)
-                await MachineOperations.AddControlPlanesAsync(stateRoot, clusterName, 1, wanted, session, log, wait with { Wait = true }, requireHealthyEtcd: true, ct).ConfigureAwait(false);
-            log.Verbose($"Control plane {old.Name}: its replacement's etcd member is healthy; {old.Name} leaves etcd and its device goes.");
-            await MachineOperations.RemoveMachineAsync(stateRoot, clusterName, old.Name, session, log, wait with { Wait = true }, ct).ConfigureAwait(false);
+            await ThroughEtcdElectionsAsync(async () =>
+            {
+                // Decided from a fresh read every time, so a step repeated after an ambiguous answer, or a rollout
+                // continued after an interruption, neither adds a second surge machine nor removes twice.
+                var running = await ControlPlanesAsync(stateRoot, clusterName, ct).ConfigureAwait(false);
+                if (running.All(m => m.Name != old.Name)) return;
+                if (running.Count <= replicas && running.Count(m => Matches(m.Spec, wanted)) < replicas)
+                    await MachineOperations.AddControlPlanesAsync(stateRoot, clusterName, 1, wanted, session, log, wait with { Wait = true }, requireHealthyEtcd: true, ct).ConfigureAwait(false);
+                log.Verbose($"Control plane {old.Name}: its replacement's etcd member is healthy; {old.Name} leaves etcd and its device goes.");
+                await MachineOperations.RemoveMachineAsync(stateRoot, clusterName, old.Name, session, log, wait with { Wait = true }, ct).ConfigureAwait(false);
+            }, log, ct).ConfigureAwait(false);
         }
 
         // Then scale, one machine at a time when shrinking (each removal checks quorum on its own).
@@ -73,11 +78,38 @@ public static class ControlPlaneOperations
             foreach (var machine in extra)
             {
                 log.Report(new EngineProgress(Activity, "Scaling control planes", $"removing {machine.Name}"));
-                await MachineOperations.RemoveMachineAsync(stateRoot, clusterName, machine.Name, session, log, wait with { Wait = true }, ct).ConfigureAwait(false);
+                await ThroughEtcdElectionsAsync(async () =>
+                {
+                    if ((await ControlPlanesAsync(stateRoot, clusterName, ct).ConfigureAwait(false)).All(m => m.Name != machine.Name)) return;
+                    await MachineOperations.RemoveMachineAsync(stateRoot, clusterName, machine.Name, session, log, wait with { Wait = true }, ct).ConfigureAwait(false);
+                }, log, ct).ConfigureAwait(false);
             }
         }
         log.Report(new EngineProgress(Activity, "Done", $"{replicas} control plane(s)", PercentComplete: 100));
         return await ControlPlanesAsync(stateRoot, clusterName, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removing a control plane removes an etcd member, and when that was etcd's leader the API server answers 500
+    /// ("etcdserver: leader changed") for a second or two to writes that may or may not have been applied. A step is
+    /// therefore written to be repeated (it reads what is there first) and is repeated, a bounded number of times.
+    /// </summary>
+    private static async Task ThroughEtcdElectionsAsync(Func<Task> step, IEngineLog log, CancellationToken ct)
+    {
+        const int attempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await step().ConfigureAwait(false);
+                return;
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (attempt < attempts && (int?)e.Response?.StatusCode is 500 or 503 or 504)
+            {
+                log.Verbose($"The cluster's API server answered {(int?)e.Response?.StatusCode} ({e.Message}); the step is repeated (attempt {attempt + 1} of {attempts}).");
+                await Task.Delay(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>The first control plane's spec with the asked changes: what every control plane should become.</summary>

@@ -31,14 +31,7 @@ public sealed class BootIntegrationTests(ITestOutputHelper output)
     {
         BootTestSupport.RequireBinaries();
 
-        // Addresses of our own, so a simulator in another test (or another worktree's run) cannot hold our ports.
-        var octet = Random.Shared.Next(100, 250);
-        var config = TestSimulator.FastConfig();
-        config.Boot = new BootConfig { Enabled = true };
-        config.Addresses = new AddressRanges
-        {
-            PublicIpv4 = $"127.{octet}.0.0/24", PrivateIpv4 = $"127.{octet}.1.0/24", ElasticIpv4 = $"127.{octet}.2.0/24",
-        };
+        var config = BootTestSupport.BootingConfig(0);
         var kubelets = new RecordingKubelets();
         var sim = await TestSimulator.StartAsync(config, kubelets: kubelets);
         var disposed = false;
@@ -48,7 +41,7 @@ public sealed class BootIntegrationTests(ITestOutputHelper output)
             using var admin = sim.AdminClient();
 
             var eip = (await sim.SendExpectAsync(HttpMethod.Post, $"projects/{sim.ProjectId}/ips", new { type = "public_ipv4", quantity = 1, metro = "sv" }, 201))!["address"]!.GetValue<string>();
-            Assert.Equal($"127.{octet}.2.1", eip); // not the network address of the range
+            Assert.Equal(config.Addresses!.ElasticIpv4![..^"0/24".Length] + "1", eip); // not the network address of the range
 
             // The userdata the engine renders for a 1+1 cluster whose CA we hold (spec.providerSpec.value.caKeyPair).
             var ca = ClusterPki.Generate("boot-test").ClusterCa;
