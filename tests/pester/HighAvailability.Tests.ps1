@@ -213,6 +213,7 @@ Describe 'Highly available control planes' {
                 Start-Sleep -Milliseconds 500
             }
         }
+        $rollStarted = [DateTime]::UtcNow
         try {
             $rolled = Get-PacketCluster ha -StatePath $State | Set-PacketControlPlane -Plan m3.small.x86 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 600
         } finally {
@@ -225,6 +226,14 @@ Describe 'Highly available control planes' {
         @(Get-ControlPlaneDevices | Where-Object plan -ne $null | ForEach-Object { $_.plan.slug } | Sort-Object -Unique) | Should -Be @('m3.small.x86')
         Wait-Until { @(Get-EtcdMembers).Count -eq 3 -and (Get-HealthyMemberCount) -eq 3 } 'three healthy etcd members after the roll' 120
         Invoke-Kubectl get configmap ha-1 -o name | Should -Be 'configmap/ha-1'
+        # The workers joined through the elastic IP and never noticed: Ready, and not a transition since the roll began.
+        $workers = @(Get-PacketMachine ha -StatePath $State -Role Worker).Name
+        $workers | Should -HaveCount 2
+        foreach ($node in (Invoke-Kubectl get nodes -o json | ConvertFrom-Json).items | Where-Object { $_.metadata.name -in $workers }) {
+            $ready = $node.status.conditions | Where-Object type -eq 'Ready'
+            $ready.status | Should -Be 'True'
+            ([DateTime]$ready.lastTransitionTime).ToUniversalTime() | Should -BeLessThan $rollStarted -Because "$($node.metadata.name) stayed Ready through the roll"
+        }
         $report.Failures | Should -BeLessThan ([Math]::Max(10, $report.Total / 5)) -Because 'the endpoint moves in seconds, not minutes'
     }
 }

@@ -18,7 +18,8 @@ using Xunit.Abstractions;
 namespace PacketCluster.Simulator.Tests.Boot;
 
 /// <summary>
-/// Three control planes from engine-rendered userdata: the first runs kubeadm init, the other two kubeadm join
+/// Three control planes from engine-rendered userdata (from a machines.yaml with three control-plane Machines, written
+/// and read back as a user's files are): the first runs kubeadm init, the other two kubeadm join
 /// --control-plane at the same moment (they take turns adding their etcd members). Real etcd 3.4 and kube-apiserver
 /// 1.20.2 prove what HA means: one of three gone, the cluster reads and writes through the moved elastic IP; two of
 /// three gone, etcd has no quorum and the API refuses. ~1.2 GB and ~60 s.
@@ -38,12 +39,26 @@ public sealed class HaControlPlaneTests(ITestOutputHelper output)
 
         var eip = (await sim.SendExpectAsync(HttpMethod.Post, $"projects/{sim.ProjectId}/ips", new { type = "public_ipv4", quantity = 1, metro = "sv" }, 201))!["address"]!.GetValue<string>();
         var pki = ClusterPki.Generate("ha-test");
-        var cluster = ClusterConfigGenerator.Generate(new ClusterConfigRequest
+        var generated = ClusterConfigGenerator.Generate(new ClusterConfigRequest
         {
             Name = "ha-test", ProjectId = sim.ProjectId, ApiKey = sim.Host.ApiKey, Metro = "sv", Plan = "c3.small.x86",
             OperatingSystem = "ubuntu_22_04", KubernetesVersion = "1.20.2", ControlPlaneCount = 3, WorkerCount = 1,
             SshPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0 t",
-        }, MachineConfigCatalogue.LoadShipped()).Config;
+        }, MachineConfigCatalogue.LoadShipped());
+        // The seed-style path: three control-plane Machines in a machines.yaml on disk, read back as a user's files are.
+        var files = Directory.CreateTempSubdirectory("pc-ha-files-").FullName;
+        PacketCluster.Engine.Api.ClusterConfigReadResult read;
+        try
+        {
+            ClusterConfigWriter.Write(files, generated, force: false);
+            read = PacketCluster.Engine.Api.ClusterConfigReader.ReadDirectory(files);
+        }
+        finally
+        {
+            Directory.Delete(files, recursive: true);
+        }
+        var cluster = read.Config;
+        Assert.Equal(3, cluster.Machines.Count(m => m.IsControlPlane));
         cluster.Cluster.Spec.ProviderSpec!.Value!.CaKeyPair = new KeyPair { Cert = pki.ClusterCa.CertificatePem, Key = pki.ClusterCa.PrivateKeyPem };
         var userdata = UserdataPreview.Render(cluster, MachineConfigCatalogue.LoadShipped(), UserdataPreview.Targets(cluster), eip);
         var init = userdata.Single(u => u.Role == nameof(MachineRole.ControlPlane));
