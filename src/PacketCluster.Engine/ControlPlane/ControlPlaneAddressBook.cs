@@ -31,7 +31,7 @@ public static class ControlPlaneAddressBook
         if (cluster?.Status?.ApiEndpoints is not [{ Host: { Length: > 0 } endpoint } api, ..]) return;
         Record(endpoint, api.Port > 0 ? api.Port : 6443, machines
             .Where(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null)
-            .Select(m => m.Status?.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && a.Address is not null && !a.Address.Contains(':'))?.Address)
+            .Select(m => Controllers.MachineAddresses.ExternalIpv4(m.Status))
             .OfType<string>());
     }
 

@@ -120,11 +120,6 @@ internal sealed class EndpointFailover(ClusterScope scope)
         }
     }
 
-    private static Device? DeviceOf(Machine machine, IReadOnlyDictionary<string, Device> byId)
-    {
-        var id = machine.Status?.ProviderStatus?.DeviceID;
-        if (string.IsNullOrEmpty(id) && machine.Spec.ProviderID is { } providerId && providerId.StartsWith(MachineReconciler.ProviderIdPrefix, StringComparison.Ordinal))
-            id = providerId[MachineReconciler.ProviderIdPrefix.Length..];
-        return id is not null && byId.TryGetValue(id, out var device) ? device : null;
-    }
+    private static Device? DeviceOf(Machine machine, IReadOnlyDictionary<string, Device> byId) =>
+        MachineAddresses.DeviceId(machine.Status, machine.Spec.ProviderID) is { } id && byId.TryGetValue(id, out var device) ? device : null;
 }

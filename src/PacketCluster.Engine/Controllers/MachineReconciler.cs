@@ -461,7 +461,7 @@ public sealed class MachineReconciler
         }
 
         private string? ExternalIp() =>
-            scope.Status.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && a.Address is not null && !a.Address.Contains(':'))?.Address;
+            MachineAddresses.ExternalIpv4(scope.Status);
 
         /// <summary>Found by id or tag, deleted, and waited for; a device that is already gone (404, 403) is success (the seed got stuck here).</summary>
         /// <summary>
@@ -553,14 +553,7 @@ public sealed class MachineReconciler
             return await Inventory.FindByMachineUidAsync(scope.Identity, uid, ct).ConfigureAwait(false);
         }
 
-        private string? RecordedDeviceId()
-        {
-            if (!string.IsNullOrEmpty(scope.Status.ProviderStatus?.DeviceID)) return scope.Status.ProviderStatus.DeviceID;
-            var providerId = scope.Machine.Spec.ProviderID;
-            return providerId is not null && providerId.StartsWith(ProviderIdPrefix, StringComparison.Ordinal) && providerId.Length > ProviderIdPrefix.Length
-                ? providerId[ProviderIdPrefix.Length..]
-                : null;
-        }
+        private string? RecordedDeviceId() => MachineAddresses.DeviceId(scope.Status, scope.Machine.Spec.ProviderID);
 
         /// <summary>spec.providerID right away (a spec write), status.providerStatus.deviceID with the status patch.</summary>
         private async Task RecordDeviceIdAsync(string deviceId, CancellationToken ct)
@@ -600,7 +593,7 @@ public sealed class MachineReconciler
         private async Task<List<string>> OtherControlPlaneHostsAsync(CancellationToken ct) =>
             (await ClusterMachinesAsync(ct).ConfigureAwait(false))
                 .Where(m => m.IsControlPlane && m.Name != scope.Name && m.Metadata.DeletionTimestamp is null)
-                .Select(m => m.Status?.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && !a.Address!.Contains(':'))?.Address)
+                .Select(m => MachineAddresses.ExternalIpv4(m.Status))
                 .OfType<string>().ToList();
 
         /// <summary>

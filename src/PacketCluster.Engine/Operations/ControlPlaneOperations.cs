@@ -169,9 +169,7 @@ public static class ControlPlaneOperations
     private static async Task<List<Machine>> ControlPlanesAsync(string stateRoot, string clusterName, CancellationToken ct)
     {
         await using var store = ClusterQueries.OpenExisting(stateRoot, clusterName);
-        var machines = await store.ListAsync<Machine>(ClusterOperations.DefaultNamespace,
-            new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct).ConfigureAwait(false);
-        return machines.Where(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null).ToList();
+        return (await MachineOperations.MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Where(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null).ToList();
     }
 
     private static async Task<string?> EndpointHostAsync(string stateRoot, string clusterName, CancellationToken ct)

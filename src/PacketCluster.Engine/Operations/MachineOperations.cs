@@ -203,7 +203,7 @@ public static class MachineOperations
         var controlPlanes = (await MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Where(m => m.IsControlPlane).ToList();
         // Control planes that never became Nodes (booting off, a cluster that never came up) have no etcd data to protect.
         if (!controlPlanes.Any(m => m.Status?.NodeRef is not null)) return;
-        var hosts = controlPlanes.Where(m => m.Metadata.DeletionTimestamp is null).Select(ExternalIp).OfType<string>().ToList();
+        var hosts = controlPlanes.Where(m => m.Metadata.DeletionTimestamp is null).Select(m => MachineAddresses.ExternalIpv4(m.Status)).OfType<string>().ToList();
         using var etcd = await ControlPlane.EtcdCluster.OpenAsync(store, ns, clusterName, hosts, ct).ConfigureAwait(false);
         if (etcd is null || hosts.Count == 0) return;
         IReadOnlyList<ControlPlane.EtcdMember> members;
@@ -220,7 +220,7 @@ public static class MachineOperations
         var healthy = new HashSet<string>(StringComparer.Ordinal);
         foreach (var member in members)
             if (await etcd.IsHealthyAsync(member, ct).ConfigureAwait(false)) healthy.Add(member.Id);
-        if (!ControlPlane.EtcdQuorum.WouldLose(members, healthy, ExternalIp(machine), machine.Name)) return;
+        if (!ControlPlane.EtcdQuorum.WouldLose(members, healthy, MachineAddresses.ExternalIpv4(machine.Status), machine.Name)) return;
         var remaining = members.Count - 1;
         throw new PacketClusterException(ControlPlane.EtcdQuorum.WouldLoseQuorumErrorId, ErrorKind.InvalidOperation,
             $"Removing control plane '{machine.Name}' would lose etcd quorum: {healthy.Count} of {members.Count} members are healthy " +
@@ -228,9 +228,6 @@ public static class MachineOperations
             $"and the {remaining} left would need {ControlPlane.EtcdQuorum.Of(remaining)} healthy. Nothing was changed; bring the unhealthy " +
             "control planes back (power them on) or remove an unhealthy one first.", machine.Name);
     }
-
-    private static string? ExternalIp(Machine machine) =>
-        machine.Status?.Addresses?.FirstOrDefault(a => a.Type == "ExternalIP" && a.Address is not null && !a.Address.Contains(':'))?.Address;
 
     private static async Task SettleAsync(IStateStore store, PacketSession session, string clusterName, IEngineLog log, ChangeWait wait,
         Func<ClusterSnapshot, bool> settled, CancellationToken ct)
@@ -278,7 +275,7 @@ public static class MachineOperations
         return Enumerable.Range(highest + 1, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     }
 
-    private static Task<IReadOnlyList<Machine>> MachinesAsync(IStateStore store, string clusterName, CancellationToken ct) =>
+    internal static Task<IReadOnlyList<Machine>> MachinesAsync(IStateStore store, string clusterName, CancellationToken ct) =>
         store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct);
 
     private static IOwnedStateStore Open(string stateRoot, string clusterName) => ClusterQueries.OpenExisting(stateRoot, clusterName);
