@@ -211,7 +211,14 @@ function Invoke-UnitTest {
     if ($exit -ne 0 -or $failed -gt 0 -or $total -eq 0) { $script:Failed += 'xunit' }
 }
 
+# The simulator runs the manager's image (ghcr.io/packetcluster/manager) as this built program: set for the tasks that
+# boot clusters through the module, so a pivoted cluster's manager pods run for real (README, "What runs for real").
+function Use-ManagerImage {
+    $env:PACKETCLUSTER_MANAGER_PATH = Join-Path $Root "src/PacketCluster.Manager/bin/$Configuration/net10.0/PacketCluster.Manager$(if ($IsWindows) { '.exe' })"
+}
+
 function Invoke-Pester {
+    Use-ManagerImage
     $PSNativeCommandUseErrorActionPreference = $false
     # A fresh process: binary modules cannot be unloaded, and the tests import the assembled folder.
     $junit = Join-Path $Out 'test-results/pester.xml'
@@ -231,10 +238,12 @@ function Invoke-Pester {
 }
 
 function Invoke-Demo {
+    Use-ManagerImage
     dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Demo.ps1') -ModulePath $ModuleDir
 }
 
 function Invoke-Bench {
+    Use-ManagerImage
     dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration
 }
 

@@ -1,8 +1,9 @@
 <#
 .SYNOPSIS
     The main job: against the Packet API simulator (booting real control planes), create a cluster of 1 control plane +
-    2 workers through the whole flow (nodes Ready, add-ons, pivot, kubeconfig), show its nodes with kubectl, scale it
-    with the manager running, delete it, and show that the simulator's inventory is clean again.
+    2 workers through the whole flow (nodes Ready, add-ons, pivot, kubeconfig, the cluster's own manager pod holding the
+    Lease), show its nodes and pods with kubectl, scale it with no PowerShell manager running (the in-cluster manager
+    does it), delete it, and show that the simulator's inventory is clean again.
 #>
 param([Parameter(Mandatory)] [string] $ModulePath)
 $ErrorActionPreference = 'Stop'
@@ -10,7 +11,6 @@ Import-Module (Join-Path $ModulePath 'PacketCluster.psd1')
 $work = Join-Path ([IO.Path]::GetTempPath()) "packetcluster-demo-$PID"
 $state = Join-Path $work 'state'
 $sim = $null
-$manager = $null
 function Show($value) { $value | Format-Table | Out-String -Width 160 | Write-Host }
 try {
     Write-Host '== Start-PacketSimulator | Connect-PacketApi   (loopback only; devices get 127.0.0.0/8 addresses)'
@@ -37,17 +37,15 @@ try {
     if ($LASTEXITCODE -ne 0) { throw 'kubectl get nodes failed' }
     & kubectl --kubeconfig $kubeconfig get clusters.cluster.k8s.io,machines.cluster.k8s.io
 
-    Write-Host '== Start-PacketClusterManager in a background process (as the in-cluster Deployment would run)'
-    $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-    $start = [Diagnostics.ProcessStartInfo]::new($pwsh)
-    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$(Join-Path $ModulePath 'PacketCluster.psd1')'; Start-PacketClusterManager -Kubeconfig '$kubeconfig' -PollIntervalSeconds 0.5 -ResyncSeconds 5 -Verbose *> '$work/manager.log'") { $start.ArgumentList.Add($a) }
-    $start.Environment['PACKET_API_KEY'] = [Net.NetworkCredential]::new('', $sim.ApiKey).Password
-    $start.Environment['PACKET_PROJECT_ID'] = $sim.ProjectId
-    $start.Environment['PACKET_API_URL'] = $sim.Endpoint.ToString()
-    $manager = [Diagnostics.Process]::Start($start)
+    Write-Host '== kubectl get pods -A   (scheduled by the real kube-scheduler; the manager runs for real, the others are simulated: see CONTAINER-ID)'
+    & kubectl --kubeconfig $kubeconfig get pods -A -o custom-columns='NAMESPACE:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase,NODE:.spec.nodeName,CONTAINER-ID:.status.containerStatuses[0].containerID'
+    if ($LASTEXITCODE -ne 0) { throw 'kubectl get pods failed' }
+    $holder = (& kubectl --kubeconfig $kubeconfig -n cluster-api-provider-packet-system get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}')
+    Write-Host "The packetcluster-manager Lease is held by pod $holder; Get-PacketCluster says: ManagedBy = $($cluster.ManagedBy)"
+    if (-not $holder -or $cluster.ManagedBy -notlike 'manager pod*') { throw 'the cluster does not manage itself' }
 
-    Write-Host '== Set-PacketMachineDeployment -ClusterName demo -Replicas 3   (the manager scales; the new workers join with tokens made in the cluster)'
-    Set-PacketMachineDeployment -ClusterName demo -Replicas 3 -StatePath $state -PollIntervalSeconds 0.5 -TimeoutSeconds 300 | Out-Null
+    Write-Host '== Set-PacketMachineDeployment -ClusterName demo -Replicas 3 -NoWait   (no PowerShell session manages it: the in-cluster manager pod scales)'
+    Set-PacketMachineDeployment -ClusterName demo -Replicas 3 -StatePath $state -NoWait | Out-Null
     $deadline = [DateTime]::UtcNow.AddMinutes(3)
     do {
         Start-Sleep -Seconds 1
@@ -57,7 +55,6 @@ try {
     if ($ready.Count -ne 4) { throw "expected 4 Ready nodes, found $($ready.Count)" }
 
     Write-Host '== Remove-PacketCluster demo -Force   (pauses the pivoted cluster, deletes every device and the elastic IP)'
-    $manager.Kill($true); $manager.WaitForExit(10000) | Out-Null; $manager = $null
     $cluster | Remove-PacketCluster -StatePath $state -Force -PollIntervalSeconds 0.5
     $left = @(Get-PacketDevice -ClusterName demo | Where-Object State -ne 'deprovisioning')
     $deadline = [DateTime]::UtcNow.AddSeconds(20)
@@ -77,7 +74,6 @@ try {
     Write-Host 'Demo: done'
 }
 finally {
-    if ($manager -and -not $manager.HasExited) { $manager.Kill($true) }
     if ($sim) { $sim | Stop-PacketSimulator -Confirm:$false }
     Remove-Item $work -Recurse -Force -ErrorAction Ignore
 }

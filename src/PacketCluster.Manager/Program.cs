@@ -30,7 +30,9 @@ if (string.IsNullOrEmpty(apiKey) || string.IsNullOrEmpty(projectId))
 var endpoint = Environment.GetEnvironmentVariable("PACKET_API_URL") is { Length: > 0 } url ? new Uri(url) : PacketApiOptions.DefaultEndpoint;
 var session = new PacketSession(new PacketApiOptions { ApiKey = apiKey, ProjectId = projectId, Endpoint = endpoint }, "environment");
 
-var kubeConfig = settings.Kubeconfig is not null ? KubernetesClientConfiguration.BuildConfigFromConfigFile(settings.Kubeconfig)
+var sandbox = ContainerSandbox.FromEnvironment(Environment.GetEnvironmentVariable);
+var kubeConfig = settings.Kubeconfig is not null ? KubernetesClientConfiguration.BuildConfigFromConfigFile(sandbox.Path(settings.Kubeconfig))
+    : sandbox.IsSimulated && sandbox.IsInCluster(Environment.GetEnvironmentVariable) ? sandbox.InClusterConfig(Environment.GetEnvironmentVariable)
     : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig()
     : KubernetesClientConfiguration.BuildDefaultConfig();
 // Survives the loss of the control plane holding the endpoint when running outside the cluster (kubeconfig mode).
@@ -42,7 +44,7 @@ var manager = new ClusterManager(store, session, log, new ManagerOptions
     LeaderElection = settings.LeaderElect,
     LeaseNamespace = settings.LeaseNamespace ?? new ManagerOptions().LeaseNamespace,
     Identity = settings.Identity ?? Environment.GetEnvironmentVariable("HOSTNAME") ?? new ManagerOptions().Identity,
-    MachineConfigs = settings.MachineConfigs is null ? null : MachineConfigCatalogue.Parse(File.ReadAllText(settings.MachineConfigs), settings.MachineConfigs),
+    MachineConfigs = settings.MachineConfigs is null ? null : MachineConfigCatalogue.Parse(File.ReadAllText(sandbox.Path(settings.MachineConfigs)), settings.MachineConfigs),
 });
 
 var started = DateTimeOffset.UtcNow;
@@ -50,13 +52,13 @@ var started = DateTimeOffset.UtcNow;
 // is served on 127.0.0.1 unless --metrics-addr says otherwise, as Cluster API managers did behind kube-rbac-proxy.
 using var probes = new ProbeServer(
 [
-    (settings.HealthAddress, new Dictionary<string, Func<(string, string)>>
+    (sandbox.Listen(settings.HealthAddress), new Dictionary<string, Func<(string, string)>>
     {
         ["/healthz"] = () => ("ok", "text/plain"),
         // Ready once running; a follower is ready too (it stands by), which is what a Deployment with leader election wants.
         ["/readyz"] = () => (manager.IsLeading ? "ok: leading" : "ok: standing by", "text/plain"),
     }),
-    (settings.MetricsAddress, new Dictionary<string, Func<(string, string)>>
+    (sandbox.Listen(settings.MetricsAddress), new Dictionary<string, Func<(string, string)>>
     {
         ["/metrics"] = () => (ManagerMetrics.Render(manager, started), "text/plain; version=0.0.4"),
     }),
@@ -70,7 +72,7 @@ catch (System.Net.HttpListenerException e)
     Console.Error.WriteLine($"packetcluster-manager: cannot serve /healthz, /readyz and /metrics on {string.Join(", ", probes.Urls)}: {e.Message}. Pick free ports with --health-addr= and --metrics-addr=.");
     return 1;
 }
-log.Verbose($"packetcluster-manager: serving /healthz and /readyz on {settings.HealthAddress}, /metrics on {settings.MetricsAddress}");
+log.Verbose($"packetcluster-manager: serving /healthz and /readyz on {sandbox.Listen(settings.HealthAddress)}, /metrics on {sandbox.Listen(settings.MetricsAddress)}");
 
 // SIGTERM (the kubelet stopping the pod) and Ctrl+C stop the loop gracefully.
 using var stopping = new CancellationTokenSource();

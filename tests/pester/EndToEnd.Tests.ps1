@@ -1,7 +1,7 @@
-# The whole flow against the simulator with booting on: real kube-apiserver/etcd/kube-controller-manager per control
-# plane, simulated kubelets joining with our tokens, the pivot, and the manager (Start-PacketClusterManager in a
-# background process, as the in-cluster Deployment would run) keeping the cluster. One cluster for the whole file:
-# each step builds on the previous one, as a user's session would.
+# The whole flow against the simulator with booting on: real kube-apiserver/etcd/kube-controller-manager/kube-scheduler
+# per control plane, simulated kubelets joining with our tokens and running the pods bound to them, the pivot, and the
+# cluster's own manager pods (real PacketCluster.Manager processes the kubelets run) keeping it — no PowerShell session
+# manages it. One cluster for the whole file: each step builds on the previous one, as a user's session would.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
@@ -18,7 +18,6 @@ boot: {enabled: true}
     $script:Kubeconfig = Join-Path $Work 'e2e.kubeconfig'
     $script:Key = [System.Net.NetworkCredential]::new('', $Sim.ApiKey).Password
     $script:Headers = @{ 'X-Auth-Token' = $Key }
-    $script:Manager = $null
 
     function Get-ClusterDevices { Get-SimClusterDevices $Sim e2e }
     function Invoke-Kubectl { $out = & kubectl --kubeconfig $Kubeconfig @args 2>&1; if ($LASTEXITCODE -ne 0) { throw "kubectl $args failed: $out" }; $out }
@@ -26,9 +25,12 @@ boot: {enabled: true}
         (Invoke-Kubectl get nodes -o json | ConvertFrom-Json).items |
             Where-Object { ($_.status.conditions | Where-Object type -eq 'Ready').status -eq 'True' }
     }
+    function Get-Pods([string] $Selector) { (Invoke-Kubectl get pods -A -l $Selector -o json | ConvertFrom-Json).items }
+    function Get-ManagerPods { @(Get-Pods 'app.kubernetes.io/name=packetcluster-manager' | Where-Object { -not $_.metadata.deletionTimestamp }) }
+    function Get-LeaseHolder { Invoke-Kubectl -n cluster-api-provider-packet-system get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' }
+    function Test-Running($Pod) { $Pod.status.phase -eq 'Running' -and ($Pod.status.conditions | Where-Object type -eq 'Ready').status -eq 'True' }
 }
 AfterAll {
-    if ($script:Manager -and -not $script:Manager.HasExited) { $script:Manager.Kill($true); $script:Manager.WaitForExit(10000) | Out-Null }
     if ($script:Sim) { $script:Sim | Stop-PacketSimulator -Confirm:$false }
     if (-not $env:PACKETCLUSTER_KEEP_TEST_FILES) { Remove-Item $script:Work -Recurse -Force -ErrorAction Ignore }
 }
@@ -57,31 +59,116 @@ Describe 'End to end: create, pivot, manage, delete' {
         Invoke-Kubectl -n kube-system get daemonset csi-packet-node -o name | Should -Be 'daemonset.apps/csi-packet-node'
         # The cmdlets find the cluster through the pivot.
         @(Get-PacketMachine e2e -StatePath $State | Where-Object { $_.Status.Phase -eq 'Running' }) | Should -HaveCount 3
+        # New-PacketCluster returned once the cluster's own manager pod held the Lease.
+        $cluster.ManagedBy | Should -BeLike 'manager pod cluster-api-provider-packet-system/*'
+        (Get-PacketCluster e2e -StatePath $State).ManagedBy | Should -BeLike "manager pod cluster-api-provider-packet-system/$(Get-LeaseHolder) on node *"
     }
 
-    It 'with the manager running, Set-PacketMachineDeployment scales to 3 and a kubectl edit back to 1' {
-        $script:Manager = Start-TestManager $Sim $ModuleManifest $Kubeconfig "$Work/manager.log"
-        Wait-Until { Invoke-Kubectl -n cluster-api-provider-packet-system get lease packetcluster-manager -o jsonpath='{.spec.holderIdentity}' } 'the manager takes the Lease' 60
+    It 'manages itself: kubectl get pods -A shows two manager pods running as real processes on two nodes, one holding the Lease, beside the simulated add-ons' {
+        # New-PacketCluster returns once one pod leads; the other may still pass its first readiness probe.
+        Wait-Until { $m = Get-ManagerPods; $m.Count -eq 2 -and @($m | Where-Object { Test-Running $_ }).Count -eq 2 } 'both manager pods running and ready' 60
+        $managers = Get-ManagerPods
+        foreach ($pod in $managers) {
+            $pod.status.containerStatuses[0].containerID | Should -Match '^process://\d+$'
+            # The process is there, and it is the manager program.
+            $processId = [int]($pod.status.containerStatuses[0].containerID -replace '^process://', '')
+            (Get-Process -Id $processId).Path | Should -BeLike '*PacketCluster.Manager'
+            $pod.status.podIP | Should -Not -BeNullOrEmpty
+        }
+        @($managers.spec.nodeName | Sort-Object -Unique) | Should -HaveCount 2 -Because 'the anti-affinity spreads them'
+        $holder = Get-LeaseHolder
+        $holder | Should -BeIn $managers.metadata.name
 
-        Set-PacketMachineDeployment -ClusterName e2e -Replicas 3 -StatePath $State -PollIntervalSeconds 0.5 -TimeoutSeconds 180 | Out-Null
-        Wait-Until { @(Get-ReadyNodes).Count -eq 4 } '4 Ready nodes'
-        @(Get-ClusterDevices) | Should -HaveCount 4
+        # kubectl logs, through the API server and the kubelet API on the node (its serving certificate approved by the manager).
+        Wait-Until {
+            $script:ManagerLog = & kubectl --kubeconfig $Kubeconfig -n cluster-api-provider-packet-system logs $holder 2>&1
+            $LASTEXITCODE -eq 0 -and "$script:ManagerLog" -match 'leading'
+        } "kubectl logs shows the leading manager's own log" 90
+        "$script:ManagerLog" | Should -Match 'packetcluster-manager .*: reconciling namespace default'
+        (Invoke-Kubectl -n kube-system logs csi-packet-controller-0 -c csi-attacher) | Should -Match 'is simulated'
 
-        $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)
-        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":1}}' | Out-Null
-        Wait-Until { @(Get-ClusterDevices).Count -eq 2 -and @(Get-ReadyNodes).Count -eq 2 -and @(Invoke-Kubectl get nodes -o name).Count -eq 2 } 'back to 1 worker: 2 devices, 2 nodes'
+        $addons = @((Invoke-Kubectl get pods -n kube-system -o json | ConvertFrom-Json).items)
+        @($addons | Where-Object { $_.metadata.name -like 'cloud-provider-equinix-metal-*' }) | Should -HaveCount 1
+        @($addons | Where-Object { $_.metadata.name -eq 'csi-packet-controller-0' }) | Should -HaveCount 1
+        @($addons | Where-Object { $_.metadata.name -like 'csi-packet-node-*' }) | Should -HaveCount 3 -Because 'the DaemonSet has a pod on every node'
+        foreach ($pod in $addons) {
+            Test-Running $pod | Should -BeTrue
+            $pod.status.containerStatuses.containerID | ForEach-Object { $_ | Should -Match '^simulated://' }
+        }
+        # The control plane is marked as kubeadm marks it, so workloads stay off it.
+        $controlPlane = (Invoke-Kubectl get nodes -l node-role.kubernetes.io/master -o json | ConvertFrom-Json).items
+        $controlPlane | Should -HaveCount 1
+        $controlPlane.spec.taints.key | Should -Contain 'node-role.kubernetes.io/master'
+        $controlPlane.spec.podCIDR | Should -Match '^172\.26\.\d+\.0/24$' -Because 'kube-controller-manager allocates node CIDRs from the pod network'
+        $controlPlane.status.capacity.pods | Should -Be '110'
     }
 
-    It 'replaces a worker whose device is deleted behind our back, and the replacement joins' {
-        $worker = (Invoke-Kubectl get machines.cluster.k8s.io -o json | ConvertFrom-Json).items | Where-Object { $_.metadata.name -notlike '*control-plane*' }
-        $lost = $worker.spec.providerID -replace '^packet://', ''
+    It 'the device hosting the leading manager pod is deleted behind our back: the other replica takes the Lease, the lost worker is replaced, the cluster converges' {
+        $workers = @((Invoke-Kubectl get nodes -l '!node-role.kubernetes.io/master' -o json | ConvertFrom-Json).items.metadata.name)
+        $leader = Get-ManagerPods | Where-Object { $_.metadata.name -eq (Get-LeaseHolder) }
+        if ($leader.spec.nodeName -notin $workers) {
+            # Only a worker may be lost here (one control plane): move the lead to the replica on a worker first.
+            Invoke-Kubectl -n cluster-api-provider-packet-system delete pod $leader.metadata.name --wait=false | Out-Null
+            Wait-Until { $h = Get-LeaseHolder; $script:Leader = Get-ManagerPods | Where-Object { $_.metadata.name -eq $h }; $script:Leader.spec.nodeName -in $workers } 'a manager pod on a worker leads' 90
+            $leader = $script:Leader
+        }
+        $lostNode = (Invoke-Kubectl get node $leader.spec.nodeName -o json | ConvertFrom-Json)
+        $lost = $lostNode.spec.providerID -replace '^packet://', ''
         Invoke-RestMethod -Method Delete -Uri ([Uri]::new($Sim.Endpoint, "devices/$lost")) -Headers $Headers | Out-Null
+
+        Wait-Until { $h = Get-LeaseHolder; $h -and $h -ne $leader.metadata.name -and $h -in (Get-ManagerPods).metadata.name } 'the other replica takes the Lease' 90
         Wait-Until {
             $nodes = @(Get-ReadyNodes)
             $devices = @(Get-ClusterDevices)
-            $devices.Count -eq 2 -and $devices.id -notcontains $lost -and $nodes.Count -eq 2 -and
+            $devices.Count -eq 3 -and $devices.id -notcontains $lost -and $nodes.Count -eq 3 -and
                 @($nodes.spec.providerID | Sort-Object) -join ',' -eq (@($devices | ForEach-Object { "packet://$($_.id)" } | Sort-Object) -join ',')
         } 'a replacement device joined as a Ready node' 180
+        Wait-Until { $m = Get-ManagerPods; $m.Count -eq 2 -and @($m | Where-Object { Test-Running $_ }).Count -eq 2 } 'two manager pods running again' 120
+    }
+
+    It 'with no PowerShell manager, Set-PacketMachineDeployment -NoWait scales to 3 workers' {
+        Set-PacketMachineDeployment -ClusterName e2e -Replicas 3 -StatePath $State -NoWait | Out-Null
+        Wait-Until { @(Get-ReadyNodes).Count -eq 4 } '4 Ready nodes' 180
+        @(Get-ClusterDevices) | Should -HaveCount 4
+    }
+
+    It 'a user Deployment of 10 replicas of any image runs across the workers, and kubectl delete ends it' {
+        Invoke-Kubectl create deployment web --image=nginx:1.19 --replicas=10 | Out-Null
+        Wait-Until { $p = @(Get-Pods 'app=web'); $p.Count -eq 10 -and @($p | Where-Object { Test-Running $_ }).Count -eq 10 } '10 web pods running and ready' 120
+        $pods = @(Get-Pods 'app=web')
+        $workers = @((Invoke-Kubectl get nodes -l '!node-role.kubernetes.io/master' -o name) -replace '^node/', '')
+        @($pods.spec.nodeName | Sort-Object -Unique) | ForEach-Object { $_ | Should -BeIn $workers }
+        @($pods.spec.nodeName | Sort-Object -Unique).Count | Should -BeGreaterThan 1 -Because 'the scheduler spreads them'
+        @($pods.status.podIP | Sort-Object -Unique) | Should -HaveCount 10
+        $pods[0].status.containerStatuses[0].started | Should -BeTrue
+
+        Invoke-Kubectl delete deployment web | Out-Null
+        Wait-Until { @(Get-Pods 'app=web').Count -eq 0 } 'every web pod gone' 90
+    }
+
+    It 'Get-PacketCluster warns when nobody holds the Lease, and names the manager pod again once one runs' {
+        Invoke-Kubectl -n cluster-api-provider-packet-system scale deployment cluster-api-provider-packet-controller-manager --replicas=0 | Out-Null
+        Wait-Until { (Get-PacketCluster e2e -StatePath $State -WarningAction SilentlyContinue).ManagedBy -eq 'nobody' } 'nobody manages the cluster' 90
+        $null = Get-PacketCluster e2e -StatePath $State -WarningVariable warnings -WarningAction SilentlyContinue
+        "$warnings" | Should -Match "Nobody manages cluster 'e2e'"
+        Invoke-Kubectl -n cluster-api-provider-packet-system scale deployment cluster-api-provider-packet-controller-manager --replicas=2 | Out-Null
+        Wait-Until { (Get-PacketCluster e2e -StatePath $State -WarningAction SilentlyContinue).ManagedBy -like 'manager pod *' } 'a manager pod leads again' 120
+    }
+
+    It 'a kubectl patch of the MachineDeployment back to 1 worker is carried out by the in-cluster manager' {
+        $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)
+        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":1}}' | Out-Null
+        Wait-Until { @(Get-ClusterDevices).Count -eq 2 -and @(Get-ReadyNodes).Count -eq 2 -and @(Invoke-Kubectl get nodes -o name).Count -eq 2 } 'back to 1 worker: 2 devices, 2 nodes' 180
+    }
+
+    It 'Add-PacketMachine -NoWait and Remove-PacketMachine -NoWait are carried out by the in-cluster manager' {
+        $before = @(Get-PacketMachine e2e -StatePath $State).Name
+        Add-PacketMachine -ClusterName e2e -Count 1 -StatePath $State -NoWait | Out-Null
+        Wait-Until { @(Get-ReadyNodes).Count -eq 3 } '3 Ready nodes' 180
+        $added = @(Get-PacketMachine e2e -StatePath $State | Where-Object Name -notin $before)
+        $added | Should -HaveCount 1
+        Remove-PacketMachine $added[0].Name -ClusterName e2e -StatePath $State -Force -NoWait | Out-Null
+        Wait-Until { @(Get-ClusterDevices).Count -eq 2 -and @(Get-ReadyNodes).Count -eq 2 -and @(Invoke-Kubectl get nodes -o name).Count -eq 2 } 'back to 2 devices and 2 nodes' 180
     }
 
     It 'a worker given a wrong CA pin never joins: its console shows kubeadm refusing and its Machine says why' {
@@ -123,7 +210,7 @@ Describe 'End to end: create, pivot, manage, delete' {
     }
 
     It 'New-PacketCluster -BootstrapKubeconfig keeps a second cluster in this one, whose manager builds it; Remove-PacketCluster cleans both places' {
-        # The manager started above leads in this cluster, so the command records the objects here and waits for it.
+        # The cluster's own manager pod leads in it, so the command records the objects here and waits for it.
         $out = New-PacketCluster -Name e2eb -Metro sv -WorkerCount 0 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State `
             -BootstrapKubeconfig $Kubeconfig -NoPivot -NoKubeconfig -PollIntervalSeconds 0.5 -TimeoutSeconds 240 -Verbose 4>&1
         @($out | Where-Object { $_ -is [PacketCluster.Models.ClusterApi.Cluster] }).Name | Should -Be 'e2eb'
@@ -142,13 +229,13 @@ Describe 'End to end: create, pivot, manage, delete' {
     }
 
     It 'Remove-PacketCluster from the pivoted state releases every device, the elastic IP and every simulator process' {
-        $script:Manager.Kill($true); $script:Manager.WaitForExit(10000) | Out-Null
         Remove-PacketCluster e2e -StatePath $State -Force -PollIntervalSeconds 0.5
         Wait-Until { @(Get-ClusterDevices).Count -eq 0 } 'no device left' 60
         @((Invoke-RestMethod -Uri ([Uri]::new($Sim.Endpoint, "projects/$($Sim.ProjectId)/ips")) -Headers $Headers).ip_addresses |
             Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:e2e' }) | Should -HaveCount 0
         Test-Path (Join-Path $State 'e2e') | Should -BeFalse
-        # The booted machines' etcd, kube-apiserver and kube-controller-manager were children of the simulator.
+        # The booted machines' etcd, kube-apiserver, kube-controller-manager, kube-scheduler and manager pods' processes
+        # were children of the simulator.
         Wait-Until { -not (& pgrep -P $Sim.ProcessId) } 'no process of a booted machine left' 60
     }
 }

@@ -333,6 +333,20 @@ public sealed class MachineReconciler
             }
             scope.Status.NodeRef = new ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node.Name, Uid = node.Uid };
             scope.SetCondition(Conditions.NodeReady, node.Ready, node.Ready ? "NodeReady" : "NodeNotReady");
+            if (!Conditions.IsTrue(scope.Status.Conditions, Conditions.KubeletServingApproved))
+            {
+                // Until approved, one CSR list per pass; afterwards none (the condition stays).
+                try
+                {
+                    var addresses = scope.Device.IpAddresses.Select(ip => ip.Address).OfType<string>().ToList();
+                    if (await Context.Nodes.Clusters.ApproveKubeletServingAsync(scope.Namespace, scope.ClusterName, node.Name, addresses, ct).ConfigureAwait(false))
+                        scope.SetCondition(Conditions.KubeletServingApproved, true, "Approved");
+                }
+                catch (Workload.WorkloadClusterUnavailableException e)
+                {
+                    Context.Log.Verbose($"{Target}: kubelet serving certificate not approved yet ({e.Message}).");
+                }
+            }
             return node.Ready ? ReconcileResult.Done : ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
         }
 
@@ -470,10 +484,29 @@ public sealed class MachineReconciler
         /// </summary>
         public async Task<ReconcileResult> EnsureNodeGone(CancellationToken ct)
         {
-            if (scope.Status.NodeRef?.Name is not { } node || scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            if (scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            // A Node that registered after the Machine's last pass has no nodeRef yet (a scale-down right after a join):
+            // found by providerID in a fresh list, or it would stay behind NotReady. The device is gone, so no kubelet
+            // can register it again.
+            var node = scope.Status.NodeRef?.Name ?? await UnlinkedNodeAsync(clusterName, ct).ConfigureAwait(false);
+            if (node is null) return ReconcileResult.Done;
             await TryDeleteNodeAsync(clusterName, node, ct).ConfigureAwait(false);
             scope.Status.NodeRef = null;
             return ReconcileResult.Done;
+        }
+
+        private async Task<string?> UnlinkedNodeAsync(string clusterName, CancellationToken ct)
+        {
+            if (scope.Machine.Spec.ProviderID is not { Length: > 0 } providerId) return null;
+            try
+            {
+                var nodes = await Context.Nodes.Clusters.ListNodesAsync(scope.Namespace, clusterName, ct).ConfigureAwait(false);
+                return nodes.FirstOrDefault(n => n.ProviderId == providerId)?.Name;
+            }
+            catch (Workload.WorkloadClusterUnavailableException)
+            {
+                return null; // Best effort, as the delete itself: a cluster being deleted is not waited for.
+            }
         }
 
         private async Task TryDeleteNodeAsync(string clusterName, string node, CancellationToken ct)

@@ -74,7 +74,7 @@ public sealed record DeleteClusterReport(string ClusterName, int DevicesDeleted,
 public static class ClusterOperations
 {
     public const string DefaultNamespace = "default";
-    private const string Activity = "PacketCluster";
+    internal const string Activity = "PacketCluster";
 
     public static async Task<Cluster> CreateAsync(CreateClusterRequest request, PacketSession session, IEngineLog log, CancellationToken ct)
     {
@@ -239,6 +239,7 @@ public static class ClusterOperations
             await PivotOperation.PivotEmbeddedAsync(request.StateRoot, cluster.Name, null, session, log, planOnly: false, ct).ConfigureAwait(false);
             cluster = await ClusterQueries.GetClusterAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
         }
+        if (until == CreateStage.Pivoted) await WaitForSelfManagementAsync(request, cluster.Name, log, ct).ConfigureAwait(false);
         if (until != CreateStage.Provisioned && request.KubeconfigPath is { } path)
         {
             var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
@@ -247,6 +248,24 @@ public static class ClusterOperations
             log.Verbose($"Kubeconfig for cluster '{cluster.Name}' {(request.ReplaceKubeconfig ? "written to" : "merged into")} {path}.");
         }
         return cluster;
+    }
+
+    /// <summary>The longest New-PacketCluster waits after the pivot for the cluster's own manager pod to take the Lease.</summary>
+    private static readonly TimeSpan SelfManagementTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// After a pivot the cluster is done only once it manages itself: a pod of its manager Deployment holds the Lease.
+    /// Bounded; a manager that cannot run ends the wait early with a warning instead of an error, since the cluster
+    /// itself is made and Start-PacketClusterManager can manage it meanwhile.
+    /// </summary>
+    private static async Task WaitForSelfManagementAsync(CreateClusterRequest request, string clusterName, IEngineLog log, CancellationToken ct)
+    {
+        var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(request.StateRoot, clusterName, ct).ConfigureAwait(false);
+        using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
+        var timeout = request.Wait.Timeout < SelfManagementTimeout ? request.Wait.Timeout : SelfManagementTimeout;
+        var poll = request.Wait.PollInterval < TimeSpan.FromSeconds(2) ? request.Wait.PollInterval : TimeSpan.FromSeconds(2);
+        var holder = await SelfManagement.WaitForInClusterManagerAsync(target.Client, clusterName, timeout, poll, log, ct).ConfigureAwait(false);
+        if (holder is not null) log.Verbose($"Cluster '{clusterName}' manages itself: {holder} holds the packetcluster-manager Lease.");
     }
 
     private static TimeSpan Remaining(DateTimeOffset deadline)

@@ -40,6 +40,26 @@ public static class ClusterQueries
         };
     }
 
+    /// <summary>
+    /// Who manages a cluster: the cmdlets and Start-PacketClusterManager through its state folder, or whoever holds the
+    /// manager Lease where its objects live (its own manager pod after a pivot, a bootstrap cluster's, or a manager
+    /// outside). Null <see cref="ClusterManagement.Holder"/> in a Kubernetes store means nobody does.
+    /// </summary>
+    public static async Task<ClusterManagement> ManagementAsync(string stateRoot, string name, CancellationToken ct)
+    {
+        await using var store = OpenExisting(stateRoot, name);
+        if (store is not KubernetesStore kubernetes) return new ClusterManagement("state folder", null, Managed: true);
+        try
+        {
+            var holder = await SelfManagement.HolderAsync(kubernetes.Client, ct).ConfigureAwait(false);
+            return holder is null ? new ClusterManagement("nobody", null, Managed: false) : new ClusterManagement(holder.ToString(), holder, Managed: true);
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
+        {
+            return new ClusterManagement($"unknown (the management cluster did not answer: {e.Message})", null, Managed: false);
+        }
+    }
+
     /// <summary>An admin kubeconfig minted from the cluster CA for status.apiEndpoints[0].</summary>
     public static Task<string> AdminKubeconfigAsync(string stateRoot, string clusterName, CancellationToken ct) =>
         ReadAsync(stateRoot, clusterName, async store => await AdminKubeconfigAsync(store, ClusterOperations.DefaultNamespace, clusterName, ct).ConfigureAwait(false)
@@ -101,3 +121,6 @@ public static class ClusterQueries
         new("ClusterNotFound", ErrorKind.ObjectNotFound,
             $"No cluster '{name}' in {stateRoot}. Get-PacketCluster lists the clusters there; -StatePath or PACKETCLUSTER_HOME choose another folder.", name);
 }
+
+/// <summary>Who manages a cluster (Get-PacketCluster's ManagedBy).</summary>
+public sealed record ClusterManagement(string Description, ManagerHolder? Holder, bool Managed);

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using k8s;
 using k8s.Autorest;
+using k8s.Models;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Engine.Store;
 
@@ -47,6 +48,29 @@ public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadClus
     public Task RevokeBootstrapTokenAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken) =>
         CallIgnoringMissingAsync(ns, clusterName, $"deleting bootstrap token {tokenId}",
             (c, ct) => c.CoreV1.DeleteNamespacedSecretAsync(Pki.BootstrapToken.SecretNamePrefix + tokenId, Pki.BootstrapToken.SecretNamespace, cancellationToken: ct), cancellationToken);
+
+    public Task<bool> ApproveKubeletServingAsync(string ns, string clusterName, string nodeName, IReadOnlyCollection<string> addresses, CancellationToken cancellationToken) =>
+        CallAsync(ns, clusterName, $"approving the serving certificate of Node {nodeName}", async (c, ct) =>
+        {
+            var requests = await c.CertificatesV1.ListCertificateSigningRequestAsync(fieldSelector: $"spec.signerName={KubeletServing.Signer}", cancellationToken: ct).ConfigureAwait(false);
+            var approved = false;
+            foreach (var request in requests.Items.Where(r => r.Spec.Username == $"system:node:{nodeName}"))
+            {
+                var state = request.Status?.Conditions?.FirstOrDefault(x => x.Type is "Approved" or "Denied")?.Type;
+                if (state == "Approved") { approved = true; continue; }
+                if (state is not null || !KubeletServing.IsFor(request.Spec.Request, nodeName, addresses)) continue;
+                request.Status ??= new V1CertificateSigningRequestStatus();
+                request.Status.Conditions = [.. request.Status.Conditions ?? [], new V1CertificateSigningRequestCondition
+                {
+                    Type = "Approved", Status = "True", Reason = "PacketClusterApproved",
+                    Message = $"the node's name and addresses are those of its Machine's device ({string.Join(", ", addresses)})",
+                    LastUpdateTime = DateTime.UtcNow,
+                }];
+                await c.CertificatesV1.ReplaceCertificateSigningRequestApprovalAsync(request, request.Metadata.Name, cancellationToken: ct).ConfigureAwait(false);
+                approved = true;
+            }
+            return approved;
+        }, cancellationToken);
 
     public Task<bool> BootstrapTokenExistsAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken) =>
         CallAsync(ns, clusterName, $"reading bootstrap token {tokenId}", async (c, ct) =>

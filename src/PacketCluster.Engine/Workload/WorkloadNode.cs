@@ -24,6 +24,14 @@ public interface IWorkloadCluster
     /// <summary>Whether the token's kube-system Secret exists (the API server accepts the token only then).</summary>
     /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
     Task<bool> BootstrapTokenExistsAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Approves the node's pending kubelet serving certificate requests (signer kubernetes.io/kubelet-serving) whose
+    /// subject is that node and whose names and addresses are all its own; true once one is approved (now or before).
+    /// </summary>
+    /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
+    Task<bool> ApproveKubeletServingAsync(string ns, string clusterName, string nodeName, IReadOnlyCollection<string> addresses, CancellationToken cancellationToken) =>
+        Task.FromResult(false);
 }
 
 /// <summary>A workload cluster's API server did not answer (still booting, unreachable) or refused the engine.</summary>

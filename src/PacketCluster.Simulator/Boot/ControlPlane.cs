@@ -10,7 +10,7 @@ namespace PacketCluster.Simulator.Boot;
 
 /// <summary>
 /// <c>kubeadm init</c> on a simulated machine: certificates from the CAs the userdata wrote, then a real etcd,
-/// kube-apiserver and kube-controller-manager (v1.20.2) bound to the machine's public IPv4, then kubeadm's post-init
+/// kube-apiserver, kube-controller-manager and kube-scheduler (v1.20.2) bound to the machine's public IPv4, then kubeadm's post-init
 /// objects (<see cref="PostInit"/>). Every wait has a bound; a failure throws with a console-ready message.
 /// </summary>
 public sealed class ControlPlane : IAsyncDisposable
@@ -20,15 +20,22 @@ public sealed class ControlPlane : IAsyncDisposable
     private const int EtcdPeerPort = 2380;
     private const int EtcdMetricsPort = 2381;
     private const int ControllerManagerPort = 10257;
+    private const int SchedulerPort = 10259;
 
     /// <summary>Bounds each component's readiness. A quiet 2-core machine needs ~10 s for all three; loaded ones much more.</summary>
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// The controllers a cluster needs to join nodes and run workloads (Deployments, DaemonSets, StatefulSets, Jobs, pod
+    /// CIDRs, orphaned-pod cleanup). Left out: those that need a cloud provider or volumes (route, service,
+    /// attachdetach, persistentvolume-*) and the ones nothing here uses, to keep a 2-core machine's load down.
+    /// </summary>
     private static readonly string[] Controllers =
     [
         "csrapproving", "csrsigning", "bootstrapsigner", "tokencleaner", "nodelifecycle",
         "serviceaccount-token", "serviceaccount", "garbagecollector", "namespace",
+        "deployment", "replicaset", "daemonset", "statefulset", "job", "nodeipam", "podgc", "ttl",
     ];
 
     private readonly List<KubeProcess> _processes = [];
@@ -105,6 +112,9 @@ public sealed class ControlPlane : IAsyncDisposable
             "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
             "--requestheader-extra-headers-prefix=X-Remote-Extra-",
             $"--proxy-client-cert-file={files.FrontProxyClientCert}", $"--proxy-client-key-file={files.FrontProxyClientKey}",
+            // kubectl logs goes through the kubelet API on the node's InternalIP (loopback here), never a host name.
+            $"--kubelet-client-certificate={files.KubeletClientCert}", $"--kubelet-client-key={files.KubeletClientKey}",
+            "--kubelet-preferred-address-types=InternalIP,ExternalIP",
             // A loopback advertise address is not a valid Endpoints address; the reconciler would complain every 10 s.
             "--endpoint-reconciler-type=none",
             "--enable-priority-and-fairness=false",
@@ -126,13 +136,29 @@ public sealed class ControlPlane : IAsyncDisposable
             $"--root-ca-file={files.Ca}", $"--service-account-private-key-file={files.SaKey}",
             "--use-service-account-credentials=true",
             $"--controllers={string.Join(',', Controllers)}",
+            .. PodNetwork(settings),
             // As kubeadm's static pods: only the elected one of several control planes runs the controllers.
             "--leader-elect=true",
             "--logtostderr=true", "--v=1",
         ], $"https://{Address}:{ControllerManagerPort}");
         await WaitAsync(controllerManager, $"https://{Address}:{ControllerManagerPort}/healthz", trustCa: true, cancel);
+
+        var scheduler = Start(host, "kube-scheduler", binaries.KubeScheduler,
+        [
+            $"--kubeconfig={files.SchedulerConf}",
+            $"--authentication-kubeconfig={files.SchedulerConf}", $"--authorization-kubeconfig={files.SchedulerConf}",
+            $"--bind-address={Address}", $"--secure-port={SchedulerPort}", "--port=0",
+            $"--tls-cert-file={files.SchedulerCert}", $"--tls-private-key-file={files.SchedulerKey}",
+            "--leader-elect=true",
+            "--logtostderr=true", "--v=1",
+        ], $"https://{Address}:{SchedulerPort}");
+        await WaitAsync(scheduler, $"https://{Address}:{SchedulerPort}/healthz", trustCa: true, cancel);
         _console.WriteLine($"{_verb}: control plane ready at {Server} in {started.Elapsed.TotalSeconds:F1} s");
     }
+
+    /// <summary>As kubeadm with a pod network: node CIDRs from networking.podSubnet; none without one.</summary>
+    private static string[] PodNetwork(KubeadmSettings settings) =>
+        settings.PodSubnet is { Length: > 0 } pods ? ["--allocate-node-cidrs=true", $"--cluster-cidr={pods}"] : [];
 
     /// <summary>How many times a joining member is restarted when another member's add changed the cluster under it.</summary>
     private const int MaxEtcdStarts = 4;
@@ -192,6 +218,7 @@ public sealed class ControlPlane : IAsyncDisposable
         string Ca, string CaKey, string ApiServerCert, string ApiServerKey, string SaPub, string SaKey,
         string FrontProxyCa, string FrontProxyClientCert, string FrontProxyClientKey,
         string ControllerManagerConf, string ControllerManagerCert, string ControllerManagerKey,
+        string SchedulerConf, string SchedulerCert, string SchedulerKey, string KubeletClientCert, string KubeletClientKey,
         string EtcdCa, string EtcdServerCert, string EtcdServerKey, string EtcdPeerCert, string EtcdPeerKey,
         string ApiServerEtcdClientCert, string ApiServerEtcdClientKey);
 
@@ -224,6 +251,10 @@ public sealed class ControlPlane : IAsyncDisposable
         var frontProxyClient = frontProxyCa.IssueClient("front-proxy-client", []);
         var controllerManagerServing = ca.IssueServing("kube-controller-manager", ["localhost"], [Address]);
         var controllerManagerClient = ca.IssueClient("system:kube-controller-manager", []);
+        var schedulerServing = ca.IssueServing("kube-scheduler", ["localhost"], [Address]);
+        var schedulerClient = ca.IssueClient("system:kube-scheduler", []);
+        // kubeadm's apiserver-kubelet-client: the API server's identity towards the kubelets (logs, exec).
+        var kubeletClient = ca.IssueClient("kube-apiserver-kubelet-client", ["system:masters"]);
         var admin = ca.IssueClient("kubernetes-admin", ["system:masters"]);
         // kubeadm's etcd/server.crt and etcd/peer.crt name the node, localhost and the node's address.
         string[] etcdNames = [nodeName, "localhost"];
@@ -240,7 +271,9 @@ public sealed class ControlPlane : IAsyncDisposable
         host.WriteSecret(AdminKubeconfigPath, Kubeconfig(settings.ClusterName, Server, ca.CertificatePem, "kubernetes-admin", admin));
         var controllerManagerConf = Path.Combine(kubernetes, "controller-manager.conf");
         host.WriteSecret(controllerManagerConf, Kubeconfig(settings.ClusterName, Server, ca.CertificatePem, "system:kube-controller-manager", controllerManagerClient));
-        _console.WriteLine($"{_verb}: wrote /etc/kubernetes/admin.conf and controller-manager.conf");
+        var schedulerConf = Path.Combine(kubernetes, "scheduler.conf");
+        host.WriteSecret(schedulerConf, Kubeconfig(settings.ClusterName, Server, ca.CertificatePem, "system:kube-scheduler", schedulerClient));
+        _console.WriteLine($"{_verb}: wrote /etc/kubernetes/admin.conf, controller-manager.conf and scheduler.conf");
 
         return new PkiFiles(
             Ca: Path.Combine(pki, "ca.crt"), CaKey: Path.Combine(pki, "ca.key"),
@@ -253,6 +286,11 @@ public sealed class ControlPlane : IAsyncDisposable
             ControllerManagerConf: controllerManagerConf,
             ControllerManagerCert: host.WriteSecret(Path.Combine(pki, "controller-manager.crt"), controllerManagerServing.CertificatePem),
             ControllerManagerKey: host.WriteSecret(Path.Combine(pki, "controller-manager.key"), controllerManagerServing.KeyPem),
+            SchedulerConf: schedulerConf,
+            SchedulerCert: host.WriteSecret(Path.Combine(pki, "scheduler.crt"), schedulerServing.CertificatePem),
+            SchedulerKey: host.WriteSecret(Path.Combine(pki, "scheduler.key"), schedulerServing.KeyPem),
+            KubeletClientCert: host.WriteSecret(Path.Combine(pki, "apiserver-kubelet-client.crt"), kubeletClient.CertificatePem),
+            KubeletClientKey: host.WriteSecret(Path.Combine(pki, "apiserver-kubelet-client.key"), kubeletClient.KeyPem),
             EtcdCa: Path.Combine(pki, "etcd", "ca.crt"),
             EtcdServerCert: host.WriteSecret(Path.Combine(pki, "etcd", "server.crt"), etcdServer.CertificatePem),
             EtcdServerKey: host.WriteSecret(Path.Combine(pki, "etcd", "server.key"), etcdServer.KeyPem),

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using PacketCluster.Simulator.Boot.Kubelet;
 using PacketCluster.Simulator.State;
 
 namespace PacketCluster.Simulator.Boot;
@@ -146,7 +147,8 @@ public sealed class DeviceBooter : IAsyncDisposable
                 d.Id, d.Hostname, d.State, d.Userdata,
                 _world.PublicIpv4.At((UInt128)(2 * d.AddressIndex + 1)),
                 _world.PrivateIpv4.At((UInt128)(2 * d.AddressIndex + 1)),
-                data.Assignments.Where(a => a.DeviceId == d.Id).SelectMany(a => Addresses(a.Address, a.Cidr)).ToList())).ToList();
+                data.Assignments.Where(a => a.DeviceId == d.Id).SelectMany(a => Addresses(a.Address, a.Cidr)).ToList(),
+                NodeCapacity.FromPlanSpecs(_world.Catalogue.FindPlan(d.Plan)?.Specs))).ToList();
             var elastic = data.Reservations.SelectMany(r => Addresses(r.Network, r.Cidr)).Select(a => a.ToString()).ToList();
             return (devices, elastic);
         }

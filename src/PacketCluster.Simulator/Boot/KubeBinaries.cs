@@ -1,7 +1,7 @@
 namespace PacketCluster.Simulator.Boot;
 
 /// <summary>
-/// Where a simulated control plane's binaries are: kube-apiserver and kube-controller-manager 1.20.2 in the cache
+/// Where a simulated control plane's binaries are: kube-apiserver, kube-controller-manager and kube-scheduler 1.20.2 in the cache
 /// build/kube-binaries.sh fills (<c>PACKETCLUSTER_KUBE_CACHE</c>, default ~/.cache/packetcluster/kube-1.20.2) and
 /// Debian's etcd at /usr/bin/etcd. The same rule as the build script and the engine tests' fixture.
 /// </summary>
@@ -20,6 +20,7 @@ public sealed class KubeBinaries
     public string Directory { get; }
     public string KubeApiserver => Path.Combine(Directory, "kube-apiserver");
     public string KubeControllerManager => Path.Combine(Directory, "kube-controller-manager");
+    public string KubeScheduler => Path.Combine(Directory, "kube-scheduler");
     public string Etcd { get; }
 
     public static string DefaultDirectory =>
@@ -30,5 +31,5 @@ public sealed class KubeBinaries
     public static KubeBinaries Default() => new(DefaultDirectory);
 
     public IReadOnlyList<string> Missing() =>
-        new[] { Etcd, KubeApiserver, KubeControllerManager }.Where(path => !File.Exists(path)).ToList();
+        new[] { Etcd, KubeApiserver, KubeControllerManager, KubeScheduler }.Where(path => !File.Exists(path)).ToList();
 }

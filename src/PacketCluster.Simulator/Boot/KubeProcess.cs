@@ -33,9 +33,16 @@ public sealed class KubeProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    public static KubeProcess Start(string name, string executable, IEnumerable<string> arguments, string logDirectory, string workingDirectory)
+    /// <summary>Completes when the process has exited (not when it is stopped through <see cref="DisposeAsync"/> first: then never).</summary>
+    public Task WaitForExitAsync(CancellationToken cancel) => _process.WaitForExitAsync(cancel);
+
+    /// <param name="environment">Null: the simulator's own environment (the control-plane binaries need nothing else).
+    /// Otherwise exactly these variables and no others: a container must not see the simulator's environment.</param>
+    /// <param name="logPath">Null: <c>&lt;name&gt;.log</c> in <paramref name="logDirectory"/>.</param>
+    public static KubeProcess Start(string name, string executable, IEnumerable<string> arguments, string logDirectory, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment = null, string? logPath = null)
     {
-        var logPath = Path.Combine(logDirectory, $"{name}.log");
+        logPath ??= Path.Combine(logDirectory, $"{name}.log");
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var startInfo = new ProcessStartInfo(executable)
         {
@@ -46,6 +53,11 @@ public sealed class KubeProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
+        if (environment is not null)
+        {
+            startInfo.Environment.Clear();
+            foreach (var (key, value) in environment) startInfo.Environment[key] = value;
+        }
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var running = new KubeProcess(name, process, log, logPath);
         process.OutputDataReceived += (_, e) => running.Append(e.Data);

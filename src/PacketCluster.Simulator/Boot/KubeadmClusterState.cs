@@ -34,7 +34,9 @@ internal static class KubeadmClusterState
             ["kubernetesVersion"] = settings.KubernetesVersion,
             ["controlPlaneEndpoint"] = settings.ControlPlaneEndpoint,
             ["certificatesDir"] = settings.CertificatesDir,
-            ["networking"] = new Dictionary<string, object> { ["serviceSubnet"] = settings.ServiceSubnet, ["dnsDomain"] = settings.DnsDomain },
+            ["networking"] = settings.PodSubnet is { } pods
+                ? new Dictionary<string, object> { ["serviceSubnet"] = settings.ServiceSubnet, ["podSubnet"] = pods, ["dnsDomain"] = settings.DnsDomain }
+                : new Dictionary<string, object> { ["serviceSubnet"] = settings.ServiceSubnet, ["dnsDomain"] = settings.DnsDomain },
             ["apiServer"] = new Dictionary<string, object> { ["certSANs"] = settings.CertSans.ToList() },
         };
         return new SerializerBuilder().ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(document);

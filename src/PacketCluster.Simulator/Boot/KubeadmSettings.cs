@@ -35,6 +35,9 @@ public sealed partial class KubeadmSettings
     public string? KubernetesVersion { get; private set; }
     public string? ControlPlaneEndpoint { get; private set; }
     public string ServiceSubnet { get; private set; } = "10.96.0.0/12";
+
+    /// <summary>networking.podSubnet (kubeadm --pod-network-cidr); null: no pod network, so no node CIDRs are allocated.</summary>
+    public string? PodSubnet { get; private set; }
     public string DnsDomain { get; private set; } = "cluster.local";
     public string CertificatesDir { get; private set; } = "/etc/kubernetes/pki";
     public List<string> CertSans { get; } = [];
@@ -145,6 +148,7 @@ public sealed partial class KubeadmSettings
         if (Child(root, "networking") is YamlMappingNode networking)
         {
             ServiceSubnet = Scalar(networking, "serviceSubnet") ?? ServiceSubnet;
+            PodSubnet = Scalar(networking, "podSubnet") is { Length: > 0 } pods ? pods : PodSubnet;
             DnsDomain = Scalar(networking, "dnsDomain") ?? DnsDomain;
         }
         if (Child(root, "apiServer") is YamlMappingNode apiServer && Strings(apiServer, "certSANs") is { } sans) CertSans.AddRange(sans);
@@ -184,6 +188,7 @@ public sealed partial class KubeadmSettings
         }
         if (command.Flags.TryGetValue("control-plane-endpoint", out var endpoint)) settings.ControlPlaneEndpoint = endpoint;
         if (command.Flags.TryGetValue("service-cidr", out var services)) settings.ServiceSubnet = services;
+        if (command.Flags.TryGetValue("pod-network-cidr", out var pods)) settings.PodSubnet = pods;
         if (command.Verb == KubeadmVerb.Init)
         {
             settings.HasInit = settings.HasCluster = true;
@@ -213,6 +218,7 @@ public sealed partial class KubeadmSettings
         KubernetesVersion = uploaded.KubernetesVersion;
         ControlPlaneEndpoint = uploaded.ControlPlaneEndpoint;
         ServiceSubnet = uploaded.ServiceSubnet;
+        PodSubnet = uploaded.PodSubnet;
         DnsDomain = uploaded.DnsDomain;
         CertificatesDir = uploaded.CertificatesDir;
         CertSans.Clear();

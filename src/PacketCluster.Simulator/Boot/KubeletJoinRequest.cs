@@ -35,6 +35,15 @@ public sealed record KubeletJoinRequest
     /// <summary>How long discovery keeps trying (kubeadm's discovery timeout); null: the kubelet options' own.</summary>
     public TimeSpan? DiscoveryTimeout { get; init; }
 
+    /// <summary>Taints the kubelet registers the Node with (kubelet --register-with-taints; kubeadm's control-plane taint).</summary>
+    public IReadOnlyList<k8s.Models.V1Taint> Taints { get; init; } = [];
+
+    /// <summary>CPU and memory from the device's plan; null: <see cref="Kubelet.NodeCapacity.Default"/>.</summary>
+    public Kubelet.NodeCapacity? Capacity { get; init; }
+
+    /// <summary>The machine's file system, where real containers get their root folders and pod logs are kept; null: no real containers.</summary>
+    public MachineRoot? Root { get; init; }
+
     /// <summary>Client-certificate mode: the node's credentials and the cluster CA.</summary>
     public string? ClientCertificatePem { get; init; }
     public string? ClientKeyPem { get; init; }

@@ -10,7 +10,7 @@ namespace PacketCluster.Simulator.Boot;
 /// <summary>The facts of a device a boot needs, copied out of the world under its lock.</summary>
 public sealed record DeviceView(
     string Id, string Hostname, string State, string Userdata, IPAddress PublicIpv4, IPAddress PrivateIpv4,
-    IReadOnlyList<IPAddress> ElasticIps);
+    IReadOnlyList<IPAddress> ElasticIps, NodeCapacity? Capacity = null);
 
 /// <summary>
 /// One booted device: runs its userdata in the background (write_files, then kubeadm init/join), holds what that
@@ -183,13 +183,20 @@ public sealed class Machine : IAsyncDisposable
             NodeName = nodeName,
             ProviderId = $"packet://{_device.Id}",
             Labels = settings.NodeLabels(),
+            Taints = [new k8s.Models.V1Taint { Key = ControlPlaneMarks.MasterRole, Effect = "NoSchedule" }],
             Addresses = Addresses(nodeName),
             ApiServerEndpoint = $"{_device.PublicIpv4}:{ControlPlane.ApiServerPort}",
+            Capacity = _device.Capacity,
+            Root = Root,
             ClientCertificatePem = plane.NodeClient.CertificatePem,
             ClientKeyPem = plane.NodeClient.KeyPem,
             CaCertificatePem = plane.CaCertificatePem,
         });
+        // kubeadm's mark-control-plane phase: the role labels, which NodeRestriction keeps a kubelet from setting itself.
+        _marking = ControlPlaneMarks.ApplyAsync(plane.AdminKubeconfigPath, nodeName, _console, _stop.Token);
     }
+
+    private Task _marking = Task.CompletedTask;
 
     /// <summary>
     /// <c>kubeadm join --control-plane</c>: discovery as for a worker (the token's signature and the CA pin), then the
@@ -307,6 +314,8 @@ public sealed class Machine : IAsyncDisposable
             Labels = settings.NodeLabels(),
             Addresses = Addresses(nodeName),
             ApiServerEndpoint = settings.JoinEndpoint!,
+            Capacity = _device.Capacity,
+            Root = Root,
             Token = token,
             CaCertHashes = settings.CaCertHashes,
             UnsafeSkipCaVerification = settings.UnsafeSkipCaVerification,
@@ -405,6 +414,7 @@ public sealed class Machine : IAsyncDisposable
         await _stop.CancelAsync();
         // A boot still starting processes cleans up after itself (ControlPlane.StartAsync disposes on failure).
         await _boot.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _marking.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (kubelet is not null)
         {
             try { await kubelet.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)); }

@@ -20,7 +20,7 @@ public sealed class SimulatorOptions
     /// <summary>Console mode: log to stderr (stdout carries only the one JSON start line).</summary>
     public bool LogToStandardError { get; set; }
     /// <summary>Starts the simulated kubelet of a booted device; the default only says on the console that there is none.</summary>
-    public Boot.IKubeletLauncher KubeletLauncher { get; set; } = new Boot.SimulatedKubeletLauncher();
+    public Boot.IKubeletLauncher KubeletLauncher { get; set; } = new Boot.SimulatedKubeletLauncher(Boot.Pods.ContainerImages.FromEnvironment());
     /// <summary>Where the control-plane binaries are; default: the build's cache (PACKETCLUSTER_KUBE_CACHE) and /usr/bin/etcd.</summary>
     public Boot.KubeBinaries? KubeBinaries { get; set; }
 }

@@ -4,8 +4,13 @@ using PacketCluster.Models.ClusterApi;
 
 namespace PacketCluster.Commands;
 
-/// <summary>Gets the clusters recorded in the embedded state folder, with their phase and endpoint.</summary>
-/// <remarks>Reads -StatePath (default PACKETCLUSTER_HOME, else ~/.packetcluster). Needs no API connection.</remarks>
+/// <summary>Gets the clusters recorded in the embedded state folder, with their phase, endpoint and who manages them.</summary>
+/// <remarks>
+/// Reads -StatePath (default PACKETCLUSTER_HOME, else ~/.packetcluster). Needs no API connection. ManagedBy says who
+/// reconciles the cluster: "state folder" (the cmdlets, or Start-PacketClusterManager -StatePath), the manager pod that
+/// holds the packetcluster-manager Lease where a pivoted cluster's objects live (normally the cluster's own), a manager
+/// outside the cluster, or "nobody" — then a warning says so, since nothing acts on changes or replaces lost machines.
+/// </remarks>
 /// <example>
 /// <code>Get-PacketCluster</code>
 /// <para>Lists every cluster with its phase and control-plane endpoint.</para>
@@ -35,6 +40,16 @@ public sealed class GetPacketClusterCommand : StateCmdlet
             return;
         }
         foreach (var name in names)
-            WriteObject(RunEngineAsync((_, ct) => ClusterQueries.GetClusterAsync(root, name, ct)));
+        {
+            var cluster = RunEngineAsync((_, ct) => ClusterQueries.GetClusterAsync(root, name, ct));
+            var management = RunEngineAsync((_, ct) => ClusterQueries.ManagementAsync(root, name, ct));
+            if (!management.Managed)
+                WriteWarning($"Nobody manages cluster '{name}': no manager holds its packetcluster-manager Lease ({management.Description}), so changes " +
+                             "wait and lost machines are not replaced. Check the manager pods (kubectl -n cluster-api-provider-packet-system get pods), " +
+                             "or run Start-PacketClusterManager.");
+            var output = PSObject.AsPSObject(cluster);
+            output.Properties.Add(new PSNoteProperty("ManagedBy", management.Description));
+            WriteObject(output);
+        }
     }
 }

@@ -20,7 +20,9 @@ namespace PacketCluster.Commands;
 /// bootstrap token is rendered into the first control plane's kubeadm configuration). Then, showing progress by phase, it
 /// waits until every device is provisioned, the API server answers at the endpoint, the add-ons are applied and every
 /// machine is a Ready node; pivots the cluster's management into the cluster itself (not with -NoPivot; see
-/// Invoke-PacketPivot) and merges its admin kubeconfig into $env:KUBECONFIG or ~/.kube/config (-KubeconfigPath writes
+/// Invoke-PacketPivot) and waits (at most 5 minutes) until a pod of the cluster's own manager Deployment holds the
+/// packetcluster-manager Lease, so the cluster manages itself with no PowerShell session running — the output's
+/// ManagedBy names that pod, or a warning says why its manager pods cannot run; then it merges its admin kubeconfig into $env:KUBECONFIG or ~/.kube/config (-KubeconfigPath writes
 /// a file instead, -NoKubeconfig skips it). -ProvisionOnly stops once the devices are provisioned; -NoWait once they
 /// are requested.
 ///
@@ -185,7 +187,12 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
                 WriteObject(job);
                 return;
             }
-            WriteObject(RunEngineAsync((log, ct) => ClusterOperations.CreateAndPivotAsync(request, session, log, ct)));
+            var cluster = RunEngineAsync((log, ct) => ClusterOperations.CreateAndPivotAsync(request, session, log, ct));
+            // As Get-PacketCluster shows it: after the pivot, the cluster's own manager pod (or a warning said why not).
+            var output = PSObject.AsPSObject(cluster);
+            if (request.Until != CreateStage.Provisioned)
+                output.Properties.Add(new PSNoteProperty("ManagedBy", RunEngineAsync((_, ct) => ClusterQueries.ManagementAsync(request.StateRoot, cluster.Name, ct)).Description));
+            WriteObject(output);
         });
     }
 

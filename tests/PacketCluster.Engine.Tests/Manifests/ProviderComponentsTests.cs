@@ -71,7 +71,11 @@ public class ProviderComponentsTests
         var pod = deployment.Spec.Template.Spec;
         var manager = Assert.Single(pod.Containers);
 
-        Assert.Equal(1, deployment.Spec.Replicas);
+        // Two replicas with leader election, never on one node: losing a node leaves one standing by.
+        Assert.Equal(2, deployment.Spec.Replicas);
+        var antiAffinity = Assert.Single(pod.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution);
+        Assert.Equal("kubernetes.io/hostname", antiAffinity.TopologyKey);
+        Assert.Equal(deployment.Spec.Selector.MatchLabels["app.kubernetes.io/name"], antiAffinity.LabelSelector.MatchLabels["app.kubernetes.io/name"]);
         Assert.Equal("ghcr.io/packetcluster/manager:0.1.0", manager.Image);
         Assert.Equal("cluster-api-provider-packet-manager", pod.ServiceAccountName);
         Assert.Contains("--leader-elect", manager.Args);
@@ -98,8 +102,8 @@ public class ProviderComponentsTests
         Assert.Contains(pod.Tolerations, t => t.Key == "node-role.kubernetes.io/master" && t.Effect == "NoSchedule");
         Assert.Contains(pod.Tolerations, t => t.Key == "node-role.kubernetes.io/control-plane" && t.Effect == "NoSchedule");
         Assert.Contains(pod.Tolerations, t => t.Key == "CriticalAddonsOnly");
-        Assert.Contains(pod.Tolerations, t => t.Key == "node.kubernetes.io/unreachable" && t.TolerationSeconds == 60);
-        Assert.Contains(pod.Tolerations, t => t.Key == "node.kubernetes.io/not-ready" && t.TolerationSeconds == 60);
+        Assert.Contains(pod.Tolerations, t => t.Key == "node.kubernetes.io/unreachable" && t.TolerationSeconds == 15);
+        Assert.Contains(pod.Tolerations, t => t.Key == "node.kubernetes.io/not-ready" && t.TolerationSeconds == 15);
     }
 
     [Fact]

@@ -140,7 +140,7 @@ public sealed class BootIntegrationTests(ITestOutputHelper output)
 
             // Deleting the device stops every process and removes its root folder.
             var pids = machine.ProcessIds;
-            Assert.Equal(3, pids.Count);
+            Assert.Equal(4, pids.Count); // etcd, kube-apiserver, kube-controller-manager, kube-scheduler
             Assert.All(pids, pid => Assert.True(Directory.Exists($"/proc/{pid}"), $"pid {pid} should run"));
             var root = machine.Root.RootDirectory;
             Assert.True(Directory.Exists(root));

@@ -55,10 +55,16 @@ internal static class ClusterTrust
     {
         if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
             return false;
+        return ChainsTo(roots, certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+    }
+
+    /// <summary>Whether <paramref name="certificate"/> was issued by one of <paramref name="roots"/> (and nothing else: not the system store).</summary>
+    public static bool ChainsTo(X509Certificate2Collection roots, X509Certificate2 certificate)
+    {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+        return chain.Build(certificate);
     }
 }

@@ -36,7 +36,7 @@ internal sealed class NodeObjects(KubeletJoinRequest request, int leaseDurationS
             Labels = Labels(),
             Annotations = new Dictionary<string, string> { ["volumes.kubernetes.io/controller-managed-attach-detach"] = "true" },
         },
-        Spec = new V1NodeSpec { ProviderID = request.ProviderId },
+        Spec = new V1NodeSpec { ProviderID = request.ProviderId, Taints = request.Taints.Count > 0 ? request.Taints.ToList() : null },
         Status = Status(now),
     };
 
@@ -55,17 +55,18 @@ internal sealed class NodeObjects(KubeletJoinRequest request, int leaseDurationS
 
     public V1NodeStatus Status(DateTime now)
     {
+        var capacity = request.Capacity ?? NodeCapacity.Default;
         var resources = new Dictionary<string, ResourceQuantity>
         {
-            ["cpu"] = new("8"),
-            ["memory"] = new("32795316Ki"),
-            ["pods"] = new("110"),
+            ["cpu"] = new(capacity.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ["memory"] = new(capacity.MemoryQuantity),
+            ["pods"] = new(NodeCapacity.Pods.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ["ephemeral-storage"] = new("226981648Ki"),
             ["hugepages-2Mi"] = new("0"),
         };
         var allocatable = new Dictionary<string, ResourceQuantity>(resources)
         {
-            ["memory"] = new("32692916Ki"),
+            ["memory"] = new(capacity.AllocatableMemoryQuantity),
             ["ephemeral-storage"] = new("209186332068"),
         };
         return new V1NodeStatus

@@ -2,6 +2,7 @@ using System.Net;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using PacketCluster.Simulator.Boot.Pods;
 
 namespace PacketCluster.Simulator.Boot.Kubelet;
 
@@ -116,6 +117,8 @@ public sealed class SimulatedKubelet : IAsyncDisposable
             var lease = await UpdateLeaseAsync(client, objects, node, lease: null, stopping);
             _state = KubeletState.Registered;
             _registered.TrySetResult(true);
+            await using var pods = StartPods(client);
+            await using var server = StartServer(client, credentials, pods);
             await HeartbeatAsync(client, objects, node, lease, stopping);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -213,6 +216,35 @@ public sealed class SimulatedKubelet : IAsyncDisposable
             await Task.Delay(_options.DiscoveryRetryInterval, _time, stopping);
         }
     }
+
+    /// <summary>The pods bound to this node, run until the kubelet stops (with it their real containers).</summary>
+    private KubeletPods StartPods(IKubernetes client)
+    {
+        string Address(string type) => _request.Addresses.FirstOrDefault(a => a.Key == type).Value ?? "";
+        var external = Address("ExternalIP");
+        var hostIp = Address("InternalIP") is { Length: > 0 } internalIp ? internalIp : external;
+        var endpoint = new Uri(EndpointUrl());
+        var context = new NodePodsContext(client, NodeName, _options.Images, new PodAddresses(hostIp),
+            IPAddress.TryParse(external, out var address) ? address : IPAddress.Loopback, (endpoint.Host.Trim('[', ']'), endpoint.Port), _request.Root,
+            line => Say("kubelet", line));
+        var pods = new KubeletPods(context);
+        pods.Start();
+        Pods = pods;
+        return pods;
+    }
+
+    /// <summary>The kubelet API (container logs) on port 10250 of the node's addresses, once its serving certificate is signed.</summary>
+    private KubeletServer StartServer(IKubernetes client, NodeCredentials credentials, KubeletPods pods)
+    {
+        var addresses = _request.Addresses.Where(a => a.Key is "ExternalIP" or "InternalIP")
+            .Select(a => IPAddress.TryParse(a.Value, out var ip) ? ip : null).OfType<IPAddress>().Distinct().ToList();
+        var server = new KubeletServer(client, NodeName, addresses, credentials.CertificateAuthorities, pods, line => Say("kubelet", line));
+        server.Start();
+        return server;
+    }
+
+    /// <summary>The pod loop once the Node is registered (the kubelet API reads container logs through it).</summary>
+    internal KubeletPods? Pods { get; private set; }
 
     /// <summary>Renews the node lease every interval and refreshes the Ready heartbeat less often, until stopped.</summary>
     private async Task HeartbeatAsync(IKubernetes client, NodeObjects objects, V1Node node, V1Lease? lease, CancellationToken stopping)

@@ -32,6 +32,9 @@ public sealed record SimulatedKubeletOptions
     /// <summary>Bounds every single request, so no step can hang on a silent server.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Which images run for real (the manager's) and which are simulated.</summary>
+    public Pods.ContainerImages Images { get; init; } = Pods.ContainerImages.None;
+
     /// <exception cref="ArgumentOutOfRangeException">A duration or the lease duration is not positive.</exception>
     internal void Validate()
     {
