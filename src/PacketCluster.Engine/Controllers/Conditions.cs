@@ -38,6 +38,9 @@ public static class Conditions
     /// <summary>Machine added after the cluster came up: its bootstrap token was made in the running cluster (revoked once it joined).</summary>
     public const string BootstrapTokenRegistered = "BootstrapTokenRegistered";
 
+    /// <summary>A Machine being deleted: its Node was cordoned and its pods evicted before the device goes (Cluster API's drain).</summary>
+    public const string NodeDrained = "NodeDrained";
+
     /// <summary>The node's kubelet serving certificate request was approved (its names and addresses are the device's), so logs and metrics reach it.</summary>
     public const string KubeletServingApproved = "KubeletServingApproved";
 

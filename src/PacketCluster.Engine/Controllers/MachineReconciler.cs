@@ -60,7 +60,7 @@ public sealed class MachineReconciler
         {
             return scope.IsDeleting
                 ? await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
-                    steps.HandOverEndpoint, steps.LeaveEtcd, steps.EnsureDeviceGone, steps.EnsureNodeGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
+                    steps.DrainNode, steps.HandOverEndpoint, steps.LeaveEtcd, steps.EnsureDeviceGone, steps.EnsureNodeGone, steps.ReleaseBootstrapToken, steps.RemoveFinalizer).ConfigureAwait(false)
                 : await ReconcileSteps.RunInOrderAsync(_context.Log, scope.Machine.ToString(), cancellationToken,
                     steps.EnsureFinalizer, steps.EnsureMachineUid, steps.EnsureDevice, steps.ObserveDevice, steps.EnsureEndpointAssigned, steps.LinkNode, steps.ObserveEtcdMember).ConfigureAwait(false);
         }
@@ -445,6 +445,43 @@ public sealed class MachineReconciler
         }
 
         private static readonly TimeSpan LeaveEtcdPatience = TimeSpan.FromMinutes(5);
+
+        /// <summary>How long a deleted Machine's pods get to leave its Node before the device goes anyway (Cluster API's nodeDrainTimeout, bounded here).</summary>
+        private static readonly TimeSpan DrainPatience = TimeSpan.FromMinutes(2);
+
+        /// <summary>
+        /// Before a Machine's device goes, its Node is cordoned and its pods evicted, so Deployments (this cluster's own
+        /// manager among them) move their replicas first rather than after the node is found dead. Skipped when the
+        /// whole cluster is being deleted; bounded by <see cref="DrainPatience"/>; a cluster whose API does not answer
+        /// is not waited for.
+        /// </summary>
+        public async Task<ReconcileResult> DrainNode(CancellationToken ct)
+        {
+            if (scope.Status.NodeRef?.Name is not { } node || scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
+            if (scope.Cluster?.Metadata.DeletionTimestamp is not null || Conditions.IsTrue(scope.Status.Conditions, Conditions.NodeDrained)) return ReconcileResult.Done;
+            if (scope.Machine.Metadata.DeletionTimestamp is { } deleting && Context.Time.GetUtcNow() - deleting > DrainPatience)
+            {
+                Context.Log.Warning($"{Target}: Node {node} still had pods after {DrainPatience.TotalSeconds:0} s of draining; removing the machine anyway.");
+                scope.SetCondition(Conditions.NodeDrained, false, "DrainTimeout", $"Pods were still on Node {node} after {DrainPatience.TotalSeconds:0} s.");
+                return ReconcileResult.Done;
+            }
+            try
+            {
+                var remaining = await Context.Nodes.Clusters.DrainNodeAsync(scope.Namespace, clusterName, node, ct).ConfigureAwait(false);
+                if (remaining == 0)
+                {
+                    scope.SetCondition(Conditions.NodeDrained, true, "Drained");
+                    return ReconcileResult.Done;
+                }
+                scope.SetCondition(Conditions.NodeDrained, false, "Draining", $"Node {node} is cordoned; {remaining} pod(s) are being evicted.");
+                return ReconcileResult.RequeueAfter(RequeueIntervals.NodeDraining);
+            }
+            catch (Workload.WorkloadClusterUnavailableException e)
+            {
+                Context.Log.Verbose($"{Target}: Node {node} not drained ({e.Message}); removing the machine anyway.");
+                return ReconcileResult.Done;
+            }
+        }
 
         /// <summary>
         /// Before a lost control plane's replacement joins: the dead member on its old address goes, or etcd would refuse

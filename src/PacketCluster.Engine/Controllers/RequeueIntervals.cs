@@ -9,6 +9,9 @@ public static class RequeueIntervals
     /// <summary>A device is being deleted (deprovisioning takes ~10-30 s on Packet).</summary>
     public static readonly TimeSpan DeviceDeleting = TimeSpan.FromSeconds(10);
 
+    /// <summary>Between drain passes of a Machine being deleted (its pods are evicted and stop within seconds).</summary>
+    public static readonly TimeSpan NodeDraining = TimeSpan.FromSeconds(2);
+
     /// <summary>A machine waits for something of its cluster (endpoint, PKI) that the cluster reconciler produces within one pass.</summary>
     public static readonly TimeSpan WaitForCluster = TimeSpan.FromSeconds(5);
 

@@ -49,6 +49,27 @@ public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadClus
         CallIgnoringMissingAsync(ns, clusterName, $"deleting bootstrap token {tokenId}",
             (c, ct) => c.CoreV1.DeleteNamespacedSecretAsync(Pki.BootstrapToken.SecretNamePrefix + tokenId, Pki.BootstrapToken.SecretNamespace, cancellationToken: ct), cancellationToken);
 
+    public Task<int> DrainNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken) =>
+        CallAsync(ns, clusterName, $"draining Node {nodeName}", async (c, ct) =>
+        {
+            try
+            {
+                await c.CoreV1.PatchNodeAsync(new V1Patch("{\"spec\":{\"unschedulable\":true}}", V1Patch.PatchType.MergePatch), nodeName, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return 0;
+            }
+            var pods = await c.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: $"spec.nodeName={nodeName}", cancellationToken: ct).ConfigureAwait(false);
+            var remaining = 0;
+            foreach (var pod in pods.Items.Where(NodeDrain.MustLeave))
+            {
+                remaining++;
+                await NodeDrain.EvictAsync(c, pod, ct).ConfigureAwait(false);
+            }
+            return remaining;
+        }, cancellationToken);
+
     public Task<bool> ApproveKubeletServingAsync(string ns, string clusterName, string nodeName, IReadOnlyCollection<string> addresses, CancellationToken cancellationToken) =>
         CallAsync(ns, clusterName, $"approving the serving certificate of Node {nodeName}", async (c, ct) =>
         {

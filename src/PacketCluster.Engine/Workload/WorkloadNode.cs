@@ -26,6 +26,13 @@ public interface IWorkloadCluster
     Task<bool> BootstrapTokenExistsAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Cordons the Node and evicts its pods (not DaemonSet or mirror pods, which go with the node); returns how many are
+    /// still running there (0: drained). A pod already terminating counts as gone: on a lost node it never finishes.
+    /// </summary>
+    /// <exception cref="WorkloadClusterUnavailableException">The cluster's API server cannot be reached or refused us.</exception>
+    Task<int> DrainNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken) => Task.FromResult(0);
+
+    /// <summary>
     /// Approves the node's pending kubelet serving certificate requests (signer kubernetes.io/kubelet-serving) whose
     /// subject is that node and whose names and addresses are all its own; true once one is approved (now or before).
     /// </summary>

@@ -39,6 +39,64 @@ public sealed class WorkloadNodesIntegrationTests(KubeControlPlane controlPlane)
     }
 
     [Fact]
+    public async Task Drain_cordons_the_node_and_evicts_its_pods_but_not_daemonset_or_other_nodes_pods()
+    {
+        using var scratch = new TempDirectory("drain");
+        await using var store = FileStore.Open(Path.Combine(scratch.Path, "state"));
+        await StoreClusterAsync(store, new Uri(controlPlane.Server));
+        using var admin = controlPlane.CreateClient();
+        await CreateNodeAsync(admin, "drain-me", "packet://dev-drain", ready: true);
+        await CreateNodeAsync(admin, "keep-me", "packet://dev-keep", ready: true);
+        const string ns = "default";
+        V1Pod Pod(string name, string node, V1OwnerReference? owner = null) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = name, OwnerReferences = owner is null ? null : [owner] },
+            Spec = new V1PodSpec { NodeName = node, Containers = [new V1Container { Name = "c", Image = "nginx" }] },
+        };
+        // A real owner (the garbage collector removes pods of a missing one); its selector matches no node, so it makes no pods itself.
+        var ds = await admin.AppsV1.CreateNamespacedDaemonSetAsync(new V1DaemonSet
+        {
+            Metadata = new V1ObjectMeta { Name = "drain-ds" },
+            Spec = new V1DaemonSetSpec
+            {
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "drain-ds" } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = "drain-ds" } },
+                    Spec = new V1PodSpec { NodeSelector = new Dictionary<string, string> { ["no-such-label"] = "x" }, Containers = [new V1Container { Name = "c", Image = "nginx" }] },
+                },
+            },
+        }, "default");
+        var daemonSet = new V1OwnerReference { ApiVersion = "apps/v1", Kind = "DaemonSet", Name = ds.Metadata.Name, Uid = ds.Metadata.Uid };
+        await admin.CoreV1.CreateNamespacedPodAsync(Pod("drain-app", "drain-me"), ns);
+        await admin.CoreV1.CreateNamespacedPodAsync(Pod("drain-ds", "drain-me", daemonSet), ns);
+        await admin.CoreV1.CreateNamespacedPodAsync(Pod("keep-app", "keep-me"), ns);
+        try
+        {
+            using var source = new KubernetesWorkloadCluster(store);
+
+            Assert.Equal(1, await source.DrainNodeAsync(ns, KubeControlPlane.ClusterName, "drain-me", default));
+
+            Assert.True((await admin.CoreV1.ReadNodeAsync("drain-me")).Spec.Unschedulable);
+            Assert.NotEqual(true, (await admin.CoreV1.ReadNodeAsync("keep-me")).Spec.Unschedulable);
+            // Evicted: terminating (no kubelet here confirms it), which counts as gone on the next pass.
+            Assert.NotNull((await admin.CoreV1.ReadNamespacedPodAsync("drain-app", ns)).Metadata.DeletionTimestamp);
+            Assert.Null((await admin.CoreV1.ReadNamespacedPodAsync("drain-ds", ns)).Metadata.DeletionTimestamp);
+            Assert.Null((await admin.CoreV1.ReadNamespacedPodAsync("keep-app", ns)).Metadata.DeletionTimestamp);
+            Assert.Equal(0, await source.DrainNodeAsync(ns, KubeControlPlane.ClusterName, "drain-me", default));
+            Assert.Equal(0, await source.DrainNodeAsync(ns, KubeControlPlane.ClusterName, "gone-already", default));
+        }
+        finally
+        {
+            foreach (var pod in new[] { "drain-app", "drain-ds", "keep-app" })
+                await admin.CoreV1.DeleteNamespacedPodAsync(pod, ns, new V1DeleteOptions { GracePeriodSeconds = 0 });
+            await admin.AppsV1.DeleteNamespacedDaemonSetAsync("drain-ds", ns);
+            await admin.CoreV1.DeleteNodeAsync("drain-me");
+            await admin.CoreV1.DeleteNodeAsync("keep-me");
+        }
+    }
+
+    [Fact]
     public async Task An_endpoint_nobody_listens_on_is_reported_as_unavailable_not_thrown_raw()
     {
         await using var cluster = await UnreachableClusterAsync();
