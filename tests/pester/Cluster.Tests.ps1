@@ -74,6 +74,16 @@ current-context: dead
         $yaml = Get-Content $path -Raw
         $yaml | Should -Match 'server: https://127\.[0-9.]+:6443'
         $yaml | Should -Match 'kubernetes-admin@demo'
+        # An existing file is never replaced by accident; -Force replaces it.
+        Set-Content $path 'mine'
+        { Get-PacketKubeconfig demo -StatePath $State -Path $path -ErrorAction Stop } | Should -Throw -ErrorId 'KubeconfigFileExists,PacketCluster.Commands.GetPacketKubeconfigCommand'
+        Get-Content $path -Raw | Should -Be "mine`n"
+        Get-PacketKubeconfig demo -StatePath $State -Path $path -Force
+        Get-Content $path -Raw | Should -Match 'kubernetes-admin@demo'
+        # Returned as text, it comes with a warning: it holds the admin key.
+        $text = Get-PacketKubeconfig demo -StatePath $State -WarningVariable warned -WarningAction SilentlyContinue
+        $text | Should -Match 'client-key-data'
+        "$warned" | Should -Match 'private key'
         $env:KUBECONFIG = Join-Path $State 'merged-config'
         try {
             Get-PacketCluster demo -StatePath $State | Get-PacketKubeconfig -StatePath $State -Merge
@@ -150,6 +160,16 @@ current-context: dead
         $c.Status.Phase | Should -Be 'Provisioned'
         Remove-PacketCluster jobbed -StatePath $State -Force -PollIntervalSeconds 0.2
         Join-Path $State jobbed | Should -Not -Exist
+    }
+
+    It 'Remove-PacketCluster of a cluster that does not exist is ClusterNotFound, as Get-PacketCluster says, and deletes nothing' {
+        $before = @(Get-SimDevices).Count
+        Remove-PacketCluster nope -StatePath $State -Force -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'ClusterNotFound,*'
+        $failed[0].Exception.Message | Should -Match "No cluster 'nope'"
+        $failed[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        @(Get-SimDevices).Count | Should -Be $before
     }
 
     It 'Remove-PacketCluster leaves no device, IP reservation or state' {

@@ -21,6 +21,25 @@ Describe 'Start-PacketSimulator' {
 }
 
 Describe 'Connect-PacketApi and the catalogue cmdlets' {
+    It 'leaves none of the caller''s streams to the simulator: pwsh … 2>&1 | cat ends while the simulator runs on' {
+        # The script prints the pid and exits; the pipe closes only when no process holds it any more.
+        $script = "Import-Module '$ModuleManifest'; (Start-PacketSimulator).ProcessId"
+        $pwsh = Join-Path $PSHOME 'pwsh'
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        # cat ends when the pipe closes; if the simulator held it, timeout would end cat after 60 s with 124.
+        $out = & bash -c "timeout 60 '$pwsh' -NoProfile -NonInteractive -Command `"`$1`" 2>&1 | timeout 60 cat; echo rc=`${PIPESTATUS[1]}" bash $script
+        $watch.Stop()
+        $simulatorPid = [int](@($out | Where-Object { $_ -match '^\d+$' })[0])
+        try {
+            "$out" | Should -Match 'rc=0' -Because 'a pipe the simulator kept open would have ended only by the timeout (rc=124)'
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 60
+            Get-Process -Id $simulatorPid -ErrorAction SilentlyContinue | Should -Not -BeNullOrEmpty -Because 'the simulator runs on after its caller'
+        }
+        finally {
+            if ($simulatorPid) { Stop-PacketSimulator -ProcessId $simulatorPid -Confirm:$false }
+        }
+    }
+
     It 'connects and reports the connection without the key' {
         $c = $Sim | Connect-PacketApi
         $c | Should -BeOfType ([PacketCluster.Models.Metal.PacketConnectionInfo])
@@ -47,6 +66,16 @@ Describe 'Connect-PacketApi and the catalogue cmdlets' {
         $plans | ForEach-Object { $_.PricePerHour | Should -BeGreaterThan 0 }
         $plans | ForEach-Object { $_.Metros | Should -Contain 'sv' }
         (Get-PacketPlan).Slug | Should -Contain 'c1.small.x86'
+    }
+
+    It 'a metro or facility that does not exist is UnknownLocation naming the nearest codes, not an empty list' {
+        { Get-PacketPlan -Metro xx -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownLocation,PacketCluster.Commands.GetPacketPlanCommand'
+        { Get-PacketPlan -Facility zz9 -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownLocation,PacketCluster.Commands.GetPacketPlanCommand'
+        { Get-PacketFacility -Metro xx -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownLocation,PacketCluster.Commands.GetPacketFacilityCommand'
+        $failure = try { Get-PacketPlan -Metro dx -ErrorAction Stop } catch { $_ }
+        $failure.Exception.Message | Should -Match "There is no metro 'dx'\. Nearest: (\w+, ){0,2}da\b"
+        $failure.Exception.Message | Should -Match 'Get-PacketMetro lists all'
+        @(Get-PacketFacility -Metro da).Count | Should -BeGreaterThan 0
     }
 
     It 'Get-PacketOperatingSystem lists the Ubuntu LTS images' {

@@ -458,7 +458,8 @@ public sealed class MachineReconciler
         public async Task<ReconcileResult> DrainNode(CancellationToken ct)
         {
             if (scope.Status.NodeRef?.Name is not { } node || scope.ClusterName is not { } clusterName) return ReconcileResult.Done;
-            if (scope.Cluster?.Metadata.DeletionTimestamp is not null || Conditions.IsTrue(scope.Status.Conditions, Conditions.NodeDrained)) return ReconcileResult.Done;
+            if (scope.Cluster is null || scope.Cluster.Metadata.DeletionTimestamp is not null || Conditions.IsTrue(scope.Status.Conditions, Conditions.NodeDrained))
+                return ReconcileResult.Done;
             if (scope.Machine.Metadata.DeletionTimestamp is { } deleting && Context.Time.GetUtcNow() - deleting > DrainPatience)
             {
                 Context.Log.Warning($"{Target}: Node {node} still had pods after {DrainPatience.TotalSeconds:0} s of draining; removing the machine anyway.");

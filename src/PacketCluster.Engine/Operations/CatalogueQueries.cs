@@ -20,6 +20,37 @@ public static class CatalogueQueries
             .Select(m => new Public.PacketMetro { Id = m.Id ?? string.Empty, Code = m.Code ?? string.Empty, Name = m.Name ?? string.Empty, Country = m.Country })
             .OrderBy(m => m.Code, StringComparer.Ordinal).ToList();
 
+    /// <summary>Facilities, optionally only those of <paramref name="metro"/>.</summary>
+    /// <exception cref="PacketClusterException">UnknownLocation: the metro does not exist (with the nearest codes).</exception>
+    public static async Task<IReadOnlyList<Public.PacketFacility>> FacilitiesAsync(PacketSession session, string? metro, IEngineLog log, CancellationToken ct)
+    {
+        await RequireKnownLocationAsync(session, metro, null, log, ct).ConfigureAwait(false);
+        return (await FacilitiesAsync(session, log, ct).ConfigureAwait(false))
+            .Where(f => metro is null || string.Equals(f.Metro, metro, StringComparison.OrdinalIgnoreCase)).ToList();
+    }
+
+    /// <summary>
+    /// A location filter that matches nothing because the code does not exist is an error, not an empty list: the user
+    /// mistyped it. The message names the nearest codes (by edit distance) and where to see them all.
+    /// </summary>
+    public static async Task RequireKnownLocationAsync(PacketSession session, string? metro, string? facility, IEngineLog log, CancellationToken ct)
+    {
+        if (metro is not null)
+        {
+            var codes = (await session.MetrosAsync(log, ct).ConfigureAwait(false)).Select(m => m.Code).OfType<string>().ToList();
+            if (!codes.Contains(metro, StringComparer.OrdinalIgnoreCase)) throw UnknownLocation("metro", metro, codes, "Get-PacketMetro");
+        }
+        if (facility is not null)
+        {
+            var codes = (await session.FacilitiesAsync(log, ct).ConfigureAwait(false)).Select(f => f.Code).OfType<string>().ToList();
+            if (!codes.Contains(facility, StringComparer.OrdinalIgnoreCase)) throw UnknownLocation("facility", facility, codes, "Get-PacketFacility");
+        }
+    }
+
+    private static PacketClusterException UnknownLocation(string kind, string code, IReadOnlyCollection<string> known, string lister) =>
+        new("UnknownLocation", ErrorKind.InvalidArgument,
+            $"There is no {kind} '{code}'. Nearest: {string.Join(", ", NearestCodes.To(code, known, 3))}. {lister} lists all {known.Count}.", code);
+
     public static async Task<IReadOnlyList<Public.PacketFacility>> FacilitiesAsync(PacketSession session, IEngineLog log, CancellationToken ct) =>
         (await session.FacilitiesAsync(log, ct).ConfigureAwait(false))
             .Select(f => new Public.PacketFacility
@@ -30,8 +61,10 @@ public static class CatalogueQueries
             .OrderBy(f => f.Code, StringComparer.Ordinal).ToList();
 
     /// <summary>Plans, optionally only those deployable in a metro or facility, priced for that location.</summary>
+    /// <exception cref="PacketClusterException">UnknownLocation: the metro or facility does not exist (with the nearest codes).</exception>
     public static async Task<IReadOnlyList<Public.PacketPlan>> PlansAsync(PacketSession session, string? metro, string? facility, IEngineLog log, CancellationToken ct)
     {
+        await RequireKnownLocationAsync(session, metro, facility, log, ct).ConfigureAwait(false);
         var plans = await session.PlansAsync(log, ct).ConfigureAwait(false);
         var location = metro ?? facility;
         return plans

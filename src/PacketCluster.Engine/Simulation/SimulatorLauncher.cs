@@ -20,8 +20,11 @@ public static class SimulatorLauncher
         var frameworkDependent = options.SimulatorPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var start = new ProcessStartInfo(frameworkDependent ? DotnetHost() : options.SimulatorPath)
         {
+            // None of the caller's streams: a simulator left running must not hold the pipe of `pwsh … 2>&1 | sed`
+            // open (seen: the pipeline waited for the simulator). stdout carries the one ready line; stderr is read
+            // only when it fails to start (it logs to its file from the start).
             RedirectStandardOutput = true,
-            RedirectStandardError = false,
+            RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
@@ -44,8 +47,9 @@ public static class SimulatorLauncher
             if (line is null)
             {
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                var said = (await process.StandardError.ReadToEndAsync(timeout.Token).ConfigureAwait(false)).Trim();
                 throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidOperation,
-                    $"The simulator exited with code {process.ExitCode} before it was ready. {LogTail(options.LogFile)}", options.SimulatorPath);
+                    $"The simulator exited with code {process.ExitCode} before it was ready. {(said.Length > 0 ? said + " " : "")}{LogTail(options.LogFile)}".TrimEnd(), options.SimulatorPath);
             }
             var info = Parse(line, process.Id, options.LogFile);
             log.Verbose($"Simulator {info.ProcessId} serves {info.Endpoint} (project {info.ProjectId}); log: {options.LogFile}");

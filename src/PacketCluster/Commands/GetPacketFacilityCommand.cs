@@ -33,10 +33,9 @@ public sealed class GetPacketFacilityCommand : PacketApiCmdlet
     protected override void EndProcessing()
     {
         var session = RequireSession();
-        var facilities = RunEngineAsync((log, ct) => CatalogueQueries.FacilitiesAsync(session, log, ct));
+        var facilities = RunEngineAsync((log, ct) => CatalogueQueries.FacilitiesAsync(session, Metro, log, ct));
         var pattern = Code is null ? null : WildcardPattern.Get(Code, WildcardOptions.IgnoreCase);
-        WriteObject(facilities.Where(f => (pattern?.IsMatch(f.Code) ?? true) && (Metro is null || string.Equals(f.Metro, Metro, StringComparison.OrdinalIgnoreCase))),
-            enumerateCollection: true);
+        WriteObject(facilities.Where(f => pattern?.IsMatch(f.Code) ?? true), enumerateCollection: true);
         base.EndProcessing();
     }
 }

@@ -42,6 +42,10 @@ public sealed class GetPacketKubeconfigCommand : StateCmdlet
     [Parameter(Mandatory = true, ParameterSetName = MergeSet)]
     public SwitchParameter Merge { get; set; }
 
+    /// <summary>With -Path, replace a file that exists (without it, an existing file is an error and is left alone).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>With -Path or -Merge, output the file written.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = MergeSet)]
@@ -50,13 +54,28 @@ public sealed class GetPacketKubeconfigCommand : StateCmdlet
     protected override void ProcessRecord()
     {
         var root = StateRoot;
-        var kubeconfig = RunEngineAsync((_, ct) => ClusterQueries.AdminKubeconfigAsync(root, Name, ct));
-        if (ParameterSetName == StringSet)
+        var target = ParameterSetName switch
         {
+            PathSet => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path!),
+            MergeSet => KubeconfigFile.DefaultPath(),
+            _ => null,
+        };
+        if (ParameterSetName == PathSet && File.Exists(target) && !Force)
+        {
+            // Before anything is minted: a kubeconfig someone relies on is never replaced by accident.
+            var exists = new IOException($"{target} exists. -Force replaces it; -Merge adds the cluster to a kubeconfig instead.");
+            ThrowTerminatingError(new ErrorRecord(exists, "KubeconfigFileExists", ErrorCategory.ResourceExists, target)
+            {
+                ErrorDetails = new ErrorDetails(exists.Message) { RecommendedAction = "Add -Force to replace the file, or use -Merge." },
+            });
+        }
+        var kubeconfig = RunEngineAsync((_, ct) => ClusterQueries.AdminKubeconfigAsync(root, Name, ct));
+        if (target is null)
+        {
+            WriteWarning("The kubeconfig holds the cluster's admin private key. Treat it as a secret; -Path writes it to a file only you can read (0600).");
             WriteObject(kubeconfig);
             return;
         }
-        var target = ParameterSetName == PathSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path!) : KubeconfigFile.DefaultPath();
         if (!ShouldProcess(target, ParameterSetName == PathSet ? "Write kubeconfig" : $"Merge cluster {Name} into kubeconfig")) return;
         RunEngineAsync(async (_, ct) =>
         {

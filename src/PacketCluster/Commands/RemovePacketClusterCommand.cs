@@ -59,6 +59,18 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
 
     protected override void ProcessRecord()
     {
+        var known = ClusterQueries.ClusterNames(StateRoot).Contains(Name, StringComparer.Ordinal);
+        if (!known && !IncludeUntagged)
+        {
+            // Without its state there is no identity to match resources by, so nothing could be deleted: say so.
+            var missing = new ItemNotFoundException($"No cluster '{Name}' in {StateRoot}. Get-PacketCluster lists the clusters there; -StatePath or PACKETCLUSTER_HOME choose another folder; " +
+                                                    "-IncludeUntagged deletes the devices and IP reservations tagged with the name only.");
+            WriteError(new ErrorRecord(missing, "ClusterNotFound", ErrorCategory.ObjectNotFound, Name)
+            {
+                ErrorDetails = new ErrorDetails(missing.Message) { RecommendedAction = "Check the name with Get-PacketCluster, or pass -StatePath." },
+            });
+            return;
+        }
         if (!ShouldProcessUnlessForced(Force, Name, "Delete the cluster, its devices, its elastic IP and its state"
             + (IncludeUntagged ? ", and every device and IP reservation tagged with its name only" : ""))) return;
         var includeUntagged = IncludeUntagged.IsPresent;
