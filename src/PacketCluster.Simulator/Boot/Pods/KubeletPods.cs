@@ -48,7 +48,7 @@ internal sealed class KubeletPods : IAsyncDisposable
                     await ReadPodCidrAsync(stopping);
                     var list = await _node.Client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: Selector, cancellationToken: stopping);
                     var present = list.Items.Select(p => p.Metadata.Uid).ToHashSet();
-                    foreach (var pod in list.Items) await SyncAsync(pod, stopping);
+                    foreach (var pod in list.Items) await SyncAsync(pod);
                     List<PodWorker> gone;
                     lock (_gate) gone = _workers.Values.Where(w => !present.Contains(w.Uid)).ToList();
                     foreach (var worker in gone) await ForgetAsync(worker.Uid);
@@ -93,7 +93,7 @@ internal sealed class KubeletPods : IAsyncDisposable
             if (type == WatchEventType.Bookmark) continue;
             if (!_node.Addresses.HasCidr) await ReadPodCidrAsync(stopping);
             if (type == WatchEventType.Deleted) await ForgetAsync(pod.Metadata!.Uid);
-            else await SyncAsync(pod, stopping);
+            else await SyncAsync(pod);
         }
         return failed switch
         {
@@ -103,7 +103,7 @@ internal sealed class KubeletPods : IAsyncDisposable
         };
     }
 
-    private async Task SyncAsync(V1Pod pod, CancellationToken stopping)
+    private async Task SyncAsync(V1Pod pod)
     {
         PodWorker? worker;
         lock (_gate)

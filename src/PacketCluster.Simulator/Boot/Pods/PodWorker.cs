@@ -40,8 +40,6 @@ internal sealed class PodWorker : IAsyncDisposable
     private bool _started;
     private bool _terminating;
 
-    public NodePodsContext Node => _node;
-
     public PodWorker(NodePodsContext node, V1Pod pod)
     {
         _node = node;
