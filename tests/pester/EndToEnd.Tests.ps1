@@ -219,6 +219,8 @@ Describe 'End to end: create, pivot, manage, delete' {
         @(Invoke-Kubectl get clusters.cluster.k8s.io -o name | Sort-Object) | Should -Be @('cluster.cluster.k8s.io/e2e', 'cluster.cluster.k8s.io/e2eb')
         (Get-Content (Join-Path $State 'e2eb/management.kubeconfig') -Raw) | Should -Be (Get-Content $Kubeconfig -Raw)
         (Get-PacketMachine e2eb -StatePath $State).Status.Phase | Should -Be 'Running'
+        (Get-PacketCluster e2eb -StatePath $State).ManagedBy | Should -Match "^manager pod cluster-api-provider-packet-system/.+, in the bootstrap cluster at https://"
+        (Get-PacketCluster e2e -StatePath $State).ManagedBy | Should -Not -Match 'bootstrap' -Because 'e2e manages itself'
 
         Remove-PacketCluster e2eb -StatePath $State -Force -PollIntervalSeconds 0.5
         Invoke-Kubectl get clusters.cluster.k8s.io -o name | Should -Be 'cluster.cluster.k8s.io/e2e'

@@ -52,7 +52,14 @@ public static class ClusterQueries
         try
         {
             var holder = await SelfManagement.HolderAsync(kubernetes.Client, ct).ConfigureAwait(false);
-            return holder is null ? new ClusterManagement("nobody", null, Managed: false) : new ClusterManagement(holder.ToString(), holder, Managed: true);
+            if (holder is null) return new ClusterManagement("nobody", null, Managed: false);
+            // Kept in another (bootstrap) cluster rather than pivoted into itself: its endpoint is not where the objects are.
+            var cluster = await kubernetes.GetAsync<Cluster>(ClusterOperations.DefaultNamespace, name, ct).ConfigureAwait(false);
+            var own = cluster?.Status?.ApiEndpoints?.FirstOrDefault()?.Host;
+            var where = kubernetes.Client.BaseUri.Host;
+            var elsewhere = own is not null && !string.Equals(own.Trim('[', ']'), where.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
+            return new ClusterManagement(elsewhere ? $"{holder}, in the bootstrap cluster at {kubernetes.Client.BaseUri.GetLeftPart(UriPartial.Authority)}" : holder.ToString(),
+                holder, Managed: true);
         }
         catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
         {

@@ -8,8 +8,8 @@ namespace PacketCluster.Commands;
 /// <remarks>
 /// Reads -StatePath (default PACKETCLUSTER_HOME, else ~/.packetcluster). Needs no API connection. ManagedBy says who
 /// reconciles the cluster: "state folder" (the cmdlets, or Start-PacketClusterManager -StatePath), the manager pod that
-/// holds the packetcluster-manager Lease where a pivoted cluster's objects live (normally the cluster's own), a manager
-/// outside the cluster, or "nobody" — then a warning says so, since nothing acts on changes or replaces lost machines.
+/// holds the packetcluster-manager Lease where a pivoted cluster's objects live (normally the cluster's own; for a
+/// cluster kept in a bootstrap cluster, ", in the bootstrap cluster at …" follows), a manager outside the cluster, or "nobody" — then a warning says so, since nothing acts on changes or replaces lost machines.
 /// </remarks>
 /// <example>
 /// <code>Get-PacketCluster</code>
