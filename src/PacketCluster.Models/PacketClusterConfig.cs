@@ -43,5 +43,13 @@ public sealed class PacketClusterConfig
 
     private PacketMachineProviderSpec? FirstMachineSpec => Machines.FirstOrDefault()?.Spec.ProviderSpec?.Value;
 
+    /// <summary>These objects with the files, folder and machine-config catalogue of another definition (a recorded cluster resumed by a request).</summary>
+    public PacketClusterConfig WithFilesOf(PacketClusterConfig other) => new()
+    {
+        Cluster = Cluster, Machines = Machines, MachineSets = MachineSets, MachineDeployments = MachineDeployments,
+        Directory = other.Directory, ClusterFile = other.ClusterFile, MachinesFile = other.MachinesFile, ProviderComponentsFile = other.ProviderComponentsFile,
+        AddonsFile = other.AddonsFile, SshPublicKeyFile = other.SshPublicKeyFile, MachineConfigs = other.MachineConfigs,
+    };
+
     public override string ToString() => Name;
 }

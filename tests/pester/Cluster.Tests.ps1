@@ -67,6 +67,32 @@ current-context: dead
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) | Should -HaveCount 3
     }
 
+    It 'running it again with another spec stops at once naming the differences and the cmdlets, and creates nothing' {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $err = $null
+        try { New-PacketCluster -Name demo -Metro da -WorkerCount 5 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 -ProvisionOnly -Confirm:$false -ErrorAction Stop }
+        catch { $err = $_ }
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $err.FullyQualifiedErrorId | Should -Be 'ClusterDefinitionDiffers,PacketCluster.Commands.NewPacketClusterCommand'
+        $err.Exception.Message | Should -Match 'Metro: recorded sv, requested da'
+        $err.Exception.Message | Should -Match 'WorkerCount: recorded 2, requested 5 - Set-PacketMachineDeployment demo -Replicas 5'
+        # Only what was typed is compared: the quick form's defaults (plan, OS, version) say nothing about a cluster that exists.
+        $err.Exception.Message | Should -Not -Match 'OperatingSystem|KubernetesVersion|Plan:'
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) | Should -HaveCount 3
+        (Get-PacketCluster demo -StatePath $State).Spec.ProviderSpec.Value.Metro | Should -Be 'sv'
+    }
+
+    It 'running it again with only the name resumes what is recorded (2 workers), without waiting for the default 1' {
+        # -WhatIf writes to the host: read it from a fresh pwsh connected through the environment.
+        $out = Invoke-FreshPwsh "Import-Module '$ModuleManifest'; `$env:PACKET_API_KEY = '$Key'; `$env:PACKET_API_URL = '$($Sim.Endpoint)'; `$env:PACKET_PROJECT_ID = '$($Sim.ProjectId)'; New-PacketCluster -Name demo -StatePath '$State' -WhatIf" | Out-String
+        $out | Should -Match 'Resume creating cluster demo'
+        # The recorded definition (metro sv, 2 workers, ubuntu_22_04), not the quick form's defaults (facility ewr1, 1 worker, ubuntu_24_04).
+        $out | Should -Match 'demo-worker-1 \(worker\) c3.small.x86 ubuntu_22_04 in metro sv'
+        $out | Should -Not -Match 'ewr1|ubuntu_24_04'
+        New-PacketCluster -Name demo -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 -ProvisionOnly | Out-Null
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) | Should -HaveCount 3
+    }
+
     It 'writes and merges an admin kubeconfig for the endpoint' {
         $path = Join-Path $State 'demo.kubeconfig'
         Get-PacketKubeconfig demo -StatePath $State -Path $path
@@ -172,9 +198,21 @@ current-context: dead
         @(Get-SimDevices).Count | Should -Be $before
     }
 
-    It 'Remove-PacketCluster leaves no device, IP reservation or state' {
-        Get-PacketCluster demo -StatePath $State | Remove-PacketCluster -StatePath $State -Force -PollIntervalSeconds 0.2 -TimeoutSeconds 120
-        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 0
+    It 'Remove-PacketCluster waits until no device is left (deprovisioning included), removes the kubeconfig entries it matches by CA, and -PassThru reports it' {
+        $kc = Join-Path $Work 'remove.kubeconfig'
+        Get-PacketKubeconfig demo -StatePath $State -Path $kc -Force
+        # Another cluster's entry in the same file (another CA): never ours to remove.
+        $merged = (Get-Content $kc -Raw) -replace '(?m)^clusters:\r?\n', "clusters:`n- name: other`n  cluster: {server: 'https://127.0.0.9:6443', certificate-authority-data: T1RIRVI=}`n"
+        Set-Content $kc $merged
+        $report = Get-PacketCluster demo -StatePath $State | Remove-PacketCluster -StatePath $State -Force -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -KubeconfigPath $kc -PassThru
+        $report.ClusterName | Should -Be 'demo'
+        $report.DevicesDeleted | Should -Be 3
+        $report.KubeconfigEntriesRemoved | Should -Contain 'cluster demo'
+        $left = Get-Content $kc -Raw
+        $left | Should -Not -Match 'name: demo'
+        $left | Should -Match 'name: other'
+        $left | Should -Not -Match 'current-context: \S'
+        @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' }) | Should -HaveCount 0
         @(Get-SimIps) | Should -HaveCount 0
         Join-Path $State demo | Should -Not -Exist
     }

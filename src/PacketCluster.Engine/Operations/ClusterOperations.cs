@@ -60,13 +60,6 @@ public sealed record CreateClusterRequest
     public ChangeWait Wait { get; init; } = ChangeWait.Default;
 }
 
-/// <summary>What deleting a cluster removed, and anything it could not.</summary>
-public sealed record DeleteClusterReport(string ClusterName, int DevicesDeleted, int IpReservationsReleased, IReadOnlyList<string> Leftovers)
-{
-    /// <summary>Resources with the cluster's name that are not this cluster's (another cluster of the same name, or name-tag-only ones without -IncludeUntagged): never touched.</summary>
-    public IReadOnlyList<string> LeftAlone { get; init; } = [];
-}
-
 /// <summary>
 /// Create, resume and delete a cluster on the embedded FileStore (PRODUCT.md §4). Running Create again after an
 /// interruption resumes: the stored objects are kept and the reconcilers adopt what exists (devices by tag).
@@ -181,6 +174,9 @@ public static class ClusterOperations
             log.Verbose($"Cluster '{name}' is already in {where}: resuming, adopting what exists.");
             if (request.GeneratedSshPrivateKeyPem is not null)
                 log.Verbose($"Its machines keep the SSH key generated when it was first created; this run's key is not used.");
+            // The recorded objects are what the reconcilers make: wait for their machines and render the add-ons for
+            // their location, not for defaults the request left unsaid (New-PacketCluster refused real differences).
+            config = await DefinitionDrift.RecordedAsync(store, ns, name, ct).ConfigureAwait(false) ?? config;
         }
 
         var deadline = DateTimeOffset.UtcNow + request.Wait.Timeout;
@@ -188,7 +184,7 @@ public static class ClusterOperations
         using var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, machineConfigs: request.MachineConfigs,
             inventoryMaxAge: request.Wait.PollInterval);
         var loop = new ClusterReconcileLoop(context, ns, name, request.Wait.Concurrency);
-        var expected = ExpectedMachineCount(config);
+        var expected = DefinitionDrift.ExpectedMachineCount(config);
         if (!request.Wait.Wait)
         {
             if (!reconcile) return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
@@ -319,9 +315,6 @@ public static class ClusterOperations
         return path;
     }
 
-    internal static int ExpectedMachineCount(PacketClusterConfig config) =>
-        config.Machines.Count + config.MachineDeployments.Sum(d => d.Spec.Replicas ?? 1) + config.MachineSets.Sum(s => s.Spec.Replicas ?? 1);
-
     /// <summary>Writes a definition's objects into a store (copies: the caller's objects stay untouched), without reconciling.</summary>
     public static async Task StoreDefinitionAsync(IStateStore store, PacketClusterConfig config, string ns, CancellationToken ct)
     {
@@ -358,12 +351,17 @@ public static class ClusterOperations
     /// (by hand, or an older version) — are listed in the report and left alone; the latter are deleted too with
     /// <paramref name="includeUntagged"/>.
     /// </summary>
+    /// <param name="wait">False (-NoWait): ask for every deletion and return without waiting for the devices to be gone.</param>
+    /// <param name="kubeconfigPath">A kubeconfig file New-PacketCluster merged this cluster into: its entries for this cluster (matched by CA) are removed.</param>
     public static async Task<DeleteClusterReport> DeleteAsync(string clusterName, string stateRoot, PacketSession session, IEngineLog log, TimeSpan timeout,
-        TimeSpan pollInterval, CancellationToken ct, bool includeUntagged = false)
+        TimeSpan pollInterval, CancellationToken ct, bool includeUntagged = false, bool wait = true, string? kubeconfigPath = null)
     {
         var directory = StateLocation.ClusterDirectory(stateRoot, clusterName);
         using var client = session.CreateClient(log);
         var projectId = session.RequireProjectId();
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        // Read before anything goes: the CA is how the kubeconfig entries we merged are told from another cluster's of the same name.
+        var caPem = kubeconfigPath is null ? null : await TryReadClusterCaAsync(stateRoot, clusterName, log, ct).ConfigureAwait(false);
 
         var managedElsewhere = false;
         ClusterClaim claim;
@@ -393,10 +391,14 @@ public static class ClusterOperations
             foreach (var m in await store.ListAsync<Machine>(ns, selector, ct).ConfigureAwait(false)) await store.DeleteAsync<Machine>(ns, m.Name, ct).ConfigureAwait(false);
             await store.DeleteAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false);
 
-            using var context = ClusterReconcileContext.Create(store, client, projectId, log, inventoryMaxAge: pollInterval);
-            var loop = new ClusterReconcileLoop(context, ns, clusterName);
-            await loop.RunUntilAsync(s => s.Cluster is null && s.Machines.Count == 0, timeout, pollInterval,
-                s => log.Report(new EngineProgress(Activity, "Deleting", $"{s.Machines.Count} machines left ({s.Describe()})")), ct).ConfigureAwait(false);
+            if (wait)
+            {
+                using var context = ClusterReconcileContext.Create(store, client, projectId, log, inventoryMaxAge: pollInterval);
+                var loop = new ClusterReconcileLoop(context, ns, clusterName);
+                await loop.RunUntilAsync(s => s.Cluster is null && s.Machines.Count == 0, Remaining(deadline), pollInterval,
+                    s => log.Report(new EngineProgress(Activity, "Deleting", $"{s.Machines.Count} machines left ({s.Describe()})")), ct).ConfigureAwait(false);
+            }
+            // -NoWait: the sweep below asks for every device's deletion directly; nothing waits for the reconcilers.
         }
         else
         {
@@ -443,10 +445,60 @@ public static class ClusterOperations
         if (leftAlone.Count > 0)
             log.Warning($"Left alone {leftAlone.Count} resource(s) named for '{clusterName}' that are not this cluster's: {string.Join("; ", leftAlone)}."
                 + (leftAlone.Any(r => r.EndsWith("name tag only)", StringComparison.Ordinal)) ? " Add -IncludeUntagged to delete those tagged with the name only (made by hand or an older version)." : ""));
+        if (leftovers.Count == 0 && wait) await WaitUntilDevicesGoneAsync(client, projectId, clusterName, claim, includeUntagged, deadline, pollInterval, log, ct).ConfigureAwait(false);
         if (leftovers.Count == 0 && managedElsewhere) leftovers.AddRange(await ForgetInManagementClusterAsync(directory, clusterName, log, ct).ConfigureAwait(false));
+        IReadOnlyList<string> forgotten = [];
+        if (leftovers.Count == 0 && kubeconfigPath is not null && caPem is not null)
+        {
+            forgotten = await KubeconfigFile.ForgetClusterAsync(kubeconfigPath, clusterName, caPem, ct).ConfigureAwait(false);
+            if (forgotten.Count > 0) log.Verbose($"Removed {string.Join(", ", forgotten)} of cluster '{clusterName}' from {kubeconfigPath}.");
+        }
         if (leftovers.Count == 0 && (FileStore.Exists(directory) || StateLocation.IsPivoted(directory))) FileStore.DeleteDirectory(directory);
         else if (leftovers.Count > 0) log.Warning($"Could not remove everything of cluster '{clusterName}'; its state is kept in {directory} so Remove-PacketCluster can be run again.");
-        return new DeleteClusterReport(clusterName, Math.Max(before, deleted), released, leftovers) { LeftAlone = leftAlone };
+        return new DeleteClusterReport(clusterName, Math.Max(before, deleted), released, leftovers) { LeftAlone = leftAlone, KubeconfigEntriesRemoved = forgotten };
+    }
+
+    /// <summary>
+    /// Deleting a device starts its deprovisioning; the cluster is gone once none of its devices is listed at all, the
+    /// same wait whether the objects were in the state folder or (pivoted) in the cluster itself. Bounded by the deadline.
+    /// </summary>
+    private static async Task WaitUntilDevicesGoneAsync(PacketClient client, string projectId, string clusterName, ClusterClaim claim, bool includeUntagged,
+        DateTimeOffset deadline, TimeSpan pollInterval, IEngineLog log, CancellationToken ct)
+    {
+        var tag = DeviceTags.ClusterId(clusterName);
+        var total = -1;
+        while (true)
+        {
+            var left = (await client.ListDevicesAsync(projectId, new DeviceListFilter { Tag = tag }, ct).ConfigureAwait(false))
+                .Where(d => d.Tags.Contains(tag, StringComparer.Ordinal)
+                    && claim.Deletes(new NamedResource(NamedResource.DeviceKind, d.Id ?? "", d.Hostname ?? "", d.Tags, []), includeUntagged))
+                .ToList();
+            if (total < 0) total = left.Count;
+            if (left.Count == 0) return;
+            log.Report(new EngineProgress(Activity, "Deprovisioning", $"{left.Count} device(s) of {clusterName} still deprovisioning",
+                total == 0 ? null : Math.Min(100, (total - left.Count) * 100 / total)));
+            if (DateTimeOffset.UtcNow >= deadline)
+                throw new PacketClusterException("ClusterOperationTimeout", ErrorKind.OperationTimeout,
+                    $"Cluster '{clusterName}': {left.Count} device(s) still deprovisioning when the timeout ran out ({string.Join(", ", left.Select(d => d.Hostname))}). " +
+                    "Their deletion is requested; run Remove-PacketCluster again to wait for them (its state is kept), or pass -NoWait.", clusterName);
+            var pause = deadline - DateTimeOffset.UtcNow;
+            await Task.Delay(pause < pollInterval ? pause > TimeSpan.FromMilliseconds(50) ? pause : TimeSpan.FromMilliseconds(50) : pollInterval, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The cluster CA's certificate (PEM), or null when the cluster's store cannot say (no PKI yet, or it no longer answers).</summary>
+    private static async Task<string?> TryReadClusterCaAsync(string stateRoot, string clusterName, IEngineLog log, CancellationToken ct)
+    {
+        try
+        {
+            return await ClusterQueries.ReadAsync(stateRoot, clusterName,
+                async store => (await ClusterSecrets.ReadPkiAsync(store, DefaultNamespace, clusterName, ct).ConfigureAwait(false))?.ClusterCa.CertificatePem).ConfigureAwait(false);
+        }
+        catch (PacketClusterException e)
+        {
+            log.Verbose($"Cannot read cluster '{clusterName}''s CA ({e.Message}); its kubeconfig entries are left alone.");
+            return null;
+        }
     }
 
     /// <summary>

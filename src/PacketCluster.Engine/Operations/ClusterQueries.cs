@@ -76,7 +76,7 @@ public static class ClusterQueries
     /// A read of the cluster's store. Once pivoted, that is a management cluster that may be gone (deleted outside
     /// PacketCluster, or unreachable from here): said in those words, with what to do, not as a raw socket error.
     /// </summary>
-    private static async Task<T> ReadAsync<T>(string stateRoot, string name, Func<IStateStore, Task<T>> read)
+    internal static async Task<T> ReadAsync<T>(string stateRoot, string name, Func<IStateStore, Task<T>> read)
     {
         await using var store = OpenExisting(stateRoot, name);
         try

@@ -68,6 +68,46 @@ public static class KubeconfigFile
         await WriteAsync(path, Merge(existing, incoming), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Removes what <see cref="Merge"/> added for a cluster: its cluster entry (the name and the CA must both match, so a
+    /// colleague's cluster of the same name stays), the contexts that use it, the users only those contexts used, and the
+    /// current-context when it was one of them. Returns what was removed ("context x", "user y", "cluster z").
+    /// </summary>
+    public static (string? Yaml, IReadOnlyList<string> Removed) Forget(string existing, string clusterName, string caCertificatePem)
+    {
+        var config = Parse(existing, "the kubeconfig");
+        var ca = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(caCertificatePem));
+        var clusters = (config.Clusters ?? []).Where(c => c.Name == clusterName && SameCa(c.ClusterEndpoint?.CertificateAuthorityData, ca)).ToList();
+        if (clusters.Count == 0) return (null, []);
+        var clusterNames = clusters.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var contexts = (config.Contexts ?? []).Where(c => clusterNames.Contains(c.ContextDetails?.Cluster ?? "")).ToList();
+        var users = contexts.Select(c => c.ContextDetails?.User).OfType<string>().Distinct(StringComparer.Ordinal)
+            .Where(u => (config.Contexts ?? []).All(c => contexts.Contains(c) || c.ContextDetails?.User != u)).ToHashSet(StringComparer.Ordinal);
+        var removed = contexts.Select(c => $"context {c.Name}").Concat(users.Select(u => $"user {u}")).Concat(clusters.Select(c => $"cluster {c.Name}")).ToList();
+        config.Clusters = (config.Clusters ?? []).Except(clusters).ToList();
+        config.Contexts = (config.Contexts ?? []).Except(contexts).ToList();
+        config.Users = (config.Users ?? []).Where(u => !users.Contains(u.Name)).ToList();
+        if (contexts.Any(c => c.Name == config.CurrentContext)) config.CurrentContext = null;
+        return (KubernetesYaml.Serialize(config), removed);
+    }
+
+    /// <summary><see cref="Forget"/> on a file, written back (0600) only when something of the cluster was in it.</summary>
+    public static async Task<IReadOnlyList<string>> ForgetClusterAsync(string path, string clusterName, string caCertificatePem, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path)) return [];
+        var (yaml, removed) = Forget(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false), clusterName, caCertificatePem);
+        if (yaml is not null) await WriteAsync(path, yaml, cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
+
+    private static bool SameCa(string? data, string expected)
+    {
+        if (data is null) return false;
+        if (data == expected) return true;
+        try { return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data)).Trim() == System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(expected)).Trim(); }
+        catch (FormatException) { return false; }
+    }
+
     private static K8SConfiguration Parse(string yaml, string what)
     {
         try

@@ -161,13 +161,21 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
             // The name must not be in use by resources of another cluster (ClusterNameInUse), -WhatIf included.
             var ns = config.Cluster.Metadata.Namespace ?? ClusterOperations.DefaultNamespace;
             var claim = RunEngineAsync((_, ct) => ClusterOperations.ClaimAsync(root, config.Name, ns, bootstrap, ct));
+            // Again with another definition: stop now, naming the differences, rather than wait for machines the recorded one never makes.
+            var recorded = RunEngineAsync((_, ct) => DefinitionDrift.RecordedAsync(root, config.Name, ct));
+            if (recorded is not null && DefinitionDrift.Compare(recorded, config, ComparedFields()) is { Count: > 0 } differences)
+                throw DefinitionDrift.Error(config.Name, StateLocation.IsPivoted(StateLocation.ClusterDirectory(root, config.Name))
+                    ? $"managed where {StateLocation.ManagementKubeconfig(StateLocation.ClusterDirectory(root, config.Name))} points"
+                    : $"recorded in {StateLocation.ClusterDirectory(root, config.Name)}", differences);
+            // Resuming: the plan and the wait are the recorded definition's (after any day-2 change), not the request's defaults.
+            if (recorded is not null) config = recorded.WithFilesOf(config);
             var plan = RunEngineAsync((log, ct) => Preflight.CheckAsync(config, session, log, ct, claim));
             if (bootstrap is not null)
             {
                 // Unreachable or unusable: said now, before anything is created anywhere.
                 RunEngineAsync(async (_, ct) => { using var _store = await BootstrapCluster.ConnectAsync(bootstrap, ct).ConfigureAwait(false); return true; });
             }
-            if (!ShouldProcess(config.Name, Describe(plan) + (bootstrap is null ? "" : $"\n  objects recorded in the bootstrap cluster of {bootstrap} (CRDs and provider components applied there)")))
+            if (!ShouldProcess(config.Name, Describe(plan, resume: recorded is not null) + (bootstrap is null ? "" : $"\n  objects recorded in the bootstrap cluster of {bootstrap} (CRDs and provider components applied there)")))
                 return;
 
             var request = new CreateClusterRequest
@@ -220,9 +228,30 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
         }
     }
 
-    private static string Describe(Models.Metal.PacketClusterPlan plan)
+    /// <summary>
+    /// What a recorded cluster is compared on: a whole definition (an object or files) says everything; the quick form only
+    /// what the user typed (its defaults say nothing about a cluster that exists), and the project of the connection.
+    /// </summary>
+    private IReadOnlySet<DefinitionField> ComparedFields()
     {
-        var text = new StringBuilder($"Create cluster {plan.ClusterName} in project {plan.ProjectId}, {plan.TotalPricePerHour:0.00} USD/hour:");
+        if (ParameterSetName != QuickSet) return DefinitionDrift.AllFields;
+        var bound = MyInvocation.BoundParameters;
+        var fields = new HashSet<DefinitionField> { DefinitionField.ProjectId };
+        if (bound.ContainsKey(nameof(Metro))) fields.Add(DefinitionField.Metro);
+        if (bound.ContainsKey(nameof(Facility)) && !bound.ContainsKey(nameof(Metro))) fields.Add(DefinitionField.Facility);
+        if (bound.ContainsKey(nameof(ControlPlaneCount))) fields.Add(DefinitionField.ControlPlaneCount);
+        if (bound.ContainsKey(nameof(WorkerCount))) fields.Add(DefinitionField.WorkerCount);
+        if (bound.ContainsKey(nameof(Plan))) fields.UnionWith([DefinitionField.ControlPlanePlan, DefinitionField.WorkerPlan]);
+        if (bound.ContainsKey(nameof(OperatingSystem))) fields.Add(DefinitionField.OperatingSystem);
+        if (bound.ContainsKey(nameof(KubernetesVersion))) fields.Add(DefinitionField.KubernetesVersion);
+        return fields;
+    }
+
+    private static string Describe(Models.Metal.PacketClusterPlan plan, bool resume)
+    {
+        var text = new StringBuilder(resume
+            ? $"Resume creating cluster {plan.ClusterName} in project {plan.ProjectId} as recorded (devices that exist are adopted, none is made twice), {plan.TotalPricePerHour:0.00} USD/hour:"
+            : $"Create cluster {plan.ClusterName} in project {plan.ProjectId}, {plan.TotalPricePerHour:0.00} USD/hour:");
         foreach (var d in plan.Devices) text.Append($"\n  device {d.Hostname} ({d.Role}) {d.Plan} {d.OperatingSystem} in {d.Location} at {d.PricePerHour:0.00} USD/hour");
         foreach (var ip in plan.IpReservations) text.Append($"\n  IP reservation {ip}");
         text.Append($"\n  objects: {string.Join(", ", plan.Objects)}\n");

@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using PacketCluster.Engine;
 using PacketCluster.Engine.Operations;
+using PacketCluster.Models;
 
 namespace PacketCluster.Commands;
 
@@ -27,7 +29,7 @@ namespace PacketCluster.Commands;
 /// <para>Also deletes devices and IP reservations tagged cluster-api-provider-packet:cluster-id:old without any cluster identity (made by the 2019 provider, an older PacketCluster or by hand).</para>
 /// </example>
 [Cmdlet(VerbsCommon.Remove, "PacketCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-[OutputType(typeof(void))]
+[OutputType(typeof(DeleteClusterReport))]
 public sealed class RemovePacketClusterCommand : StateCmdlet
 {
     /// <summary>The cluster to delete (pipe a cluster object).</summary>
@@ -57,6 +59,31 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
     [Parameter]
     public SwitchParameter IncludeUntagged { get; set; }
 
+    /// <summary>Ask for every deletion and return without waiting for the devices to finish deprovisioning.</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
+    /// <summary>
+    /// The kubeconfig file New-PacketCluster merged the cluster into (default: the first path of $env:KUBECONFIG, else
+    /// ~/.kube/config). Its context, user and cluster entries for this cluster are removed — only those whose certificate
+    /// authority is this cluster's — and the current-context is cleared when it pointed at it.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KubeconfigPath { get; set; }
+
+    /// <summary>Leave every kubeconfig file alone.</summary>
+    [Parameter]
+    public SwitchParameter KeepKubeconfig { get; set; }
+
+    /// <summary>Output a report of what was deleted (devices, IP reservations, kubeconfig entries, anything left alone).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Run as a background job; the report is the job's output.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord()
     {
         var known = ClusterQueries.ClusterNames(StateRoot).Contains(Name, StringComparer.Ordinal);
@@ -74,12 +101,31 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
         if (!ShouldProcessUnlessForced(Force, Name, "Delete the cluster, its devices, its elastic IP and its state"
             + (IncludeUntagged ? ", and every device and IP reservation tagged with its name only" : ""))) return;
         var includeUntagged = IncludeUntagged.IsPresent;
+        var wait = !NoWait.IsPresent;
+        var kubeconfig = KeepKubeconfig ? null : KubeconfigPath is { } given ? GetUnresolvedProviderPathFromPSPath(given) : Engine.Operations.KubeconfigFile.DefaultPath();
         var session = RequireSession();
         var root = StateRoot;
-        var report = RunEngineAsync((log, ct) => ClusterOperations.DeleteAsync(Name, root, session, log,
-            TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds), ct, includeUntagged));
-        WriteVerbose($"Cluster {report.ClusterName}: {report.DevicesDeleted} devices deleted, {report.IpReservationsReleased} IP reservations released.");
+        var name = Name;
+        var timeout = TimeSpan.FromSeconds(TimeoutSeconds);
+        var poll = TimeSpan.FromSeconds(PollIntervalSeconds);
+        Task<DeleteClusterReport> Delete(IEngineLog log, CancellationToken ct) =>
+            ClusterOperations.DeleteAsync(name, root, session, log, timeout, poll, ct, includeUntagged, wait, kubeconfig);
+        if (AsJob)
+        {
+            var job = new EngineJob(MyInvocation.Line, $"Remove-PacketCluster {name}");
+            JobRepository.Add(job);
+            job.Start(Delete);
+            WriteObject(job);
+            return;
+        }
+        var report = RunEngineAsync(Delete);
+        WriteVerbose($"Cluster {report.ClusterName}: {report.DevicesDeleted} devices deleted, {report.IpReservationsReleased} IP reservations released"
+            + (report.KubeconfigEntriesRemoved.Count > 0 ? $", {string.Join(", ", report.KubeconfigEntriesRemoved)} removed from {kubeconfig}." : "."));
         foreach (var leftover in report.Leftovers)
-            WriteError(new ErrorRecord(new InvalidOperationException($"Could not remove {leftover}."), "ClusterResourceNotRemoved", ErrorCategory.ResourceUnavailable, leftover));
+            WriteError(new ErrorRecord(new InvalidOperationException($"Could not remove {leftover}."), "ClusterResourceNotRemoved", ErrorCategory.ResourceUnavailable, leftover)
+            {
+                ErrorDetails = new ErrorDetails($"Could not remove {leftover}.") { RecommendedAction = $"Run Remove-PacketCluster {name} again: its state is kept until everything is gone." },
+            });
+        if (PassThru) WriteObject(report);
     }
 }

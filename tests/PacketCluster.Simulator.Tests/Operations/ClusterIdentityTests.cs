@@ -3,6 +3,7 @@ using PacketCluster.Engine.Controllers;
 using PacketCluster.Engine.Metal;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Engine.Store;
+using PacketCluster.Models;
 using PacketCluster.Models.ClusterApi;
 using PacketCluster.Simulator.Hosting;
 using Xunit;
