@@ -107,7 +107,8 @@ public static class ClusterOperations
         var name = request.Config.Name;
         if (FileStore.Exists(directory) && FileStore.HoldsCluster(directory))
             throw new PacketClusterException("ClusterExists", ErrorKind.ResourceExists,
-                $"Cluster '{name}' is already being created in the embedded store {directory}. Run New-PacketCluster without -BootstrapKubeconfig to resume it, or Remove-PacketCluster it first.", name);
+                $"Cluster '{name}' is already being created in the embedded store {directory}. Run New-PacketCluster without -BootstrapKubeconfig to resume it, or Remove-PacketCluster it first.",
+                "Run New-PacketCluster without -BootstrapKubeconfig to resume it, or remove it with Remove-PacketCluster first.", name);
         if (await BootstrapCluster.PointsElsewhereAsync(directory, bootstrapPath, ct).ConfigureAwait(false))
         {
             log.Verbose($"Cluster '{name}' is managed where {StateLocation.ManagementKubeconfig(directory)} points (pivoted already).");
@@ -127,7 +128,8 @@ public static class ClusterOperations
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && lease is not null)
         {
             throw new PacketClusterException("ManagerLeaseLost", ErrorKind.ConnectionError,
-                $"Lost the manager's Lease in the bootstrap cluster while creating '{name}' (its API server did not answer in time, or another manager took it), so this command stopped reconciling. Run it again to resume.", name);
+                $"Lost the manager's Lease in the bootstrap cluster while creating '{name}' (its API server did not answer in time, or another manager took it), so this command stopped reconciling. Run it again to resume.",
+                "Check that the bootstrap cluster's API server answers, then run New-PacketCluster again to resume.", name);
         }
     }
 
@@ -291,7 +293,8 @@ public static class ClusterOperations
         var failed = s.Machines.Where(m => m.Status?.Phase == Phases.Failed && s.Deployments.Count == 0 && s.Sets.Count == 0).ToList();
         if (failed.Count > 0)
             throw new PacketClusterException("MachineProvisionFailed", ErrorKind.InvalidOperation,
-                $"Machine {failed[0].Name} failed: {failed[0].Status?.ErrorReason} {failed[0].Status?.ErrorMessage}".Trim(), failed[0].Name);
+                $"Machine {failed[0].Name} failed: {failed[0].Status?.ErrorReason} {failed[0].Status?.ErrorMessage}".Trim(),
+                "Read the machine's error (Get-PacketMachine), fix its cause (plan, metro, capacity), then run the command again.", failed[0].Name);
         var ready = s.Machines.Count(m => m.Status?.Phase is Phases.Provisioned or Phases.Running && m.Metadata.DeletionTimestamp is null);
         return s.Cluster?.Status?.ApiEndpoints is { Count: > 0 } && ready >= expected;
     }

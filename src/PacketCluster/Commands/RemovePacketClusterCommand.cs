@@ -80,6 +80,6 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
             TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds), ct, includeUntagged));
         WriteVerbose($"Cluster {report.ClusterName}: {report.DevicesDeleted} devices deleted, {report.IpReservationsReleased} IP reservations released.");
         foreach (var leftover in report.Leftovers)
-            WriteError(new ErrorRecord(new InvalidOperationException($"Could not remove {leftover}."), "ClusterResourceNotRemoved", ErrorCategory.ResourceUnavailable, leftover));
+            WriteError(WithAdvice(new ErrorRecord(new InvalidOperationException($"Could not remove {leftover}."), "ClusterResourceNotRemoved", ErrorCategory.ResourceUnavailable, leftover), "Run Remove-PacketCluster again; if it still fails, delete what is left in the Packet console or with Remove-PacketDevice."));
     }
 }
