@@ -190,8 +190,14 @@ public abstract class PacketCmdlet : PSCmdlet
         if (name.Length == 0) return "it is empty";
         if (name.Length > MaxClusterNameLength) return $"it has {name.Length} characters, more than {MaxClusterNameLength}";
         var bad = name.Where(c => !(c is >= 'a' and <= 'z' || c is >= '0' and <= '9' || c == '-')).Distinct().ToList();
-        if (bad.All(char.IsUpper)) return "it has upper-case letters (" + string.Join(", ", bad.Select(c => $"'{c}'")) + ")";
-        if (bad.Count > 0) return "it contains " + string.Join(", ", bad.Select(c => c == ' ' ? "a space" : $"'{c}'")) + ", which a name may not hold";
+        if (bad.Count > 0)
+        {
+            var parts = new List<string>();
+            if (bad.Where(char.IsUpper).ToList() is { Count: > 0 } upper)
+                parts.Add($"upper-case letters ({string.Join(", ", upper.Select(c => $"'{c}'"))})");
+            parts.AddRange(bad.Where(c => !char.IsUpper(c)).Select(c => c == ' ' ? "a space" : $"'{c}'"));
+            return "it contains " + string.Join(" and ", parts);
+        }
         if (name[0] == '-') return "it starts with '-'";
         if (name[^1] == '-') return "it ends with '-'";
         return null;

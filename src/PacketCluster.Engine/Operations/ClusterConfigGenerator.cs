@@ -87,7 +87,7 @@ public static class ClusterConfigGenerator
             .OrderByDescending(v => Version.TryParse(v, out var parsed) ? parsed : new Version())
             .ToList();
         return versions.FirstOrDefault() ?? throw new PacketClusterException("MachineConfigNotFound", ErrorKind.ObjectNotFound,
-            $"The machine-config catalogue has no entry for image '{image}'. Images available: {string.Join(", ", catalogue.Entries.Select(e => e.Image).Distinct())}. Run Get-PacketMachineConfig to list them.",
+            $"-OperatingSystem {image}: the machine-config catalogue has no entry for this image. Images available: {string.Join(", ", catalogue.Entries.Select(e => e.Image).Distinct())}. Run Get-PacketMachineConfig to list them.",
             "Run Get-PacketMachineConfig and pass an image it lists to -OperatingSystem.",
             image);
     }
