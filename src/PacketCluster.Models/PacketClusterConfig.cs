@@ -31,6 +31,14 @@ public sealed class PacketClusterConfig
     /// <summary>Path of the SSH public key whose content the machines carry in sshKeys, when known.</summary>
     public string? SshPublicKeyFile { get; set; }
 
+    /// <summary>
+    /// Set when the definition was made from cmdlet parameters (the quick form of New-PacketCluster, and
+    /// New-PacketClusterConfig before it writes files): each parameter's name with the text to show for it, e.g.
+    /// Plan → "-Plan c9.huge" (or "-Plan c3.small.x86 (default)"), so validation names what the user typed instead of
+    /// files they never wrote. Null for a definition read from or written to files.
+    /// </summary>
+    public Dictionary<string, string>? FromParameters { get; set; }
+
     /// <summary>The machine-config catalogue in force: the one inside provider-components.yaml, else the shipped one.</summary>
     public MachineConfigInfo[] MachineConfigs { get; set; } = Array.Empty<MachineConfigInfo>();
 

@@ -50,7 +50,7 @@ internal sealed class EngineJob : Job
             }
             catch (Exception ex)
             {
-                Error.Add(new ErrorRecord(ex, "UnexpectedError", ErrorCategory.NotSpecified, null));
+                Error.Add(PacketCmdlet.ToErrorRecord(ex));
                 _status = "Failed";
                 SetJobState(JobState.Failed);
             }

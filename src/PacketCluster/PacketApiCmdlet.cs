@@ -13,9 +13,9 @@ public abstract class PacketApiCmdlet : PacketCmdlet
         try { session = PacketSessions.TryGet(); }
         catch (Engine.PacketClusterException e) { ThrowTerminatingError(ToErrorRecord(e)); }
         if (session is null)
-            ThrowTerminatingError(new ErrorRecord(
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(
                 new PSInvalidOperationException("Not connected to the Packet API. Run Connect-PacketApi (or Start-PacketSimulator | Connect-PacketApi), or set PACKET_API_KEY and PACKET_PROJECT_ID."),
-                "PacketApiNotConnected", ErrorCategory.ConnectionError, null));
+                "PacketApiNotConnected", ErrorCategory.ConnectionError, null), "Run Connect-PacketApi (or Start-PacketSimulator | Connect-PacketApi), or set PACKET_API_KEY and PACKET_PROJECT_ID."));
         return session!;
     }
 }

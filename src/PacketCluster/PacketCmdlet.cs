@@ -36,7 +36,17 @@ public abstract class PacketCmdlet : PSCmdlet
         {
             ThrowTerminatingError(ToErrorRecord(ex));
         }
+        catch (Exception ex) when (IsEnvironmentFailure(ex))
+        {
+            // Failures of the machine or the network the engine did not wrap: still an error record with advice.
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
     }
+
+    /// <summary>Exceptions that come from the file system, the network or a timeout rather than from a bug.</summary>
+    private static bool IsEnvironmentFailure(Exception ex) =>
+        ex is IOException or UnauthorizedAccessException or HttpRequestException or TimeoutException or OperationCanceledException
+            or System.Text.Json.JsonException;
 
     /// <summary>
     /// Runs async engine work on the thread pool while this (pipeline) thread writes its messages: pwsh has no
@@ -125,15 +135,78 @@ public abstract class PacketCmdlet : PSCmdlet
     }
 
     /// <summary>Writes a non-terminating error for one failed item.</summary>
-    protected void WriteEngineError(Exception ex)
+    protected void WriteEngineError(Exception ex) => WriteError(ToErrorRecord(ex));
+
+    /// <summary>The error record of an engine failure: its stable id, category, target, and its advice in ErrorDetails.RecommendedAction.</summary>
+    internal static ErrorRecord ToErrorRecord(PacketClusterException ex) =>
+        WithAdvice(new ErrorRecord(ex, ex.ErrorId, ToCategory(ex.Kind), ex.Target), ex.RecommendedAction);
+
+    /// <summary>
+    /// Any failure as an error record with a RecommendedAction: engine failures carry their own; file-system, network and
+    /// timeout failures get advice for their kind; anything else is UnexpectedError and says how to report it.
+    /// </summary>
+    internal static ErrorRecord ToErrorRecord(Exception ex)
     {
-        if (ex is PacketClusterException pce) WriteError(ToErrorRecord(pce));
-        else WriteError(new ErrorRecord(ex, "UnexpectedError", ErrorCategory.NotSpecified, null));
+        if (ex is PacketClusterException pce) return ToErrorRecord(pce);
+        var (id, category, advice) = ex switch
+        {
+            FileNotFoundException or DirectoryNotFoundException => ("PathNotFound", ErrorCategory.ObjectNotFound,
+                "Check the path (it is relative to the current location) and that the file or folder exists, then try again."),
+            UnauthorizedAccessException => ("AccessDenied", ErrorCategory.PermissionDenied,
+                "Check that you may read and write the file or folder named in the message (permissions, read-only flag), then try again."),
+            IOException => ("FileSystemError", ErrorCategory.WriteError,
+                "Check the file or folder named in the message (disk space, permissions, another program using it), then try again."),
+            HttpRequestException => ("ConnectionFailed", ErrorCategory.ConnectionError,
+                "Check the network and that the service the message names is running and reachable, then run the command again."),
+            TimeoutException or OperationCanceledException => ("OperationTimeout", ErrorCategory.OperationTimeout,
+                "Run the command again (it resumes where it stopped); if it keeps timing out, check the network and the services it waits for."),
+            System.Text.Json.JsonException => ("InvalidData", ErrorCategory.InvalidData,
+                "The data named in the message is not valid JSON; restore or fix it, then try again."),
+            _ => ("UnexpectedError", ErrorCategory.NotSpecified,
+                "This is likely a bug in PacketCluster: run the command again with -Verbose and report the error ($Error[0] | Format-List * -Force) without any API key."),
+        };
+        return WithAdvice(new ErrorRecord(ex, id, category, null), advice);
     }
 
-    internal static ErrorRecord ToErrorRecord(PacketClusterException ex)
+    /// <summary>Longest cluster name: it prefixes hostnames (name-control-plane-0, name-worker-…) that must stay DNS labels.</summary>
+    internal const int MaxClusterNameLength = 40;
+
+    /// <summary>
+    /// Refuses a cluster name that cannot become hostnames and tags (InvalidClusterName), explaining the rule in words
+    /// and what is wrong with this name; null passes (the cmdlet picks a name).
+    /// </summary>
+    protected void ValidateClusterName(string? name, string parameter = "Name")
     {
-        var record = new ErrorRecord(ex, ex.ErrorId, ToCategory(ex.Kind), ex.Target);
+        if (name is null || ClusterNameProblem(name) is not { } problem) return;
+        var rule = $"a cluster name is 1 to {MaxClusterNameLength} characters: lower-case letters, digits and '-', starting and ending with a letter or digit";
+        var record = new ErrorRecord(new PSArgumentException($"-{parameter} '{name}' is not a valid cluster name: {problem}. Rule: {rule}.", parameter),
+            "InvalidClusterName", ErrorCategory.InvalidArgument, name);
+        ThrowTerminatingError(WithAdvice(record, $"Choose a name such as 'ux1' or 'prod-eu-2': {rule}."));
+    }
+
+    /// <summary>What is wrong with <paramref name="name"/> as a cluster name, in words; null when it is valid.</summary>
+    internal static string? ClusterNameProblem(string name)
+    {
+        if (name.Length == 0) return "it is empty";
+        if (name.Length > MaxClusterNameLength) return $"it has {name.Length} characters, more than {MaxClusterNameLength}";
+        var bad = name.Where(c => !(c is >= 'a' and <= 'z' || c is >= '0' and <= '9' || c == '-')).Distinct().ToList();
+        if (bad.Count > 0)
+        {
+            var parts = new List<string>();
+            if (bad.Where(char.IsUpper).ToList() is { Count: > 0 } upper)
+                parts.Add($"upper-case letters ({string.Join(", ", upper.Select(c => $"'{c}'"))})");
+            parts.AddRange(bad.Where(c => !char.IsUpper(c)).Select(c => c == ' ' ? "a space" : $"'{c}'"));
+            return "it contains " + string.Join(" and ", parts);
+        }
+        if (name[0] == '-') return "it starts with '-'";
+        if (name[^1] == '-') return "it ends with '-'";
+        return null;
+    }
+
+    /// <summary>Sets ErrorDetails (the same message) with <paramref name="recommendedAction"/>; every error this module writes goes through here.</summary>
+    internal static ErrorRecord WithAdvice(ErrorRecord record, string recommendedAction)
+    {
+        record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = recommendedAction };
         return record;
     }
 

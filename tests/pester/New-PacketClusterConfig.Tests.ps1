@@ -67,7 +67,7 @@ Describe 'New-PacketClusterConfig' {
     }
 
     It 'rejects bad input before writing anything: <Case>' -ForEach @(
-        @{ Case = 'bad name'; Params = @{ Name = 'Bad_Name' }; Id = 'ParameterArgumentValidationError' }
+        @{ Case = 'bad name'; Params = @{ Name = 'Bad_Name' }; Id = 'InvalidClusterName' }
         @{ Case = 'overlapping CIDRs'; Params = @{ PodCidr = '172.25.0.0/24' }; Id = 'OverlappingCidr' }
         @{ Case = 'invalid CIDR'; Params = @{ ServiceCidr = '172.25.0.0/99' }; Id = 'InvalidCidr' }
         @{ Case = 'no machine config'; Params = @{ OperatingSystem = 'ubuntu_24_04'; KubernetesVersion = '1.9.9' }; Id = 'MachineConfigNotFound' }

@@ -21,7 +21,8 @@ public static class ClusterConfigReader
     {
         if (!Directory.Exists(directory))
             throw new PacketClusterException("ClusterConfigNotFound", ErrorKind.ObjectNotFound,
-                $"The folder '{directory}' does not exist. Create a definition with New-PacketClusterConfig -OutputDirectory '{directory}'.", directory);
+                $"The folder '{directory}' does not exist. Create a definition with New-PacketClusterConfig -OutputDirectory '{directory}'.",
+                "Check the -Path folder, or create a cluster definition there with New-PacketClusterConfig -OutputDirectory.", directory);
         var files = ClusterConfigFiles.InDirectory(directory);
         var result = Read(files with
         {
@@ -38,6 +39,7 @@ public static class ClusterConfigReader
         if (missing.Count > 0)
             throw new PacketClusterException("ClusterConfigNotFound", ErrorKind.ObjectNotFound,
                 $"Cannot find {string.Join(" and ", missing.Select(m => $"'{m}'"))}. A cluster definition needs {ClusterConfigFiles.Cluster} and {ClusterConfigFiles.Machines}; New-PacketClusterConfig writes them.",
+                "Check the path, or write both files with New-PacketClusterConfig.",
                 missing[0]);
         return Parse(
             new NamedText(files.ClusterFile, Read(files.ClusterFile)),

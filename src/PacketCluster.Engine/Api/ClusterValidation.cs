@@ -68,7 +68,8 @@ public static partial class ClusterValidation
             CheckReplicated(set, set.Spec.Replicas, set.Spec.Selector, set.Spec.Template, "MachineSet", cluster, projectId, machinesSource, names, machineConfigCheck, problems);
         foreach (var deployment in config.MachineDeployments)
             CheckReplicated(deployment, deployment.Spec.Replicas, deployment.Spec.Selector, deployment.Spec.Template, "MachineDeployment", cluster, projectId, machinesSource, names, machineConfigCheck, problems);
-        return problems;
+        // A definition made from parameters names the parameter, once, not machines.yaml once per machine.
+        return ParameterAttribution.Apply(config, problems);
     }
 
     /// <summary>Validates and throws <see cref="ClusterConfigInvalidException"/> listing every problem.</summary>

@@ -39,7 +39,8 @@ public static class InputFile
 
     private static PacketClusterException TooLarge(string path, string what, long? size, int limit) =>
         new("InputTooLarge", ErrorKind.InvalidData,
-            $"{what} '{path}' is {(size is { } s ? $"{s / 1024.0 / 1024.0:0.##} MiB" : "larger than the limit")}; at most {Describe(limit)} is accepted. Nothing was read or created.", path);
+            $"{what} '{path}' is {(size is { } s ? $"{s / 1024.0 / 1024.0:0.##} MiB" : "larger than the limit")}; at most {Describe(limit)} is accepted. Nothing was read or created.",
+            "Check that the path names the intended file, or make the file smaller.", path);
 
     private static string Describe(int bytes) => bytes >= 1024 * 1024 ? $"{bytes / 1024 / 1024} MiB" : $"{bytes / 1024} KiB";
 }

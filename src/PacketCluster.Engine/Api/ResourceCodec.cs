@@ -51,7 +51,8 @@ public static class ResourceCodec
     {
         if (document.Root is not JsonObject)
             throw new PacketClusterException("InvalidResource", ErrorKind.InvalidData,
-                $"{document.Source}: document {document.Index + 1} (line {document.Line}) is not a mapping.", document.Source);
+                $"{document.Source}: document {document.Index + 1} (line {document.Line}) is not a mapping.",
+                "Make each YAML document a mapping (key: value lines); compare with the files New-PacketClusterConfig writes.", document.Source);
         try
         {
             var value = document.Root.Deserialize<T>(Options)
@@ -66,6 +67,7 @@ public static class ResourceCodec
             var field = string.IsNullOrEmpty(ex.Path) ? string.Empty : $" field '{ex.Path.TrimStart('$', '.')}'";
             throw new PacketClusterException("InvalidResource", ErrorKind.InvalidData,
                 $"{document.Source}: {document.Describe()}:{field} has the wrong type or shape ({FirstSentence(ex.Message)}).",
+                "Fix the field named in the message; compare with the files New-PacketClusterConfig writes.",
                 document.Source, ex);
         }
     }

@@ -50,7 +50,8 @@ internal static class YamlJsonBridge
     }
 
     private static PacketClusterException InvalidYaml(string source, int line, int column, string message, Exception? inner = null) =>
-        new("InvalidYaml", ErrorKind.InvalidData, $"{source}: line {line}, column {column}: {message}. Fix the YAML syntax and try again.", source, inner);
+        new("InvalidYaml", ErrorKind.InvalidData, $"{source}: line {line}, column {column}: {message}. Fix the YAML syntax and try again.",
+            "Fix the YAML at the line and column given (indentation, quotes, colons), then try again.", source, inner);
 
     private static string InnermostMessage(Exception ex)
     {
@@ -105,6 +106,7 @@ internal static class YamlJsonBridge
                 case AnchorAlias alias:
                     throw new PacketClusterException("YamlAliasesNotAllowed", ErrorKind.InvalidData,
                         $"{source}: line {alias.Start.Line}, column {alias.Start.Column}: YAML aliases (*{alias.Value}) are not accepted: each one copies its anchor, and a few nested ones grow a small file to gigabytes. Write the values out in full.",
+                        "Replace each *alias with the values it stands for and remove the &anchor.",
                         source);
                 case Scalar scalar:
                     return ToJsonScalar(scalar);

@@ -24,7 +24,8 @@ internal sealed record KubeadmApi(string Version)
         if (parts.Length < 2 || !int.TryParse(parts[0], out var major) || !int.TryParse(parts[1], out var minor) || major != 1 || minor < 14)
         {
             throw new PacketClusterException("UnsupportedKubernetesVersion", ErrorKind.InvalidArgument,
-                $"Kubernetes {version} is not supported: PacketCluster renders kubeadm configs for 1.14 and later.", version);
+                $"Kubernetes {version} is not supported: PacketCluster renders kubeadm configs for 1.14 and later.",
+                "Use Kubernetes 1.14 or later; Get-PacketMachineConfig lists the versions on offer.", version);
         }
         return minor switch
         {

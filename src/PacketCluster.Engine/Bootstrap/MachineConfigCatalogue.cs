@@ -101,7 +101,8 @@ public sealed class MachineConfigCatalogue
         if (string.IsNullOrWhiteSpace(image) || string.IsNullOrWhiteSpace(kubelet))
         {
             throw new PacketClusterException("InvalidMachineConfigQuery", ErrorKind.InvalidArgument,
-                "A machine-config lookup needs an image (the machine's OS) and a kubelet version.", image);
+                "A machine-config lookup needs an image (the machine's OS) and a kubelet version.",
+                "Give both an image (operating system) and a Kubernetes version.", image);
         }
         var cp = string.IsNullOrEmpty(controlPlane) ? null : controlPlane;
         var requested = new MachineConfigInfo { Image = image, Kubelet = kubelet, ControlPlane = cp };
@@ -124,6 +125,7 @@ public sealed class MachineConfigCatalogue
             var lines = string.Join(", ", matches.Select(m => m.p.Line));
             throw new MachineConfigNotFoundException(MachineConfigNotFoundException.AmbiguousErrorId, ErrorKind.InvalidData,
                 $"{matches.Count} machine configs in {SourceName} match {wanted} (lines {lines}); exactly one must match. Remove the duplicates.",
+                "Remove the duplicate machine-config entries so exactly one matches.",
                 requested, matches.Select(m => m.p.ToInfo(m.item.Format)).ToList());
         }
 
@@ -143,6 +145,7 @@ public sealed class MachineConfigCatalogue
         throw new MachineConfigNotFoundException(MachineConfigNotFoundException.NotFoundErrorId, ErrorKind.ObjectNotFound,
             $"No machine config in {SourceName} matches {wanted} exactly (no prefix or semver matching). {available} " +
             "Choose one of these versions, or add an entry to the machine configs.",
+            "Choose an operating system and Kubernetes version that Get-PacketMachineConfig lists, or add a machine-config entry for them.",
             requested, forImage);
     }
 
@@ -302,7 +305,8 @@ public sealed class MachineConfigCatalogue
     {
         var lines = problems.OrderBy(p => p.Line).Select(p => $"  line {p.Line}: {p.Problem}");
         return new PacketClusterException(InvalidErrorId, ErrorKind.InvalidData,
-            $"The machine configs in {sourceName} are not valid:\n{string.Join("\n", lines)}", sourceName, inner);
+            $"The machine configs in {sourceName} are not valid:\n{string.Join("\n", lines)}",
+            "Fix each line listed in the message; Get-PacketMachineConfig shows valid entries.", sourceName, inner);
     }
 
     private sealed record Item(IReadOnlyList<Params> Params, string Userdata, string Format);

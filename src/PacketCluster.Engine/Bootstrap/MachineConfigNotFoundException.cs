@@ -12,8 +12,8 @@ public sealed class MachineConfigNotFoundException : PacketClusterException
     public const string NotFoundErrorId = "MachineConfigNotFound";
     public const string AmbiguousErrorId = "AmbiguousMachineConfig";
 
-    internal MachineConfigNotFoundException(string errorId, ErrorKind kind, string message, MachineConfigInfo requested, IReadOnlyList<MachineConfigInfo> available)
-        : base(errorId, kind, message, requested)
+    internal MachineConfigNotFoundException(string errorId, ErrorKind kind, string message, string recommendedAction, MachineConfigInfo requested, IReadOnlyList<MachineConfigInfo> available)
+        : base(errorId, kind, message, recommendedAction, requested)
     {
         Requested = requested;
         Available = available;

@@ -85,7 +85,8 @@ public sealed class UserdataRenderer
             throw new PacketClusterException(ShellCannotJoinControlPlaneErrorId, ErrorKind.InvalidArgument,
                 $"The machine config {config} ({config.SourceName}, line {config.Line}) is a shell script, which cannot join a control plane to a running cluster: " +
                 "its seed variable header only knows a first master (kubeadm init) and workers. Use a cloud-config machine config " +
-                "(userdata starting with #cloud-config) for this image and version; Get-PacketMachineConfig lists the entries.", config.Info);
+                "(userdata starting with #cloud-config) for this image and version; Get-PacketMachineConfig lists the entries.",
+                "Use a cloud-config machine config for control planes; Get-PacketMachineConfig lists them.", config.Info);
         }
     }
 
@@ -99,12 +100,14 @@ public sealed class UserdataRenderer
         CheckRenderable(config, request.Role);
         var runtime = request.ContainerRuntime ?? config.Info.ContainerRuntime
             ?? throw new PacketClusterException("InvalidMachineConfigs", ErrorKind.InvalidData,
-                $"The machine config {config} ({config.SourceName}, line {config.Line}) names no containerRuntime, and the request names none.", config.Info);
+                $"The machine config {config} ({config.SourceName}, line {config.Line}) names no containerRuntime, and the request names none.",
+                "Add a containerRuntime to the machine config, or choose another image and version with Get-PacketMachineConfig.", config.Info);
         if (!UserdataRequestValidation.IsPackageSpec(runtime))
         {
             // It lands in shell commands: only a package spec may get through.
             throw new PacketClusterException("InvalidMachineConfigs", ErrorKind.InvalidData,
-                $"The machine config {config} ({config.SourceName}, line {config.Line}) has containerRuntime '{runtime}', which is not a Debian package spec.", config.Info);
+                $"The machine config {config} ({config.SourceName}, line {config.Line}) has containerRuntime '{runtime}', which is not a Debian package spec.",
+                "Set containerRuntime to a Debian package spec such as docker.io or containerd=1.2.*.", config.Info);
         }
         return (config, runtime);
     }

@@ -126,7 +126,8 @@ internal static partial class UserdataRequestValidation
         if (problems.Count > 0)
         {
             throw new PacketClusterException(ErrorId, ErrorKind.InvalidArgument,
-                $"Cannot render userdata for {r.Role} {r.NodeName}:\n  " + string.Join("\n  ", problems), r.NodeName);
+                $"Cannot render userdata for {r.Role} {r.NodeName}:\n  " + string.Join("\n  ", problems),
+                "Fix the machine's spec as listed in the message, then run the command again.", r.NodeName);
         }
     }
 

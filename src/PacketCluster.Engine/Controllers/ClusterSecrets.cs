@@ -94,7 +94,8 @@ public static class ClusterSecrets
         if (secret.Data is not null && secret.Data.TryGetValue(key, out var bytes) && bytes is not null) return Encoding.UTF8.GetString(bytes);
         if (secret.StringData is not null && secret.StringData.TryGetValue(key, out var text) && text is not null) return text;
         throw new PacketClusterException("SecretKeyMissing", ErrorKind.InvalidData,
-            $"Secret {secret.Metadata?.NamespaceProperty}/{secret.Metadata?.Name} has no key '{key}'.", secret.Metadata?.Name);
+            $"Secret {secret.Metadata?.NamespaceProperty}/{secret.Metadata?.Name} has no key '{key}'.",
+            "Restore the Secret from a backup, or run New-PacketCluster again so it is recreated.", secret.Metadata?.Name);
     }
 
     private static V1Secret Secret(string name, ResourceObject owner, string type, Dictionary<string, string> values) => new()

@@ -34,6 +34,7 @@ public readonly record struct RollingUpdateBudget(int MaxSurge, int MaxUnavailab
         }
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var absolute)) return absolute;
         throw new PacketClusterException("InvalidRollingUpdate", ErrorKind.InvalidData,
-            $"strategy.rollingUpdate.{field} '{value}' is neither a non-negative number nor a percentage such as 25%.", field);
+            $"strategy.rollingUpdate.{field} '{value}' is neither a non-negative number nor a percentage such as 25%.",
+            "Set the value to a whole number (e.g. 1) or a percentage (e.g. 25%).", field);
     }
 }

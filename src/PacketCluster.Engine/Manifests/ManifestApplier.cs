@@ -54,9 +54,9 @@ public sealed class ManifestApplier(IKubernetes client)
             if (document.Root is not JsonObject root) continue;
             var (apiVersion, kind, name) = (document.ApiVersion, document.Kind, document.Name);
             if (apiVersion is null || kind is null || name is null)
-                throw new PacketClusterException("ManifestInvalid", ErrorKind.InvalidData, $"{sourceName}: document {document.Index + 1} lacks apiVersion, kind or metadata.name.", sourceName);
+                throw new PacketClusterException("ManifestInvalid", ErrorKind.InvalidData, $"{sourceName}: document {document.Index + 1} lacks apiVersion, kind or metadata.name.", "Give every document apiVersion, kind and metadata.name.", sourceName);
             if (!Kinds.TryGetValue(kind, out var resource))
-                throw new PacketClusterException("ManifestKindUnknown", ErrorKind.InvalidData, $"{sourceName}: {kind}/{name} is not a kind PacketCluster applies.", sourceName);
+                throw new PacketClusterException("ManifestKindUnknown", ErrorKind.InvalidData, $"{sourceName}: {kind}/{name} is not a kind PacketCluster applies.", "Remove that document from the manifest, or apply it with kubectl.", sourceName);
             var ns = resource.Namespaced ? (root["metadata"]?["namespace"]?.GetValue<string>() ?? "default") : null;
             await ApplyOneAsync(root, apiVersion, kind, resource.Plural, ns, name, cancellationToken).ConfigureAwait(false);
             if (kind == "CustomResourceDefinition") await WaitEstablishedAsync(name, cancellationToken).ConfigureAwait(false);
@@ -85,7 +85,8 @@ public sealed class ManifestApplier(IKubernetes client)
         catch (HttpOperationException e)
         {
             throw new PacketClusterException("ManifestApplyFailed", ErrorKind.InvalidOperation,
-                $"Applying {kind} {(ns is null ? name : $"{ns}/{name}")} failed ({(int)e.Response.StatusCode}): {StatusMessage(e) ?? e.Response.ReasonPhrase}", name, e);
+                $"Applying {kind} {(ns is null ? name : $"{ns}/{name}")} failed ({(int)e.Response.StatusCode}): {StatusMessage(e) ?? e.Response.ReasonPhrase}",
+                "Fix the object as the API server's reason says, check that the cluster's API server is healthy, then run the command again.", name, e);
         }
     }
 
@@ -97,7 +98,7 @@ public sealed class ManifestApplier(IKubernetes client)
         "Secret" => client.CoreV1.PatchNamespacedSecretAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: ct),
         "ConfigMap" => client.CoreV1.PatchNamespacedConfigMapAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: ct),
         "Service" => client.CoreV1.PatchNamespacedServiceAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: ct),
-        _ => throw new PacketClusterException("ManifestKindUnknown", ErrorKind.InvalidData, $"{kind}/{name}: not a core kind PacketCluster applies.", name),
+        _ => throw new PacketClusterException("ManifestKindUnknown", ErrorKind.InvalidData, $"{kind}/{name}: not a core kind PacketCluster applies.", "Remove that document from the manifest, or apply it with kubectl.", name),
     };
 
     private async Task WaitEstablishedAsync(string name, CancellationToken ct)
@@ -109,7 +110,8 @@ public sealed class ManifestApplier(IKubernetes client)
             if (crd.Status?.Conditions?.Any(c => c.Type == "Established" && c.Status == "True") == true) return;
             if (DateTimeOffset.UtcNow >= deadline)
                 throw new PacketClusterException("CrdNotEstablished", ErrorKind.OperationTimeout,
-                    $"The CustomResourceDefinition {name} was not Established within {EstablishTimeout.TotalSeconds:0} s.", name);
+                    $"The CustomResourceDefinition {name} was not Established within {EstablishTimeout.TotalSeconds:0} s.",
+                    "Check the API server of the cluster (kubectl get crd), then run the command again.", name);
             await Task.Delay(200, ct).ConfigureAwait(false);
         }
     }

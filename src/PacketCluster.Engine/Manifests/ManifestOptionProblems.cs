@@ -70,6 +70,7 @@ internal sealed partial class ManifestOptionProblems
             "ManifestOptionsInvalid",
             ErrorKind.InvalidArgument,
             $"{_optionsName} has {_problems.Count} problem(s):{Environment.NewLine}- " + string.Join(Environment.NewLine + "- ", _problems),
+            "Fix each option listed in the message, then run the command again.",
             target);
     }
 

@@ -24,6 +24,7 @@ internal static class ManifestResources
                 "ManifestResourceMissing",
                 ErrorKind.InvalidOperation,
                 $"The embedded manifest '{path}' is missing from {Assembly.GetName().Name}. The build is broken; reinstall the module.",
+                "Reinstall the PacketCluster module.",
                 path);
         }
 

@@ -6,8 +6,8 @@ namespace PacketCluster.Engine.Metal;
 /// </summary>
 public sealed class PacketApiConnectionException : PacketApiException
 {
-    public PacketApiConnectionException(string errorId, ErrorKind kind, string message, PacketApiFailure failure, Exception? inner = null)
-        : base(errorId, kind, message, failure, inner)
+    public PacketApiConnectionException(string errorId, ErrorKind kind, string message, string recommendedAction, PacketApiFailure failure, Exception? inner = null)
+        : base(errorId, kind, message, recommendedAction, failure, inner)
     {
     }
 }

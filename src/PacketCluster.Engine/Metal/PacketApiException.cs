@@ -9,8 +9,8 @@ namespace PacketCluster.Engine.Metal;
 /// </summary>
 public class PacketApiException : PacketClusterException
 {
-    public PacketApiException(string errorId, ErrorKind kind, string message, PacketApiFailure failure, Exception? inner = null)
-        : base(errorId, kind, message, failure.Url, inner)
+    public PacketApiException(string errorId, ErrorKind kind, string message, string recommendedAction, PacketApiFailure failure, Exception? inner = null)
+        : base(errorId, kind, message, recommendedAction, failure.Url, inner)
     {
         StatusCode = failure.StatusCode;
         ApiErrors = failure.ApiErrors;

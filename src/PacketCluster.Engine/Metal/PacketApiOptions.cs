@@ -56,7 +56,8 @@ public sealed record PacketApiOptions
         Uri endpoint = DefaultEndpoint;
         if (url is not null && !Uri.TryCreate(url, UriKind.Absolute, out endpoint!))
             throw new PacketClusterException("PacketApiOptionsInvalid", ErrorKind.InvalidArgument,
-                $"PACKET_API_URL is not an absolute URL: '{url}'. Set it to e.g. https://api.equinix.com/metal/v1/ or unset it.", url);
+                $"PACKET_API_URL is not an absolute URL: '{url}'. Set it to e.g. https://api.equinix.com/metal/v1/ or unset it.",
+                "Set PACKET_API_URL to an absolute URL such as https://api.equinix.com/metal/v1/, or unset it.", url);
 
         return new PacketApiOptions
         {
@@ -86,7 +87,8 @@ public sealed record PacketApiOptions
         if (MaxPages < 1) problems.Add("MaxPages must be at least 1.");
         if (problems.Count > 0)
             throw new PacketClusterException("PacketApiOptionsInvalid", ErrorKind.InvalidArgument,
-                "Packet API settings are invalid: " + string.Join(" ", problems), Endpoint.ToString());
+                "Packet API settings are invalid: " + string.Join(" ", problems),
+                "Fix each setting listed in the message (API key, PACKET_API_URL, timeouts, retries), then run Connect-PacketApi again.", Endpoint.ToString());
     }
 
     // The compiler-generated ToString would print ApiKey; this one shows only whether a key is set.

@@ -75,7 +75,8 @@ public sealed class PacketClient : IDisposable
         var problems = request.Problems();
         if (problems.Count > 0)
             throw new PacketClusterException("PacketDeviceRequestInvalid", ErrorKind.InvalidArgument,
-                $"Cannot create device '{request.Hostname}': {string.Join("; ", problems)}.", request.Hostname);
+                $"Cannot create device '{request.Hostname}': {string.Join("; ", problems)}.",
+                "Fix the device request as the message lists (plan, metro, operating system, hostname).", request.Hostname);
         var response = await SendAsync(HttpMethod.Post, $"projects/{Id(projectId, nameof(projectId))}/devices", request.ToJson(),
             retryable: false, cancellationToken).ConfigureAwait(false);
         return Read<Device>(response);
@@ -290,7 +291,8 @@ public sealed class PacketClient : IDisposable
         {
             if (page > _options.MaxPages)
                 throw new PacketClusterException("PacketApiTooManyPages", ErrorKind.InvalidData,
-                    $"Packet API: GET /{path} still had more results after {_options.MaxPages} pages; stopped rather than loop forever.", path);
+                    $"Packet API: GET /{path} still had more results after {_options.MaxPages} pages; stopped rather than loop forever.",
+                    "Narrow the query (e.g. by metro), or report it: the API kept returning more pages.", path);
 
             var pageQuery = query.Clone().Add("page", page.ToString(CultureInfo.InvariantCulture))
                 .Add("per_page", perPage.ToString(CultureInfo.InvariantCulture));
@@ -382,6 +384,7 @@ public sealed class PacketClient : IDisposable
     private PacketApiException InvalidResponse(ApiResponse response, string why) =>
         new("PacketApiInvalidResponse", ErrorKind.InvalidData,
             $"Packet API: {response.Method} {response.Url} returned {(int)response.StatusCode} with a body PacketCluster cannot read: {why}.",
+            "Check that -Endpoint / PACKET_API_URL points at the Packet API (not a proxy or another service), then try again.",
             new PacketApiFailure(response.Method, response.Url, response.StatusCode, [], response.RequestId));
 
     // ---------------------------------------------------------------- sending
@@ -490,18 +493,25 @@ public sealed class PacketClient : IDisposable
         return code switch
         {
             401 => new PacketApiUnauthorizedException("PacketApiUnauthorized", ErrorKind.AuthenticationError,
-                $"The Packet API rejected the API key: {described}. Check the key, or run Connect-PacketApi with a valid one.", failure),
+                $"The Packet API rejected the API key: {described}. Check the key, or run Connect-PacketApi with a valid one.",
+                "Run Connect-PacketApi with a valid API key (or set PACKET_API_KEY).", failure),
             403 => new PacketApiForbiddenException("PacketApiForbidden", ErrorKind.PermissionDenied,
-                $"The Packet API denied access: {described}. Check that the key has access to this project (a device whose provisioning failed also answers 403).", failure),
-            404 => new PacketApiNotFoundException("PacketApiNotFound", ErrorKind.ObjectNotFound, $"Not found in the Packet API: {described}.", failure),
+                $"The Packet API denied access: {described}. Check that the key has access to this project (a device whose provisioning failed also answers 403).",
+                "Check that the API key may use this project (Connect-PacketApi -ProjectId), and that the device did not fail to provision.", failure),
+            404 => new PacketApiNotFoundException("PacketApiNotFound", ErrorKind.ObjectNotFound, $"Not found in the Packet API: {described}.",
+                "Check the id or name; it may have been deleted (Get-PacketDevice lists the project's devices).", failure),
             422 => new PacketApiValidationException("PacketApiValidation", ErrorKind.InvalidArgument,
-                apiText.Length > 0 ? apiText : $"The Packet API refused {method} {url} (422) without saying why.", failure),
+                apiText.Length > 0 ? apiText : $"The Packet API refused {method} {url} (422) without saying why.",
+                "Fix the request as the API says (plan, metro, operating system, names), then try again.", failure),
             429 => new PacketApiRateLimitedException("PacketApiRateLimited", ErrorKind.ConnectionError,
                 $"The Packet API is rate limiting this key: {described}."
-                + (rateLimitReset is { } reset ? $" The limit resets at {reset.UtcDateTime:u}." : " Wait a minute and try again."), failure, rateLimitReset),
+                + (rateLimitReset is { } reset ? $" The limit resets at {reset.UtcDateTime:u}." : " Wait a minute and try again."),
+                "Wait until the rate limit resets, then run the command again.", failure, rateLimitReset),
             >= 500 => new PacketApiServerException("PacketApiServerError", ErrorKind.ConnectionError,
-                $"The Packet API failed: {described}. Try again later; if it persists, check https://status.equinixmetal.com.", failure),
-            _ => new PacketApiException("PacketApiError", ErrorKind.InvalidOperation, $"Packet API: {described}.", failure),
+                $"The Packet API failed: {described}. Try again later; if it persists, check https://status.equinixmetal.com.",
+                "Try again later; if it persists, check https://status.equinixmetal.com.", failure),
+            _ => new PacketApiException("PacketApiError", ErrorKind.InvalidOperation, $"Packet API: {described}.",
+                "Read the API's answer in the message and try again; if it persists, contact Equinix support with the request id.", failure),
         };
     }
 
@@ -516,7 +526,8 @@ public sealed class PacketClient : IDisposable
             + (retryable ? "." : ". The request may still have taken effect.")
             + $" Check the network and the endpoint ({_endpoint.Host}).";
         return new PacketApiConnectionException(timedOut ? "PacketApiTimeout" : "PacketApiConnectionFailed",
-            timedOut ? ErrorKind.OperationTimeout : ErrorKind.ConnectionError, message, failure, _redactor.SafeInner(exception));
+            timedOut ? ErrorKind.OperationTimeout : ErrorKind.ConnectionError, message,
+            $"Check the network and that the Packet API at {_endpoint.Host} answers, then run the command again.", failure, _redactor.SafeInner(exception));
     }
 
     /// <summary>The API's text: <c>errors[]</c> and/or <c>error</c> (the spec says either may be set); short non-JSON bodies as they are.</summary>
@@ -551,7 +562,7 @@ public sealed class PacketClient : IDisposable
     private static string Id(string value, string name)
     {
         if (string.IsNullOrWhiteSpace(value))
-            throw new PacketClusterException("PacketApiIdMissing", ErrorKind.InvalidArgument, $"A Packet API call needs {name}, but it is empty.");
+            throw new PacketClusterException("PacketApiIdMissing", ErrorKind.InvalidArgument, $"A Packet API call needs {name}, but it is empty.", "Pass the missing value (e.g. -ProjectId to Connect-PacketApi).");
         return Uri.EscapeDataString(value.Trim());
     }
 

@@ -24,7 +24,8 @@ public static class BootstrapCluster
     {
         if (!File.Exists(kubeconfigPath))
             throw new PacketClusterException("BootstrapKubeconfigNotFound", ErrorKind.ObjectNotFound,
-                $"The bootstrap kubeconfig '{kubeconfigPath}' does not exist. Give the kubeconfig of a running cluster (kind, minikube, or any management cluster).", kubeconfigPath);
+                $"The bootstrap kubeconfig '{kubeconfigPath}' does not exist. Give the kubeconfig of a running cluster (kind, minikube, or any management cluster).",
+                "Check the -BootstrapKubeconfig path; it must be the kubeconfig of a running cluster.", kubeconfigPath);
         KubernetesStore store;
         try
         {
@@ -33,7 +34,8 @@ public static class BootstrapCluster
         catch (KubeConfigException e)
         {
             throw new PacketClusterException("BootstrapKubeconfigInvalid", ErrorKind.InvalidData,
-                $"The bootstrap kubeconfig '{kubeconfigPath}' cannot be used: {e.Message}", kubeconfigPath, e);
+                $"The bootstrap kubeconfig '{kubeconfigPath}' cannot be used: {e.Message}",
+                "Check that the file is a valid kubeconfig (kubectl --kubeconfig <file> get ns).", kubeconfigPath, e);
         }
         try
         {
@@ -48,7 +50,8 @@ public static class BootstrapCluster
             var why = e is k8s.Autorest.HttpOperationException h ? $"it answered {(int)h.Response.StatusCode} {h.Response.ReasonPhrase}"
                 : e is OperationCanceledException ? "no answer within 15 s" : e.Message;
             throw new PacketClusterException("BootstrapClusterUnreachable", ErrorKind.ConnectionError,
-                $"The bootstrap cluster of '{kubeconfigPath}' cannot be used: {why}. Check that it runs and that the kubeconfig's credentials may list namespaces.", kubeconfigPath, e);
+                $"The bootstrap cluster of '{kubeconfigPath}' cannot be used: {why}. Check that it runs and that the kubeconfig's credentials may list namespaces.",
+                "Check that the bootstrap cluster runs and that its kubeconfig's user may list namespaces (kubectl --kubeconfig <file> get ns).", kubeconfigPath, e);
         }
     }
 

@@ -49,7 +49,8 @@ public static class CatalogueQueries
 
     private static PacketClusterException UnknownLocation(string kind, string code, IReadOnlyCollection<string> known, string lister) =>
         new("UnknownLocation", ErrorKind.InvalidArgument,
-            $"There is no {kind} '{code}'. Nearest: {string.Join(", ", NearestCodes.To(code, known, 3))}. {lister} lists all {known.Count}.", code);
+            $"There is no {kind} '{code}'. Nearest: {string.Join(", ", NearestCodes.To(code, known, 3))}. {lister} lists all {known.Count}.",
+            $"Use one of the nearest codes, or run {lister} to list them all.", code);
 
     public static async Task<IReadOnlyList<Public.PacketFacility>> FacilitiesAsync(PacketSession session, IEngineLog log, CancellationToken ct) =>
         (await session.FacilitiesAsync(log, ct).ConfigureAwait(false))

@@ -79,6 +79,7 @@ public sealed record ClusterClaim(ClusterIdentity Identity, IReadOnlySet<string>
             + "Choose another -Name (cluster names only need to be unique within a project)"
             + (foreign ? ", or remove that cluster with Remove-PacketCluster from the state folder (or management cluster) that holds it" : "")
             + (others.Any(r => DeviceTags.ClusterUidOf(r.Tags) is null) ? ". Resources tagged with the name only (made by hand or an older version) are removed with Remove-PacketCluster -IncludeUntagged" : "")
-            + ". Get-PacketDevice -ClusterName lists them.", Identity.Name);
+            + ". Get-PacketDevice -ClusterName lists them.",
+            "Choose another -Name, or remove the resources that already use this name.", Identity.Name);
     }
 }

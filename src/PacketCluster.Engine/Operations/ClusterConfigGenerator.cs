@@ -30,6 +30,7 @@ public static class ClusterConfigGenerator
             if (!SshKeyPair.TryNormalizePublicKey(given, out sshPublicKey))
                 throw new PacketClusterException("InvalidSshPublicKey", ErrorKind.InvalidArgument,
                     "The SSH public key is not an authorized_keys line (e.g. 'ssh-ed25519 AAAA… comment'). Pass the .pub file, not the private key.",
+                    "Pass the public key file (.pub) to -SshPublicKeyPath, not the private key.",
                     request.SshPublicKeyFile);
         }
         else
@@ -50,6 +51,7 @@ public static class ClusterConfigGenerator
         config.ClusterFile = ClusterConfigFiles.Cluster;
         config.MachinesFile = ClusterConfigFiles.Machines;
         config.MachineConfigs = catalogue.Entries.ToArray();
+        if (request.BoundParameters is { } bound) config.FromParameters = ParameterAttribution.Describe(request, name, version, bound);
 
         ClusterValidation.ThrowIfInvalid(config, MachineConfigCheck.For(catalogue));
 
@@ -85,7 +87,8 @@ public static class ClusterConfigGenerator
             .OrderByDescending(v => Version.TryParse(v, out var parsed) ? parsed : new Version())
             .ToList();
         return versions.FirstOrDefault() ?? throw new PacketClusterException("MachineConfigNotFound", ErrorKind.ObjectNotFound,
-            $"The machine-config catalogue has no entry for image '{image}'. Images available: {string.Join(", ", catalogue.Entries.Select(e => e.Image).Distinct())}. Run Get-PacketMachineConfig to list them.",
+            $"-OperatingSystem {image}: the machine-config catalogue has no entry for this image. Images available: {string.Join(", ", catalogue.Entries.Select(e => e.Image).Distinct())}. Run Get-PacketMachineConfig to list them.",
+            "Run Get-PacketMachineConfig and pass an image it lists to -OperatingSystem.",
             image);
     }
 

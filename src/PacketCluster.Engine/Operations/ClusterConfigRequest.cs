@@ -31,6 +31,12 @@ public sealed record ClusterConfigRequest
     public string? SshPublicKey { get; init; }
     public string? SshPublicKeyFile { get; init; }
 
+    /// <summary>
+    /// The quick form's parameters the user typed (names without '-'); null when the request does not come from cmdlet
+    /// parameters. Validation then names the parameter (e.g. "-Plan c9.huge") instead of machines.yaml.
+    /// </summary>
+    public IReadOnlyCollection<string>? BoundParameters { get; init; }
+
     // The API key must never reach a log through a record's generated ToString.
     public override string ToString() => $"ClusterConfigRequest {{ Name = {Name}, ProjectId = {ProjectId} }}";
 }

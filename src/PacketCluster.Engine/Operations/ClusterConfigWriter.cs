@@ -20,6 +20,7 @@ public static class ClusterConfigWriter
         if (existing.Count > 0 && !force)
             throw new PacketClusterException("ClusterConfigExists", ErrorKind.ResourceExists,
                 $"'{directory}' already holds {string.Join(", ", existing.Select(Path.GetFileName))}. Use -Force to overwrite, or choose another -OutputDirectory.",
+                "Add -Force to overwrite the files, or choose another -OutputDirectory.",
                 directory);
 
         if (!Directory.Exists(directory))
@@ -53,7 +54,8 @@ public static class ClusterConfigWriter
         {
             foreach (var (temp, _) in staged) TryDelete(temp);
             throw new PacketClusterException("ClusterConfigWriteFailed", ErrorKind.WriteError,
-                $"Could not write the cluster definition to '{directory}': {ex.Message}", directory, ex);
+                $"Could not write the cluster definition to '{directory}': {ex.Message}",
+                "Check that the folder is writable and the disk has room, or choose another -OutputDirectory.", directory, ex);
         }
     }
 

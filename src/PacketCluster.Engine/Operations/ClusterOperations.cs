@@ -100,7 +100,8 @@ public static class ClusterOperations
         var name = request.Config.Name;
         if (FileStore.Exists(directory) && FileStore.HoldsCluster(directory))
             throw new PacketClusterException("ClusterExists", ErrorKind.ResourceExists,
-                $"Cluster '{name}' is already being created in the embedded store {directory}. Run New-PacketCluster without -BootstrapKubeconfig to resume it, or Remove-PacketCluster it first.", name);
+                $"Cluster '{name}' is already being created in the embedded store {directory}. Run New-PacketCluster without -BootstrapKubeconfig to resume it, or Remove-PacketCluster it first.",
+                "Run New-PacketCluster without -BootstrapKubeconfig to resume it, or remove it with Remove-PacketCluster first.", name);
         if (await BootstrapCluster.PointsElsewhereAsync(directory, bootstrapPath, ct).ConfigureAwait(false))
         {
             log.Verbose($"Cluster '{name}' is managed where {StateLocation.ManagementKubeconfig(directory)} points (pivoted already).");
@@ -120,7 +121,8 @@ public static class ClusterOperations
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && lease is not null)
         {
             throw new PacketClusterException("ManagerLeaseLost", ErrorKind.ConnectionError,
-                $"Lost the manager's Lease in the bootstrap cluster while creating '{name}' (its API server did not answer in time, or another manager took it), so this command stopped reconciling. Run it again to resume.", name);
+                $"Lost the manager's Lease in the bootstrap cluster while creating '{name}' (its API server did not answer in time, or another manager took it), so this command stopped reconciling. Run it again to resume.",
+                "Check that the bootstrap cluster's API server answers, then run New-PacketCluster again to resume.", name);
         }
     }
 
@@ -287,7 +289,8 @@ public static class ClusterOperations
         var failed = s.Machines.Where(m => m.Status?.Phase == Phases.Failed && s.Deployments.Count == 0 && s.Sets.Count == 0).ToList();
         if (failed.Count > 0)
             throw new PacketClusterException("MachineProvisionFailed", ErrorKind.InvalidOperation,
-                $"Machine {failed[0].Name} failed: {failed[0].Status?.ErrorReason} {failed[0].Status?.ErrorMessage}".Trim(), failed[0].Name);
+                $"Machine {failed[0].Name} failed: {failed[0].Status?.ErrorReason} {failed[0].Status?.ErrorMessage}".Trim(),
+                "Read the machine's error (Get-PacketMachine), fix its cause (plan, metro, capacity), then run the command again.", failed[0].Name);
         var ready = s.Machines.Count(m => m.Status?.Phase is Phases.Provisioned or Phases.Running && m.Metadata.DeletionTimestamp is null);
         return s.Cluster?.Status?.ApiEndpoints is { Count: > 0 } && ready >= expected;
     }
@@ -480,7 +483,8 @@ public static class ClusterOperations
             if (DateTimeOffset.UtcNow >= deadline)
                 throw new PacketClusterException("ClusterOperationTimeout", ErrorKind.OperationTimeout,
                     $"Cluster '{clusterName}': {left.Count} device(s) still deprovisioning when the timeout ran out ({string.Join(", ", left.Select(d => d.Hostname))}). " +
-                    "Their deletion is requested; run Remove-PacketCluster again to wait for them (its state is kept), or pass -NoWait.", clusterName);
+                    "Their deletion is requested; run Remove-PacketCluster again to wait for them (its state is kept), or pass -NoWait.",
+                    $"Run Remove-PacketCluster {clusterName} again to wait for the devices (or add -NoWait, or a larger -TimeoutSeconds).", clusterName);
             var pause = deadline - DateTimeOffset.UtcNow;
             await Task.Delay(pause < pollInterval ? pause > TimeSpan.FromMilliseconds(50) ? pause : TimeSpan.FromMilliseconds(50) : pollInterval, ct).ConfigureAwait(false);
         }

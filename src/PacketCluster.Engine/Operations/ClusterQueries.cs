@@ -34,9 +34,11 @@ public static class ClusterQueries
         {
             1 => found[0],
             0 => throw new PacketClusterException("MachineNotFound", ErrorKind.ObjectNotFound,
-                $"No cluster in {stateRoot} has a machine '{machineName}'. Get-PacketMachine -ClusterName <name> lists a cluster's machines; give -ClusterName if the machine is not named after its cluster.", machineName),
+                $"No cluster in {stateRoot} has a machine '{machineName}'. Get-PacketMachine -ClusterName <name> lists a cluster's machines; give -ClusterName if the machine is not named after its cluster.",
+                "Check the machine name with Get-PacketMachine -ClusterName, and give -ClusterName.", machineName),
             _ => throw new PacketClusterException("MachineAmbiguous", ErrorKind.InvalidArgument,
-                $"Clusters {string.Join(", ", found)} each have a machine '{machineName}'; name one with -ClusterName.", machineName),
+                $"Clusters {string.Join(", ", found)} each have a machine '{machineName}'; name one with -ClusterName.",
+                "Give -ClusterName to say which cluster's machine you mean.", machineName),
         };
     }
 
@@ -88,7 +90,8 @@ public static class ClusterQueries
             var marker = StateLocation.ManagementKubeconfig(StateLocation.ClusterDirectory(stateRoot, name));
             throw new PacketClusterException("ManagementClusterUnreachable", ErrorKind.ConnectionError,
                 $"Cluster '{name}' is managed in the cluster that {marker} points at, which did not answer or refused us ({e.Message}). " +
-                $"Check that it runs and is reachable from here; if it was deleted outside PacketCluster, remove the folder {Path.GetDirectoryName(marker)}.", name, e);
+                $"Check that it runs and is reachable from here; if it was deleted outside PacketCluster, remove the folder {Path.GetDirectoryName(marker)}.",
+                "Check that the management cluster runs and is reachable; if it was deleted outside PacketCluster, remove the cluster's state folder.", name, e);
         }
     }
 
@@ -99,10 +102,12 @@ public static class ClusterQueries
         if (cluster is null) return null;
         var endpoint = cluster.Status?.ApiEndpoints?.FirstOrDefault()
             ?? throw new PacketClusterException("ClusterEndpointNotReady", ErrorKind.InvalidOperation,
-                $"Cluster '{clusterName}' has no API endpoint yet. Wait for New-PacketCluster to finish (or run it again to resume).", clusterName);
+                $"Cluster '{clusterName}' has no API endpoint yet. Wait for New-PacketCluster to finish (or run it again to resume).",
+                "Wait for New-PacketCluster to finish, or run it again to resume.", clusterName);
         var pki = await ClusterSecrets.ReadPkiAsync(store, ns, clusterName, ct).ConfigureAwait(false)
             ?? throw new PacketClusterException("ClusterPkiMissing", ErrorKind.ObjectNotFound,
-                $"Cluster '{clusterName}' has no certificate authority in its state yet. Run New-PacketCluster again to resume.", clusterName);
+                $"Cluster '{clusterName}' has no certificate authority in its state yet. Run New-PacketCluster again to resume.",
+                "Run New-PacketCluster again to resume creating the cluster.", clusterName);
         var host = endpoint.Host!.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host;
         return AdminKubeconfig.Create(clusterName, $"https://{host}:{endpoint.Port}", pki.ClusterCa);
     }
@@ -126,7 +131,8 @@ public static class ClusterQueries
 
     private static PacketClusterException NotFound(string stateRoot, string name) =>
         new("ClusterNotFound", ErrorKind.ObjectNotFound,
-            $"No cluster '{name}' in {stateRoot}. Get-PacketCluster lists the clusters there; -StatePath or PACKETCLUSTER_HOME choose another folder.", name);
+            $"No cluster '{name}' in {stateRoot}. Get-PacketCluster lists the clusters there; -StatePath or PACKETCLUSTER_HOME choose another folder.",
+            "Run Get-PacketCluster to list the clusters, check the name, or pass -StatePath for another state folder.", name);
 }
 
 /// <summary>Who manages a cluster (Get-PacketCluster's ManagedBy).</summary>

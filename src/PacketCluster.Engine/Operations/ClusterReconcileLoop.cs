@@ -98,7 +98,8 @@ public sealed class ClusterReconcileLoop
                 throw new PacketClusterException("ClusterOperationTimeout", ErrorKind.OperationTimeout,
                     (reconcile
                         ? $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Run the command again to resume; nothing is lost."
-                        : $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Its manager reconciles it since the pivot: check that it runs (the provider-components Deployment, or Start-PacketClusterManager)."), _cluster);
+                        : $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Its manager reconciles it since the pivot: check that it runs (the provider-components Deployment, or Start-PacketClusterManager)."),
+                    "Run the command again to resume (nothing is lost), or Get-PacketCluster and Get-PacketMachine to see what is still pending.", _cluster);
             var wait = result.RequeueAfterInterval is { } requeue && requeue < maxWait ? requeue : maxWait;
             await Task.Delay(wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait, _context.Time, ct).ConfigureAwait(false);
         }

@@ -30,13 +30,14 @@ public static class ControlPlaneOperations
     {
         if (change.Replicas is < 1)
             throw new PacketClusterException("InvalidReplicas", ErrorKind.InvalidArgument,
-                "A cluster needs at least one control plane; remove the whole cluster with Remove-PacketCluster.", clusterName);
+                "A cluster needs at least one control plane; remove the whole cluster with Remove-PacketCluster.",
+                "Give -Replicas 1 or more, or remove the cluster with Remove-PacketCluster.", clusterName);
         if (change.Replicas is null && !change.ChangesMachines)
-            throw new PacketClusterException("NothingToChange", ErrorKind.InvalidArgument, "Give -Replicas, -Plan, -OperatingSystem or -KubernetesVersion.", clusterName);
+            throw new PacketClusterException("NothingToChange", ErrorKind.InvalidArgument, "Give -Replicas, -Plan, -OperatingSystem or -KubernetesVersion.", "Give at least one of -Replicas, -Plan, -OperatingSystem or -KubernetesVersion.", clusterName);
 
         var current = await ControlPlanesAsync(stateRoot, clusterName, ct).ConfigureAwait(false);
         var first = FirstControlPlane.Of(current)
-            ?? throw new PacketClusterException("NoControlPlane", ErrorKind.InvalidOperation, $"Cluster '{clusterName}' has no control plane.", clusterName);
+            ?? throw new PacketClusterException("NoControlPlane", ErrorKind.InvalidOperation, $"Cluster '{clusterName}' has no control plane.", "Run New-PacketCluster again to finish creating the cluster, or remove it with Remove-PacketCluster.", clusterName);
         var wanted = Wanted(first.Spec, change);
         await CheckWantedAsync(clusterName, wanted, current, session, log, ct).ConfigureAwait(false);
         var replicas = change.Replicas ?? current.Count;
@@ -117,7 +118,7 @@ public static class ControlPlaneOperations
     {
         var spec = ResourceCodec.FromJson<MachineSpec>(ResourceCodec.ToJson(template));
         spec.ProviderID = null;
-        var value = spec.ProviderSpec?.Value ?? throw new PacketClusterException("NoProviderSpec", ErrorKind.InvalidData, "The control plane has no providerSpec to copy.", null);
+        var value = spec.ProviderSpec?.Value ?? throw new PacketClusterException("NoProviderSpec", ErrorKind.InvalidData, "The control plane has no providerSpec to copy.", "Run New-PacketCluster again to finish creating the cluster, or remove and recreate it.", null);
         if (change.Plan is { } plan) value.MachineType = plan;
         if (change.OperatingSystem is { } os) value.OS = os;
         if (change.KubernetesVersion is { } version) spec.Versions = new MachineVersionInfo { ControlPlane = version, Kubelet = version };
@@ -152,17 +153,21 @@ public static class ControlPlaneOperations
         var plans = await session.PlansAsync(log, ct).ConfigureAwait(false);
         var plan = plans.FirstOrDefault(p => string.Equals(p.Slug, value.MachineType, StringComparison.OrdinalIgnoreCase))
             ?? throw new PacketClusterException("UnknownPlan", ErrorKind.InvalidArgument,
-                $"Plan '{value.MachineType}' does not exist. Run Get-PacketPlan to list plans. Nothing was changed.", value.MachineType);
+                $"Plan '{value.MachineType}' does not exist. Run Get-PacketPlan to list plans. Nothing was changed.",
+                "Run Get-PacketPlan to list plans and pass one of them to -Plan.", value.MachineType);
         if (value.Metro is { Length: > 0 } metro && !plan.IsAvailableInMetro(metro))
             throw new PacketClusterException("PlanNotAvailable", ErrorKind.InvalidArgument,
-                $"Plan '{plan.Slug}' is not offered in metro {metro}. Run Get-PacketPlan -Metro {metro}. Nothing was changed.", plan.Slug);
+                $"Plan '{plan.Slug}' is not offered in metro {metro}. Run Get-PacketPlan -Metro {metro}. Nothing was changed.",
+                "Run Get-PacketPlan -Metro with the cluster's metro and pass a plan it lists.", plan.Slug);
         var systems = await session.OperatingSystemsAsync(log, ct).ConfigureAwait(false);
         var os = systems.FirstOrDefault(o => string.Equals(o.Slug, value.OS, StringComparison.OrdinalIgnoreCase))
             ?? throw new PacketClusterException("UnknownOperatingSystem", ErrorKind.InvalidArgument,
-                $"Operating system '{value.OS}' does not exist. Run Get-PacketOperatingSystem. Nothing was changed.", value.OS);
+                $"Operating system '{value.OS}' does not exist. Run Get-PacketOperatingSystem. Nothing was changed.",
+                "Run Get-PacketOperatingSystem and pass one of its slugs to -OperatingSystem.", value.OS);
         if (os.ProvisionableOn.Count > 0 && !os.ProvisionableOn.Contains(plan.Slug!, StringComparer.OrdinalIgnoreCase))
             throw new PacketClusterException("OperatingSystemNotSupported", ErrorKind.InvalidArgument,
-                $"'{os.Slug}' does not install on plan '{plan.Slug}'. Nothing was changed.", os.Slug);
+                $"'{os.Slug}' does not install on plan '{plan.Slug}'. Nothing was changed.",
+                "Choose another -OperatingSystem or -Plan; Get-PacketOperatingSystem shows which plans each one installs on.", os.Slug);
         log.Verbose($"Cluster '{clusterName}': control planes roll to {value.MachineType}, {value.OS}, Kubernetes {version}.");
     }
 

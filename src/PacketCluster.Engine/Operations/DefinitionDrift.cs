@@ -105,7 +105,8 @@ public static class DefinitionDrift
         new("ClusterDefinitionDiffers", ErrorKind.InvalidOperation,
             $"Cluster '{name}' already exists ({where}) with another definition, so running New-PacketCluster again would not resume it. Differences:" +
             string.Concat(differences.Select(d => $"\n  {d.Field}: recorded {d.Recorded}, requested {d.Requested} - {d.Remedy}")) +
-            "\nRun New-PacketCluster with the recorded values to resume it, change it with the cmdlets named, or choose another -Name.", name);
+            "\nRun New-PacketCluster with the recorded values to resume it, change it with the cmdlets named, or choose another -Name.",
+            $"Change cluster '{name}' with {string.Join("; ", differences.Select(d => d.Remedy).Distinct())} - or rerun New-PacketCluster with the recorded values, or another -Name.", name);
 
     private static IEnumerable<PacketMachineProviderSpec> ControlPlaneSpecs(PacketClusterConfig c) =>
         c.Machines.Where(m => m.IsControlPlane).Select(m => m.Spec.ProviderSpec?.Value).OfType<PacketMachineProviderSpec>();

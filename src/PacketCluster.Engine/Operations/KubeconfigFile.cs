@@ -31,7 +31,7 @@ public static class KubeconfigFile
             : Parse(existing, "the existing kubeconfig");
         var source = Parse(incoming, "the new kubeconfig");
         var context = source.Contexts?.FirstOrDefault(c => c.Name == source.CurrentContext) ?? source.Contexts?.FirstOrDefault()
-            ?? throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData, "The new kubeconfig has no context.");
+            ?? throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData, "The new kubeconfig has no context.", "Report this as a bug; the generated kubeconfig should always have a context.");
         var user = source.Users?.FirstOrDefault(u => u.Name == context.ContextDetails.User);
         if (user is not null)
         {
@@ -57,7 +57,7 @@ public static class KubeconfigFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new PacketClusterException("KubeconfigWriteFailed", ErrorKind.WriteError, $"Could not write the kubeconfig '{path}': {ex.Message}", path, ex);
+            throw new PacketClusterException("KubeconfigWriteFailed", ErrorKind.WriteError, $"Could not write the kubeconfig '{path}': {ex.Message}", "Check that the folder exists and is writable, or pass another -Path.", path, ex);
         }
     }
 
@@ -113,13 +113,14 @@ public static class KubeconfigFile
         try
         {
             return KubernetesYaml.Deserialize<K8SConfiguration>(yaml)
-                ?? throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData, $"{what} is empty.");
+                ?? throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData, $"{what} is empty.", "Remove the empty file or pass another -Path.");
         }
         catch (Exception ex) when (ex is not PacketClusterException)
         {
             // The parser's message can quote the file, and a kubeconfig holds keys: keep only the type.
             throw new PacketClusterException("KubeconfigInvalid", ErrorKind.InvalidData,
-                $"{what} is not a valid kubeconfig ({ex.GetType().Name}); fix or move it and try again.");
+                $"{what} is not a valid kubeconfig ({ex.GetType().Name}); fix or move it and try again.",
+                "Fix or move the file and try again, or pass another -Path.");
         }
     }
 

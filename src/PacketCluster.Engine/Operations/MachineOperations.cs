@@ -90,7 +90,8 @@ public static class MachineOperations
         var machines = await MachinesAsync(store, clusterName, ct).ConfigureAwait(false);
         var first = FirstControlPlane.Of(machines)
             ?? throw new PacketClusterException("NoControlPlane", ErrorKind.InvalidOperation,
-                $"Cluster '{clusterName}' has no control plane to join; a new control plane needs a running one.", clusterName);
+                $"Cluster '{clusterName}' has no control plane to join; a new control plane needs a running one.",
+                "Run New-PacketCluster again to finish creating the cluster first.", clusterName);
         var spec = template ?? first.Spec;
         var image = spec.ProviderSpec?.Value?.OS ?? string.Empty;
         var version = spec.Versions?.ControlPlane ?? string.Empty;
@@ -142,10 +143,12 @@ public static class MachineOperations
         var ns = ClusterOperations.DefaultNamespace;
         var machine = await store.GetAsync<Machine>(ns, machineName, ct).ConfigureAwait(false)
             ?? throw new PacketClusterException("MachineNotFound", ErrorKind.ObjectNotFound,
-                $"Cluster '{clusterName}' has no machine '{machineName}'. Get-PacketMachine -ClusterName {clusterName} lists them.", machineName);
+                $"Cluster '{clusterName}' has no machine '{machineName}'. Get-PacketMachine -ClusterName {clusterName} lists them.",
+                "Run Get-PacketMachine -ClusterName to list the cluster's machines and use one of their names.", machineName);
         if (machine.IsControlPlane && (await MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Count(m => m.IsControlPlane && m.Metadata.DeletionTimestamp is null) <= 1)
             throw new PacketClusterException("LastControlPlane", ErrorKind.InvalidOperation,
-                $"'{machineName}' is the cluster's only control plane. Remove the whole cluster with Remove-PacketCluster instead.", machineName);
+                $"'{machineName}' is the cluster's only control plane. Remove the whole cluster with Remove-PacketCluster instead.",
+                "Remove the whole cluster with Remove-PacketCluster, or add a control plane first.", machineName);
         if (machine.IsControlPlane) await RefuseQuorumLossAsync(store, clusterName, machine, ct).ConfigureAwait(false);
 
         var owner = machine.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "MachineSet");
@@ -180,7 +183,8 @@ public static class MachineOperations
         if (controlPlane is null || !Version.TryParse(kubelet, out var k) || !Version.TryParse(controlPlane, out var c)) return;
         if (k.Major != c.Major || k.Minor > c.Minor || k.Minor < c.Minor - 3)
             throw new PacketClusterException("VersionSkew", ErrorKind.InvalidArgument,
-                $"Workers of {deployment} cannot run Kubernetes {kubelet} with a {controlPlane} control plane: a kubelet may be at most three minor versions older than the API server and never newer.", deployment);
+                $"Workers of {deployment} cannot run Kubernetes {kubelet} with a {controlPlane} control plane: a kubelet may be at most three minor versions older than the API server and never newer.",
+                "Choose a Kubernetes version at most three minor versions older than the control plane's and not newer.", deployment);
     }
 
     private static bool DeploymentSettled(ClusterSnapshot s, MachineDeployment deployment)
@@ -215,7 +219,8 @@ public static class MachineOperations
         {
             throw new PacketClusterException(ControlPlane.EtcdQuorum.WouldLoseQuorumErrorId, ErrorKind.InvalidOperation,
                 $"Removing control plane '{machine.Name}' was refused: etcd cannot be asked who is healthy ({e.Message}). Nothing was changed; " +
-                "bring the stopped control planes back (power them on) and try again.", machine.Name, e);
+                "bring the stopped control planes back (power them on) and try again.",
+                "Power the stopped control planes back on, then try again.", machine.Name, e);
         }
         var healthy = new HashSet<string>(StringComparer.Ordinal);
         foreach (var member in members)
@@ -226,7 +231,8 @@ public static class MachineOperations
             $"Removing control plane '{machine.Name}' would lose etcd quorum: {healthy.Count} of {members.Count} members are healthy " +
             $"({string.Join(", ", members.Select(m => $"{ControlPlane.EtcdCluster.Describe(m)} {(healthy.Contains(m.Id) ? "healthy" : "unhealthy")}"))}), " +
             $"and the {remaining} left would need {ControlPlane.EtcdQuorum.Of(remaining)} healthy. Nothing was changed; bring the unhealthy " +
-            "control planes back (power them on) or remove an unhealthy one first.", machine.Name);
+            "control planes back (power them on) or remove an unhealthy one first.",
+            "Power the unhealthy control planes back on, or remove an unhealthy one first.", machine.Name);
     }
 
     private static async Task SettleAsync(IStateStore store, PacketSession session, string clusterName, IEngineLog log, ChangeWait wait,
@@ -259,9 +265,11 @@ public static class MachineOperations
         {
             1 => found[0],
             0 => throw new PacketClusterException("MachineDeploymentNotFound", ErrorKind.ObjectNotFound,
-                name is null ? $"Cluster '{clusterName}' has no MachineDeployment to scale." : $"Cluster '{clusterName}' has no MachineDeployment '{name}'. It has: {string.Join(", ", all.Select(d => d.Name))}.", name ?? clusterName),
+                name is null ? $"Cluster '{clusterName}' has no MachineDeployment to scale." : $"Cluster '{clusterName}' has no MachineDeployment '{name}'. It has: {string.Join(", ", all.Select(d => d.Name))}.",
+                "Run Get-PacketMachine -ClusterName to see the cluster's MachineDeployments and pass one to -DeploymentName.", name ?? clusterName),
             _ => throw new PacketClusterException("MachineDeploymentAmbiguous", ErrorKind.InvalidArgument,
-                $"Cluster '{clusterName}' has several MachineDeployments ({string.Join(", ", found.Select(d => d.Name))}); name one with -DeploymentName.", clusterName),
+                $"Cluster '{clusterName}' has several MachineDeployments ({string.Join(", ", found.Select(d => d.Name))}); name one with -DeploymentName.",
+                "Name one with -DeploymentName.", clusterName),
         };
     }
 

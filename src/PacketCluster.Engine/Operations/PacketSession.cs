@@ -54,6 +54,7 @@ public sealed class PacketSession
         {
             throw new PacketApiConnectionException(e.ErrorId, e.Kind,
                 $"No answer from the Packet API: tried {tried} (waited at most {FirstContactTimeout.TotalSeconds:0} s): {e.Message} Check -Endpoint / PACKET_API_URL and that the service runs.",
+                "Check -Endpoint (or PACKET_API_URL) and that the Packet API or simulator runs, then run Connect-PacketApi again.",
                 new PacketApiFailure(e.Method, e.Url, e.StatusCode, e.ApiErrors, e.RequestId), e);
         }
         return Describe();
@@ -68,7 +69,8 @@ public sealed class PacketSession
     };
 
     public string RequireProjectId() => Options.ProjectId ?? throw new PacketClusterException("ProjectIdMissing", ErrorKind.InvalidArgument,
-        "No project: pass -ProjectId to Connect-PacketApi or set PACKET_PROJECT_ID.");
+        "No project: pass -ProjectId to Connect-PacketApi or set PACKET_PROJECT_ID.",
+        "Pass -ProjectId to Connect-PacketApi or set PACKET_PROJECT_ID.");
 
     public Task<IReadOnlyList<Metro>> MetrosAsync(IEngineLog log, CancellationToken ct) =>
         GetCachedAsync(ref _metros, c => c.GetMetrosAsync(ct), log);

@@ -45,7 +45,7 @@ public static class PivotOperation
 
         var kubeconfig = targetKubeconfig is null
             ? await ClusterQueries.AdminKubeconfigAsync(source, ns, clusterName, ct).ConfigureAwait(false) 
-                ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in {directory}.", clusterName)
+                ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in {directory}.", "Run Get-PacketCluster to list clusters and check -Name and -StatePath.", clusterName)
             : await Api.InputFile.ReadAllTextAsync(targetKubeconfig, Api.InputFile.KubeconfigLimit, "The target kubeconfig", ct).ConfigureAwait(false);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
         var components = ProviderComponentsFor(clusterName, session);
@@ -77,7 +77,8 @@ public static class PivotOperation
         {
             if (await target.GetAsync<Cluster>(ns, clusterName, ct).ConfigureAwait(false) is null)
                 throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound,
-                    $"Cluster '{clusterName}' is neither in the source nor in the target store; nothing to pivot.", clusterName);
+                    $"Cluster '{clusterName}' is neither in the source nor in the target store; nothing to pivot.",
+                    "Run Get-PacketCluster to list clusters and check -Name and -StatePath.", clusterName);
             log.Verbose($"Cluster '{clusterName}' is already in the target and gone from the source: the pivot is complete.");
             return new PivotReport(clusterName, [], [], []);
         }
@@ -150,7 +151,7 @@ public static class PivotOperation
             return new PivotReport(clusterName, [], [], []);
         }
         var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(source, ns, clusterName, ct).ConfigureAwait(false)
-            ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in the bootstrap cluster.", clusterName);
+            ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{clusterName}' is not in the bootstrap cluster.", "Check -Name and the bootstrap kubeconfig; Get-PacketCluster lists the clusters.", clusterName);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
         return await RunAsync(source, ns, clusterName, target, ProviderComponentsFor(clusterName, session), log, ct,
             beforeSourceRemoval: moved => RecordManagementAsync(directory, kubeconfig, moved, ct)).ConfigureAwait(false);
@@ -254,7 +255,8 @@ public static class PivotOperation
         foreach (var s in objects.Secrets) if (await target.GetSecretAsync(ns, s.Metadata.Name, ct).ConfigureAwait(false) is null) missing.Add($"Secret {s.Metadata.Name}");
         if (missing.Count > 0)
             throw new PacketClusterException("PivotVerificationFailed", ErrorKind.InvalidOperation,
-                $"After copying, the target lacks or differs on: {string.Join(", ", missing)}. The source is untouched (paused); run the pivot again.", objects.Cluster?.Name);
+                $"After copying, the target lacks or differs on: {string.Join(", ", missing)}. The source is untouched (paused); run the pivot again.",
+                "Run Invoke-PacketPivot again; the source is untouched.", objects.Cluster?.Name);
     }
 
     private static async Task<IReadOnlyList<string>> RemoveFromSourceAsync(IStateStore source, string ns, SourceSet objects, CancellationToken ct)
@@ -301,7 +303,7 @@ public static class PivotOperation
             {
                 // A reconciler wrote status meanwhile: take the current object and set the annotation on it.
                 cluster = await store.GetAsync<Cluster>(cluster.Metadata.Namespace ?? ClusterOperations.DefaultNamespace, cluster.Name, ct).ConfigureAwait(false)
-                    ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{cluster.Name}' vanished during the pivot.", cluster.Name);
+                    ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{cluster.Name}' vanished during the pivot.", "Run Get-PacketCluster to see where the cluster is now; it may have been removed by another command.", cluster.Name);
             }
         }
     }

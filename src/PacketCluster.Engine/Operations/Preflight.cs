@@ -78,7 +78,7 @@ public static class Preflight
                         $"{group.Key.Item1} has no capacity for {group.Count()} × {group.Key.Plan}. Choose another plan or location."));
             }
         }
-        if (problems.Count > 0) throw new ClusterConfigInvalidException(problems);
+        if (problems.Count > 0) throw new ClusterConfigInvalidException(ParameterAttribution.Apply(config, problems));
 
         if (claim is not null)
         {

@@ -94,7 +94,8 @@ public static class UserdataPreview
         catch (FormatException ex)
         {
             throw new PacketClusterException("InvalidCertificateAuthority", ErrorKind.InvalidData,
-                "spec.providerSpec.value.caKeyPair must hold PEM or base64 of PEM.", null, ex);
+                "spec.providerSpec.value.caKeyPair must hold PEM or base64 of PEM.",
+                "Put the CA certificate and key in caKeyPair as PEM (or base64 of PEM).", null, ex);
         }
     }
 }

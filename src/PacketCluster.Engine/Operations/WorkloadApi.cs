@@ -27,7 +27,8 @@ internal static class WorkloadApi
             }
             if (DateTimeOffset.UtcNow >= deadline)
                 throw new PacketClusterException("ClusterApiNotAnswering", ErrorKind.OperationTimeout,
-                    $"The API server of cluster '{clusterName}' did not answer in time (last: {last}). The control plane's console log (the simulator's /_simulator/devices/<id>/console, or the Packet SOS console) tells why; run New-PacketCluster again to keep waiting.", clusterName);
+                    $"The API server of cluster '{clusterName}' did not answer in time (last: {last}). The control plane's console log (the simulator's /_simulator/devices/<id>/console, or the Packet SOS console) tells why; run New-PacketCluster again to keep waiting.",
+                    "Read the control plane's console log to see why, then run New-PacketCluster again to keep waiting.", clusterName);
             await Task.Delay(pause, ct).ConfigureAwait(false);
         }
     }

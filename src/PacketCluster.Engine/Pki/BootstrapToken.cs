@@ -51,7 +51,8 @@ public sealed partial class BootstrapToken
         var match = value is null ? null : TokenPattern().Match(value);
         if (match is not { Success: true })
             throw new PacketClusterException(InvalidErrorId, ErrorKind.InvalidArgument,
-                "A bootstrap token must be 6 characters, a dot, then 16 characters, all from a-z and 0-9 (e.g. \"07401b.f395accd246ae52d\").");
+                "A bootstrap token must be 6 characters, a dot, then 16 characters, all from a-z and 0-9 (e.g. \"07401b.f395accd246ae52d\").",
+                "Use a token of the form abcdef.0123456789abcdef (6 and 16 characters from a-z and 0-9), e.g. from 'kubeadm token generate'.");
         return new BootstrapToken(match.Groups["id"].Value, match.Groups["secret"].Value);
     }
 

@@ -239,5 +239,6 @@ public sealed class CertificateAuthority
         new(DateTime.SpecifyKind(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time, DateTimeKind.Utc));
 
     private static PacketClusterException Invalid(string message, string role) =>
-        new(InvalidErrorId, ErrorKind.InvalidData, message, target: role);
+        new(InvalidErrorId, ErrorKind.InvalidData, message,
+            $"Give a valid, unexpired CA certificate with its matching unencrypted PEM private key for the {role}.", target: role);
 }

@@ -33,7 +33,8 @@ public sealed class ServiceAccountKeyPair
     {
         if (PkiPem.TryReadPrivateKey(privateKeyPem) is not RsaPrivateCrtKeyParameters key)
             throw new PacketClusterException(InvalidErrorId, ErrorKind.InvalidData,
-                "The service-account private key is not an unencrypted PEM RSA key (PKCS#1 or PKCS#8).");
+                "The service-account private key is not an unencrypted PEM RSA key (PKCS#1 or PKCS#8).",
+                "Give an unencrypted PEM RSA private key (PKCS#1 or PKCS#8), e.g. one made with 'openssl genrsa'.");
 
         var publicKey = new RsaKeyParameters(false, key.Modulus, key.PublicExponent);
         return new ServiceAccountKeyPair(PkiPem.Write(publicKey), PkiPem.Write(key));

@@ -16,7 +16,8 @@ public static class SpkiPin
     {
         var certificate = PkiPem.TryReadCertificate(certificatePem)
             ?? throw new PacketClusterException("InvalidCertificate", ErrorKind.InvalidData,
-                "Cannot compute a CA pin: the input is not a PEM \"CERTIFICATE\" block that can be parsed.");
+                "Cannot compute a CA pin: the input is not a PEM \"CERTIFICATE\" block that can be parsed.",
+                "Pass a PEM certificate (a -----BEGIN CERTIFICATE----- block).");
 
         // Hash the SPKI exactly as encoded in the certificate, not a re-encoding of the parsed key.
         var spki = certificate.CertificateStructure.SubjectPublicKeyInfo.GetEncoded(Asn1Encodable.Der);

@@ -15,7 +15,8 @@ public static class SimulatorLauncher
     {
         if (!File.Exists(options.SimulatorPath))
             throw new PacketClusterException("SimulatorNotFound", ErrorKind.ObjectNotFound,
-                $"The simulator is not at '{options.SimulatorPath}'. Reinstall the module, or build it with ./build.sh Package.", options.SimulatorPath);
+                $"The simulator is not at '{options.SimulatorPath}'. Reinstall the module, or build it with ./build.sh Package.",
+                "Reinstall the module, or set PACKETCLUSTER_SIMULATOR_PATH to a simulator build.", options.SimulatorPath);
 
         var frameworkDependent = options.SimulatorPath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var start = new ProcessStartInfo(frameworkDependent ? DotnetHost() : options.SimulatorPath)
@@ -38,7 +39,7 @@ public static class SimulatorLauncher
         if (options.Seed is { } seed) { start.ArgumentList.Add("--seed"); start.ArgumentList.Add(seed.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
 
         log.Verbose($"Starting the Packet API simulator: {start.FileName} {string.Join(' ', start.ArgumentList)}");
-        var process = Process.Start(start) ?? throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidOperation, "The simulator process did not start.");
+        var process = Process.Start(start) ?? throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidOperation, "The simulator process did not start.", "Check that the simulator file can run on this machine, then run Start-PacketSimulator again.");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.StartTimeout);
         try
@@ -49,7 +50,8 @@ public static class SimulatorLauncher
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 var said = (await process.StandardError.ReadToEndAsync(timeout.Token).ConfigureAwait(false)).Trim();
                 throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidOperation,
-                    $"The simulator exited with code {process.ExitCode} before it was ready. {(said.Length > 0 ? said + " " : "")}{LogTail(options.LogFile)}".TrimEnd(), options.SimulatorPath);
+                    $"The simulator exited with code {process.ExitCode} before it was ready. {(said.Length > 0 ? said + " " : "")}{LogTail(options.LogFile)}".TrimEnd(),
+                    "Read the simulator's log named in the message, fix what it reports (e.g. a busy port), then run Start-PacketSimulator again.", options.SimulatorPath);
             }
             var info = Parse(line, process.Id, options.LogFile);
             log.Verbose($"Simulator {info.ProcessId} serves {info.Endpoint} (project {info.ProjectId}); log: {options.LogFile}");
@@ -60,9 +62,10 @@ public static class SimulatorLauncher
             TryKill(process);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 throw new PacketClusterException("SimulatorStartTimeout", ErrorKind.OperationTimeout,
-                    $"The simulator did not report ready within {options.StartTimeout.TotalSeconds:N0} s. {LogTail(options.LogFile)}", options.SimulatorPath, ex);
+                    $"The simulator did not report ready within {options.StartTimeout.TotalSeconds:N0} s. {LogTail(options.LogFile)}",
+                    "Read the simulator's log named in the message; run Start-PacketSimulator again, with a longer timeout if the machine is busy.", options.SimulatorPath, ex);
             if (ex is JsonException)
-                throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidData, "The simulator printed an unexpected first line.", options.SimulatorPath, ex);
+                throw new PacketClusterException("SimulatorStartFailed", ErrorKind.InvalidData, "The simulator printed an unexpected first line.", "Check that PACKETCLUSTER_SIMULATOR_PATH (if set) names the PacketCluster simulator, or reinstall the module.", options.SimulatorPath, ex);
             throw;
         }
     }
@@ -78,7 +81,8 @@ public static class SimulatorLauncher
             if (process.HasExited) return false;
             if (!IsSimulator(process))
                 throw new PacketClusterException("NotASimulator", ErrorKind.InvalidArgument,
-                    $"Process {processId} is not a PacketCluster simulator; it was not stopped.", processId);
+                    $"Process {processId} is not a PacketCluster simulator; it was not stopped.",
+                    "Pass the id of a simulator process (Start-PacketSimulator returns it).", processId);
             // SIGTERM first: the simulator then stops the processes of its booted devices and removes their folders.
             // Only if it does not exit in time, kill the whole tree (nothing it started survives either way).
             if (!OperatingSystem.IsWindows() && SendSignal(processId, SigTerm) == 0 && process.WaitForExit(wait))
@@ -122,7 +126,8 @@ public static class SimulatorLauncher
             : "none";
         throw new PacketClusterException("SimulatorNotFound", ErrorKind.ObjectNotFound,
             $"This copy of the module has no simulator for {rid} (it has: {shipped}). Install the module from the PowerShell Gallery, " +
-            $"which carries all platforms, or build it here with './build.sh Package -Runtime {rid}'. PACKETCLUSTER_SIMULATOR_PATH can name a simulator.", path);
+            $"which carries all platforms, or build it here with './build.sh Package -Runtime {rid}'. PACKETCLUSTER_SIMULATOR_PATH can name a simulator.",
+            "Install the module from the PowerShell Gallery, build it for this platform, or set PACKETCLUSTER_SIMULATOR_PATH.", path);
     }
 
     /// <summary>
@@ -145,7 +150,8 @@ public static class SimulatorLauncher
         catch (UnauthorizedAccessException e)
         {
             throw new PacketClusterException("SimulatorNotExecutable", ErrorKind.PermissionDenied,
-                $"The simulator at '{path}' is not executable and this user may not change it (the package format keeps no file modes). Run: chmod +x '{path}'", path, e);
+                $"The simulator at '{path}' is not executable and this user may not change it (the package format keeps no file modes). Run: chmod +x '{path}'",
+                "Make the simulator executable (chmod +x on the path in the message), then run the command again.", path, e);
         }
         return path;
     }

@@ -92,6 +92,7 @@ internal sealed class ClusterStateLock : IDisposable
         return new PacketClusterException(LockedErrorId, ErrorKind.InvalidOperation,
             $"The cluster state in '{directory}' is in use by {holder}. Finish or close the other PowerShell session " +
             "(or stop the command using it) and try again; the lock is released as soon as that process exits.",
+            "Wait for the other command to finish, or close the PowerShell session that holds the lock, then try again.",
             directory, inner);
     }
 }

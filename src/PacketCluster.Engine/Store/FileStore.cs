@@ -147,7 +147,8 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
         var kind = KindOf<T>();
         if (string.IsNullOrEmpty(metadata.Name) && string.IsNullOrEmpty(metadata.GenerateName))
             throw new PacketClusterException("InvalidResourceName", ErrorKind.InvalidArgument,
-                $"The {kind} has neither metadata.name nor metadata.generateName; give it a name.", resource);
+                $"The {kind} has neither metadata.name nor metadata.generateName; give it a name.",
+                "Set metadata.name (or metadata.generateName) on the object.", resource);
 
         await _mutex.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -209,7 +210,8 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
             if (stored.Metadata.DeletionTimestamp is not null
                 && (meta.Finalizers ?? []).Except(stored.Metadata.Finalizers ?? []).ToList() is { Count: > 0 } added)
                 throw new PacketClusterException("FinalizerAddedDuringDeletion", ErrorKind.InvalidOperation,
-                    $"{stored.Kind} '{@namespace}/{name}' is being deleted; finalizers cannot be added to it ({string.Join(", ", added)}).", resource);
+                    $"{stored.Kind} '{@namespace}/{name}' is being deleted; finalizers cannot be added to it ({string.Join(", ", added)}).",
+                    "Wait for the deletion to finish, then create the object again if it is still needed.", resource);
 
             var finished = meta.DeletionTimestamp is not null && meta.Finalizers is not { Count: > 0 };
             // A no-op update writes nothing and keeps the resourceVersion, as the API server does.
@@ -469,7 +471,8 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
         var documents = YamlJsonBridge.Parse(text, path);
         if (documents.Count != 1)
             throw new PacketClusterException(StateFileInvalidErrorId, ErrorKind.InvalidData,
-                $"{path}: expected one {KindOf<T>()} document, found {documents.Count}. Restore the file or remove it.", path);
+                $"{path}: expected one {KindOf<T>()} document, found {documents.Count}. Restore the file or remove it.",
+                "Restore the file from a backup or remove it; if the cluster is gone, remove its state folder.", path);
         // Every read is a fresh object: callers may change what they get without touching the store.
         return ResourceCodec.Deserialize<T>(documents[0]);
     }
@@ -484,7 +487,8 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
         catch (Exception ex) when (ex is YamlDotNet.Core.YamlException or FormatException)
         {
             throw new PacketClusterException(StateFileInvalidErrorId, ErrorKind.InvalidData,
-                $"{path}: not a readable Secret ({ex.Message}). Restore the file or remove it.", path, ex);
+                $"{path}: not a readable Secret ({ex.Message}). Restore the file or remove it.",
+                "Restore the file from a backup or remove it; if the cluster is gone, remove its state folder.", path, ex);
         }
     }
 
@@ -549,7 +553,8 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
     }
 
     private static PacketClusterException NotFound<T>(string @namespace, string name, object target) where T : ResourceObject, new() =>
-        new(NotFoundErrorId, ErrorKind.ObjectNotFound, $"{KindOf<T>()} '{@namespace}/{name}' does not exist. Create it first.", target);
+        new(NotFoundErrorId, ErrorKind.ObjectNotFound, $"{KindOf<T>()} '{@namespace}/{name}' does not exist. Create it first.",
+            "Create the object first, or check its name and namespace.", target);
 
     private string GenerateName<T>(string @namespace, string prefix) where T : ResourceObject, new()
     {
@@ -581,7 +586,8 @@ public sealed class FileStore : IOwnedStateStore, IDisposable
             var text = File.ReadAllText(path).Trim();
             if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
                 throw new PacketClusterException(StateFileInvalidErrorId, ErrorKind.InvalidData,
-                    $"{path}: expected a resourceVersion number, found '{text}'. Remove the file; it is rebuilt from the stored objects.", path);
+                    $"{path}: expected a resourceVersion number, found '{text}'. Remove the file; it is rebuilt from the stored objects.",
+                    "Remove the file; PacketCluster rebuilds it from the stored objects.", path);
             return value;
         }
         // Lost counter: continue above every version already stored, so none repeats.

@@ -270,7 +270,8 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             throw new PacketClusterException(FileStore.NotFoundErrorId, ErrorKind.ObjectNotFound,
-                $"{KindOf<T>()} '{ns}/{resource.Name}' does not exist. Create it first.", resource);
+                $"{KindOf<T>()} '{ns}/{resource.Name}' does not exist. Create it first.",
+                "Create the object first, or check its name and namespace.", resource);
         }
         catch (HttpOperationException e)
         {
@@ -298,7 +299,8 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
     {
         var reason = TryMessage(e.Response.Content) ?? e.Response.ReasonPhrase ?? e.Message;
         return new PacketClusterException("ObjectRejected", ErrorKind.InvalidData,
-            $"The API server refused to {verb} {resource.Kind} '{resource.Metadata.Namespace}/{resource.Name}' ({(int)e.Response.StatusCode}): {reason}", resource, e);
+            $"The API server refused to {verb} {resource.Kind} '{resource.Metadata.Namespace}/{resource.Name}' ({(int)e.Response.StatusCode}): {reason}",
+            "Fix the object as the API server's reason says, or check that the management cluster has the PacketCluster CRDs installed.", resource, e);
     }
 
     private static string? TryMessage(string? statusJson)

@@ -22,6 +22,7 @@ internal static partial class ResourceNames
         if (string.IsNullOrEmpty(name) || name.Length > 253 || !Dns1123Subdomain().IsMatch(name))
             throw new PacketClusterException("InvalidResourceName", ErrorKind.InvalidArgument,
                 $"'{name}' is not a valid {what} name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters).",
+                "Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters).",
                 name);
         return name;
     }
@@ -31,6 +32,7 @@ internal static partial class ResourceNames
         if (string.IsNullOrEmpty(@namespace) || @namespace.Length > 63 || !Dns1123Label().IsMatch(@namespace))
             throw new PacketClusterException("InvalidNamespace", ErrorKind.InvalidArgument,
                 $"'{@namespace}' is not a valid namespace: use lower-case letters, digits and '-', starting and ending with a letter or digit (at most 63 characters).",
+                "Use lower-case letters, digits and '-', starting and ending with a letter or digit (at most 63 characters).",
                 @namespace);
         return @namespace;
     }

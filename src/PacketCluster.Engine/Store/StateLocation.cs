@@ -21,7 +21,8 @@ public static class StateLocation
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (string.IsNullOrEmpty(home))
             throw new PacketClusterException("StateRootUnknown", ErrorKind.InvalidOperation,
-                $"Cannot find a home folder for the cluster state. Set {HomeVariable} or pass -StatePath.");
+                $"Cannot find a home folder for the cluster state. Set {HomeVariable} or pass -StatePath.",
+                "Set the HOME (or USERPROFILE) environment variable, or pass -StatePath.");
         return Path.Combine(home, DefaultFolderName);
     }
 

@@ -44,7 +44,8 @@ public interface IWorkloadCluster
 /// <summary>A workload cluster's API server did not answer (still booting, unreachable) or refused the engine.</summary>
 public sealed class WorkloadClusterUnavailableException(string clusterName, string reason, Exception? inner = null)
     : PacketClusterException("WorkloadClusterUnavailable", ErrorKind.ConnectionError,
-        $"The API server of cluster '{clusterName}' is not available yet: {reason}", clusterName, inner)
+        $"The API server of cluster '{clusterName}' is not available yet: {reason}",
+        "Wait for the cluster's control plane to boot (Get-PacketMachine shows its state), then try again.", clusterName, inner)
 {
     /// <summary>Why, without the cluster's name around it: what a wrapper repeats, so the message reads the same on every pass.</summary>
     public string Reason { get; } = reason;

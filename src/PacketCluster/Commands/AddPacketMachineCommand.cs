@@ -59,9 +59,9 @@ public sealed class AddPacketMachineCommand : ChangeCmdlet
     {
         var controlPlane = Role == "ControlPlane";
         if (controlPlane && DeploymentName is not null)
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException(
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException(
                 "-DeploymentName names the MachineDeployment that grows by workers; control planes are standalone Machines. Leave it out with -Role ControlPlane."),
-                "DeploymentNameWithControlPlane", ErrorCategory.InvalidArgument, DeploymentName));
+                "DeploymentNameWithControlPlane", ErrorCategory.InvalidArgument, DeploymentName), "Leave out -DeploymentName with -Role ControlPlane."));
         if (!ShouldProcess(ClusterName, controlPlane ? $"Add {Count} control plane(s) that join the cluster" : $"Add {Count} worker(s)")) return;
         var session = RequireSession();
         var root = StateRoot;

@@ -36,7 +36,7 @@ public sealed class GetPacketClusterCommand : StateCmdlet
         var names = ClusterQueries.ClusterNames(root).Where(n => pattern.IsMatch(n)).ToList();
         if (names.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(Name))
         {
-            WriteError(new ErrorRecord(new ItemNotFoundException($"No cluster '{Name}' in {root}."), "ClusterNotFound", ErrorCategory.ObjectNotFound, Name));
+            WriteError(WithAdvice(new ErrorRecord(new ItemNotFoundException($"No cluster '{Name}' in {root}."), "ClusterNotFound", ErrorCategory.ObjectNotFound, Name), "Run Get-PacketCluster without -Name to list the clusters, or pass -StatePath for another state folder."));
             return;
         }
         foreach (var name in names)

@@ -61,8 +61,8 @@ public sealed class GetPacketMachineConfigCommand : PacketCmdlet
             var version = KubernetesVersion is null ? null : WildcardPattern.Get(KubernetesVersion, WildcardOptions.IgnoreCase);
             var matches = entries.Where(e => (image?.IsMatch(e.Image) ?? true) && (version?.IsMatch(e.Kubelet) ?? true) && (Role is null || e.Role == Role)).ToList();
             if (matches.Count == 0 && (Image is not null || KubernetesVersion is not null) && !WildcardPattern.ContainsWildcardCharacters(Image + KubernetesVersion))
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No machine config for image '{Image ?? "*"}' and Kubernetes '{KubernetesVersion ?? "*"}'. Run Get-PacketMachineConfig without filters to see what exists."),
-                    "MachineConfigNotFound", ErrorCategory.ObjectNotFound, Image));
+                WriteError(WithAdvice(new ErrorRecord(new ItemNotFoundException($"No machine config for image '{Image ?? "*"}' and Kubernetes '{KubernetesVersion ?? "*"}'. Run Get-PacketMachineConfig without filters to see what exists."),
+                    "MachineConfigNotFound", ErrorCategory.ObjectNotFound, Image), "Run Get-PacketMachineConfig without filters to see which images and Kubernetes versions exist."));
             WriteObject(matches, enumerateCollection: true);
         });
     }

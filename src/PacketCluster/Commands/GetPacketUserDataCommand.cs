@@ -73,8 +73,8 @@ public sealed class GetPacketUserDataCommand : PacketCmdlet
             var targets = UserdataPreview.Targets(config).Where(t => pattern.IsMatch(t.Name)).ToList();
             if (targets.Count == 0)
             {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No machine named '{MachineName}' in cluster '{config.Name}'. Machines: {string.Join(", ", UserdataPreview.Targets(config).Select(t => t.Name))}."),
-                    "MachineNotFound", ErrorCategory.ObjectNotFound, MachineName));
+                WriteError(WithAdvice(new ErrorRecord(new ItemNotFoundException($"No machine named '{MachineName}' in cluster '{config.Name}'. Machines: {string.Join(", ", UserdataPreview.Targets(config).Select(t => t.Name))}."),
+                    "MachineNotFound", ErrorCategory.ObjectNotFound, MachineName), "Pass one of the machine names the message lists to -MachineName."));
                 return;
             }
             if (ControlPlaneEndpoint is null)

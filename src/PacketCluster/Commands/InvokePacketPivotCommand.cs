@@ -90,8 +90,8 @@ public sealed class InvokePacketPivotCommand : StateCmdlet
         if (path is null) return null;
         var full = GetUnresolvedProviderPathFromPSPath(path);
         if (!File.Exists(full))
-            ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"The kubeconfig '{full}' given to -{parameter} does not exist."),
-                "KubeconfigNotFound", ErrorCategory.ObjectNotFound, path));
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(new FileNotFoundException($"The kubeconfig '{full}' given to -{parameter} does not exist."),
+                "KubeconfigNotFound", ErrorCategory.ObjectNotFound, path), "Check the path; Get-PacketKubeconfig -Path writes a cluster's kubeconfig."));
         return full;
     }
 }

@@ -74,10 +74,8 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
     [Parameter(ParameterSetName = FilesSet)]
     public string? AddonsFile { get; set; }
 
-    /// <summary>Quick form: the cluster name (default test1- plus five random characters).</summary>
+    /// <summary>Quick form: the cluster name, 1 to 40 lower-case letters, digits and '-', starting and ending with a letter or digit (default test1- plus five random characters).</summary>
     [Parameter(Position = 0, ParameterSetName = QuickSet)]
-    [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
-    [ValidateLength(1, 40)]
     public string? Name { get; set; }
 
     /// <summary>Quick form: metro for the cluster and its machines.</summary>
@@ -152,6 +150,7 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == QuickSet) ValidateClusterName(Name);
         var session = RequireSession();
         RunEngine(() =>
         {
@@ -223,6 +222,8 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
                     Metro = Metro, Facility = Metro is null ? Facility : null, ControlPlaneCount = ControlPlaneCount, WorkerCount = WorkerCount,
                     Plan = Plan, OperatingSystem = OperatingSystem, KubernetesVersion = KubernetesVersion,
                     SshPublicKey = sshKey, SshPublicKeyFile = SshPublicKeyPath,
+                    // Problems then name the parameter the user typed (-Plan c9.huge), not a machines.yaml they never wrote.
+                    BoundParameters = MyInvocation.BoundParameters.Keys.ToList(),
                 }, MachineConfigCatalogue.LoadShipped());
                 return (generated.Config, null, generated.GeneratedSshKey);
         }

@@ -47,10 +47,8 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
     [ValidateNotNullOrEmpty]
     public string OutputDirectory { get; set; } = "out/packet";
 
-    /// <summary>Cluster name (DNS-1123 label). Defaults to test1- followed by five random letters and digits.</summary>
+    /// <summary>Cluster name: 1 to 40 lower-case letters, digits and '-', starting and ending with a letter or digit. Defaults to test1- followed by five random letters and digits.</summary>
     [Parameter]
-    [ValidatePattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
-    [ValidateLength(1, 40)]
     public string? Name { get; set; }
 
     /// <summary>Packet project id. Defaults to the PACKET_PROJECT_ID environment variable.</summary>
@@ -125,23 +123,24 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
 
     protected override void EndProcessing()
     {
+        ValidateClusterName(Name);
         var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputDirectory);
         var projectId = ProjectId ?? Environment.GetEnvironmentVariable("PACKET_PROJECT_ID");
         var apiKey = ApiKey is not null ? new NetworkCredential(string.Empty, ApiKey).Password : Credentials.ApiKeyFromEnvironment();
         if (string.IsNullOrEmpty(projectId))
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("No project: pass -ProjectId or set the PACKET_PROJECT_ID environment variable."),
-                "ProjectIdMissing", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException("No project: pass -ProjectId or set the PACKET_PROJECT_ID environment variable."),
+                "ProjectIdMissing", ErrorCategory.InvalidArgument, null), "Pass -ProjectId or set the PACKET_PROJECT_ID environment variable."));
         if (string.IsNullOrEmpty(apiKey))
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("No API key: pass -ApiKey (a SecureString) or set the PACKET_API_KEY or METAL_AUTH_TOKEN environment variable."),
-                "ApiKeyMissing", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException("No API key: pass -ApiKey (a SecureString) or set the PACKET_API_KEY or METAL_AUTH_TOKEN environment variable."),
+                "ApiKeyMissing", ErrorCategory.InvalidArgument, null), "Pass -ApiKey (a SecureString) or set PACKET_API_KEY (or METAL_AUTH_TOKEN)."));
 
         string? sshKey = null, sshKeyFile = null;
         if (SshPublicKeyPath is not null)
         {
             sshKeyFile = SessionState.Path.GetUnresolvedProviderPathFromPSPath(SshPublicKeyPath);
             if (!File.Exists(sshKeyFile))
-                ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"The SSH public key '{sshKeyFile}' does not exist.", sshKeyFile),
-                    "SshPublicKeyNotFound", ErrorCategory.ObjectNotFound, sshKeyFile));
+                ThrowTerminatingError(WithAdvice(new ErrorRecord(new FileNotFoundException($"The SSH public key '{sshKeyFile}' does not exist.", sshKeyFile),
+                    "SshPublicKeyNotFound", ErrorCategory.ObjectNotFound, sshKeyFile), "Check the -SshPublicKeyPath path, or leave it out to generate a key pair."));
             sshKey = Engine.Api.InputFile.ReadAllText(sshKeyFile, Engine.Api.InputFile.SshPublicKeyLimit, "The SSH public key file");
         }
 
@@ -153,6 +152,8 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
                 ControlPlaneCount = ControlPlaneCount, WorkerCount = WorkerCount, Plan = Plan, OperatingSystem = OperatingSystem,
                 KubernetesVersion = KubernetesVersion, PodCidr = PodCidr, ServiceCidr = ServiceCidr, ServiceDomain = ServiceDomain,
                 SshPublicKey = sshKey, SshPublicKeyFile = sshKeyFile,
+                // Problems then name the parameter the user typed (-OperatingSystem …), not the machines.yaml about to be written.
+                BoundParameters = MyInvocation.BoundParameters.Keys.ToList(),
             };
             var generated = ClusterConfigGenerator.Generate(request, MachineConfigCatalogue.LoadShipped());
             var existing = ClusterConfigWriter.ExistingFiles(directory, generated);
@@ -167,6 +168,7 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
 
             var config = generated.Config;
             config.Directory = directory;
+            config.FromParameters = null; // the files exist now: later problems name them
             config.ClusterFile = Path.Combine(directory, config.ClusterFile!);
             config.MachinesFile = Path.Combine(directory, config.MachinesFile!);
             config.ProviderComponentsFile = Path.Combine(directory, "provider-components.yaml");

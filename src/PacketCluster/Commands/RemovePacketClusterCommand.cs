@@ -122,10 +122,8 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
         WriteVerbose($"Cluster {report.ClusterName}: {report.DevicesDeleted} devices deleted, {report.IpReservationsReleased} IP reservations released"
             + (report.KubeconfigEntriesRemoved.Count > 0 ? $", {string.Join(", ", report.KubeconfigEntriesRemoved)} removed from {kubeconfig}." : "."));
         foreach (var leftover in report.Leftovers)
-            WriteError(new ErrorRecord(new InvalidOperationException($"Could not remove {leftover}."), "ClusterResourceNotRemoved", ErrorCategory.ResourceUnavailable, leftover)
-            {
-                ErrorDetails = new ErrorDetails($"Could not remove {leftover}.") { RecommendedAction = $"Run Remove-PacketCluster {name} again: its state is kept until everything is gone." },
-            });
+            WriteError(WithAdvice(new ErrorRecord(new InvalidOperationException($"Could not remove {leftover}."), "ClusterResourceNotRemoved", ErrorCategory.ResourceUnavailable, leftover),
+                $"Run Remove-PacketCluster {name} again: its state is kept until everything is gone."));
         if (PassThru) WriteObject(report);
     }
 }

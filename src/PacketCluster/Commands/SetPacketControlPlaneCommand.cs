@@ -69,8 +69,8 @@ public sealed class SetPacketControlPlaneCommand : ChangeCmdlet
     {
         var change = new ControlPlaneChange(Replicas, Plan, OperatingSystem, KubernetesVersion);
         if (Replicas is null && !change.ChangesMachines)
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("Give -Replicas, -Plan, -OperatingSystem or -KubernetesVersion."),
-                "NothingToChange", ErrorCategory.InvalidArgument, ClusterName));
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException("Give -Replicas, -Plan, -OperatingSystem or -KubernetesVersion."),
+                "NothingToChange", ErrorCategory.InvalidArgument, ClusterName), "Give at least one of -Replicas, -Plan, -OperatingSystem or -KubernetesVersion."));
         var what = string.Join(" and ", new[]
         {
             Replicas is { } r ? $"scale the control planes to {r}" : null,

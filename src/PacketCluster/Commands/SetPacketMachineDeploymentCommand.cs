@@ -47,7 +47,7 @@ public sealed class SetPacketMachineDeploymentCommand : ChangeCmdlet
     protected override void ProcessRecord()
     {
         if (Replicas is null && KubernetesVersion is null)
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("Give -Replicas, -KubernetesVersion or both."), "NothingToChange", ErrorCategory.InvalidArgument, ClusterName));
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException("Give -Replicas, -KubernetesVersion or both."), "NothingToChange", ErrorCategory.InvalidArgument, ClusterName), "Give -Replicas, -KubernetesVersion or both."));
         var change = string.Join(" and ", new[] { Replicas is { } r ? $"scale to {r}" : null, KubernetesVersion is { } v ? $"roll to Kubernetes {v}" : null }.OfType<string>());
         if (!ShouldProcess($"{ClusterName}/{DeploymentName ?? "workers"}", change)) return;
         var session = RequireSession();

@@ -80,8 +80,8 @@ public sealed class StartPacketClusterManagerCommand : PacketApiCmdlet
             : Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } env ? env.Split(Path.PathSeparator)[0]
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
         if (!File.Exists(path))
-            ThrowTerminatingError(new ErrorRecord(new FileNotFoundException($"No kubeconfig at '{path}'. Pass -Kubeconfig (Get-PacketKubeconfig -Path writes one)."),
-                "KubeconfigNotFound", ErrorCategory.ObjectNotFound, path));
+            ThrowTerminatingError(WithAdvice(new ErrorRecord(new FileNotFoundException($"No kubeconfig at '{path}'. Pass -Kubeconfig (Get-PacketKubeconfig -Path writes one)."),
+                "KubeconfigNotFound", ErrorCategory.ObjectNotFound, path), "Pass -Kubeconfig with an existing file; Get-PacketKubeconfig -Path writes one."));
         return path;
     }
 }
