@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PacketCluster.Completion;
 using PacketCluster.Engine.Simulation;
 using PacketCluster.Models.Metal;
 
@@ -35,6 +36,7 @@ public sealed class GetPacketSimulatorCommand : PacketCmdlet
     /// <summary>Only the simulator with this process id.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ProcessIdSet)]
     [Alias("Id")]
+    [ArgumentCompleter(typeof(SimulatorProcessIdCompleter))]
     public int[]? ProcessId { get; set; }
 
     protected override void EndProcessing()

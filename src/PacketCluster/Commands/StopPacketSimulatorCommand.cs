@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PacketCluster.Completion;
 using PacketCluster.Engine.Simulation;
 using PacketCluster.Models.Metal;
 
@@ -38,6 +39,7 @@ public sealed class StopPacketSimulatorCommand : PacketCmdlet
     /// <summary>Process id of the simulator.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ProcessIdSet)]
     [Alias("Id")]
+    [ArgumentCompleter(typeof(SimulatorProcessIdCompleter))]
     public int ProcessId { get; set; }
 
     /// <summary>Return the simulator object that was stopped.</summary>
