@@ -73,7 +73,45 @@ var line = new JsonObject
 };
 Console.Out.WriteLine(line.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
 Console.Out.Flush();
+if (logFile is not null) StandardStreams.Detach(logFile);
 
 await stop.Task;
 await host.DisposeAsync();
 return 0;
+
+/// <summary>
+/// Once the ready line is out, a simulator started in the background (with --log-file) lets go of the standard streams
+/// it was given: stdin and stdout become the null device and stderr its log file, also for the runtime's own messages
+/// (file descriptors 0, 1, 2 on Unix). Nothing of the simulator stays tied to the pipes of the session that started it.
+/// </summary>
+internal static class StandardStreams
+{
+#pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code enabled for the whole project.
+    [DllImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    private static extern int Dup2(int oldFd, int newFd);
+#pragma warning restore SYSLIB1054
+
+    // Kept open for the life of the process: the descriptors 0, 1 and 2 now refer to them.
+    private static FileStream? _null, _log;
+
+    public static void Detach(string logFile)
+    {
+        Console.SetOut(TextWriter.Null);
+        Console.SetIn(TextReader.Null);
+        if (OperatingSystem.IsWindows()) return;
+        try
+        {
+            _null = new FileStream("/dev/null", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            _log = new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            var nullFd = (int)_null.SafeFileHandle.DangerousGetHandle();
+            var logFd = (int)_log.SafeFileHandle.DangerousGetHandle();
+            Dup2(nullFd, 0);
+            Dup2(nullFd, 1);
+            Dup2(logFd, 2);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            Console.Error.WriteLine($"packet-simulator: could not detach the standard streams: {e.Message}");
+        }
+    }
+}

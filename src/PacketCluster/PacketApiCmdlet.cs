@@ -3,7 +3,10 @@ using PacketCluster.Engine.Operations;
 
 namespace PacketCluster;
 
-/// <summary>Base of cmdlets that talk to the Packet API: finds the session's connection or says how to make one.</summary>
+/// <summary>
+/// Base of cmdlets that talk to the Packet API: finds the session's connection (Connect-PacketApi's, else the one the
+/// environment variables make as they are now) or says how to make one.
+/// </summary>
 public abstract class PacketApiCmdlet : PacketCmdlet
 {
     private protected PacketSession RequireSession()
@@ -13,9 +16,16 @@ public abstract class PacketApiCmdlet : PacketCmdlet
         try { session = PacketSessions.TryGet(); }
         catch (Engine.PacketClusterException e) { ThrowTerminatingError(ToErrorRecord(e)); }
         if (session is null)
-            ThrowTerminatingError(WithAdvice(new ErrorRecord(
-                new PSInvalidOperationException("Not connected to the Packet API. Run Connect-PacketApi (or Start-PacketSimulator | Connect-PacketApi), or set PACKET_API_KEY and PACKET_PROJECT_ID."),
-                "PacketApiNotConnected", ErrorCategory.ConnectionError, null), "Run Connect-PacketApi (or Start-PacketSimulator | Connect-PacketApi), or set PACKET_API_KEY and PACKET_PROJECT_ID."));
+        {
+            const string message = "Not connected to the Packet API. Run Connect-PacketApi (or Start-PacketSimulator | Connect-PacketApi), or set PACKET_API_KEY and PACKET_PROJECT_ID.";
+            ThrowTerminatingError(new ErrorRecord(new PSInvalidOperationException(message), "PacketApiNotConnected", ErrorCategory.ConnectionError, null)
+            {
+                ErrorDetails = new ErrorDetails(message)
+                {
+                    RecommendedAction = "Run Connect-PacketApi (Start-PacketSimulator | Connect-PacketApi for the local simulator), or set PACKET_API_KEY and PACKET_PROJECT_ID.",
+                },
+            });
+        }
         return session!;
     }
 }

@@ -18,16 +18,19 @@ public sealed class PacketSession
     private Cached<IReadOnlyList<Plan>>? _plans;
     private Cached<IReadOnlyList<PacketOperatingSystem>>? _operatingSystems;
 
-    public PacketSession(PacketApiOptions options, string apiKeySource, TimeProvider? time = null)
+    public PacketSession(PacketApiOptions options, string apiKeySource, TimeProvider? time = null, bool isExplicit = false)
     {
         options.Validate();
         Options = options;
         ApiKeySource = apiKeySource;
+        IsExplicit = isExplicit;
         _time = time ?? TimeProvider.System;
     }
 
     public PacketApiOptions Options { get; }
     public string ApiKeySource { get; }
+    /// <summary>Made by Connect-PacketApi (kept until Disconnect-PacketApi), not from the environment.</summary>
+    public bool IsExplicit { get; }
     public string? ProjectName { get; private set; }
 
     public PacketClient CreateClient(IEngineLog log) => new(Options, log);
@@ -66,6 +69,7 @@ public sealed class PacketSession
         ProjectId = Options.ProjectId,
         ProjectName = ProjectName,
         ApiKeySource = ApiKeySource,
+        IsExplicit = IsExplicit,
     };
 
     public string RequireProjectId() => Options.ProjectId ?? throw new PacketClusterException("ProjectIdMissing", ErrorKind.InvalidArgument,

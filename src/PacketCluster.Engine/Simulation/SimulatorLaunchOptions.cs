@@ -22,5 +22,8 @@ public sealed record SimulatorLaunchOptions
 /// <summary>What a started simulator reported. <see cref="ApiKey"/> is the session's key: hand it on, never print it.</summary>
 public sealed record SimulatorProcessInfo(Uri Endpoint, string ApiKey, string ProjectId, Uri? AdminEndpoint, int ProcessId, string LogFile)
 {
+    /// <summary>When the process started (UTC), as the OS reports it: with the pid, it tells this simulator from a later process given the same id.</summary>
+    public DateTimeOffset StartTime { get; init; }
+
     public override string ToString() => $"simulator {ProcessId} at {Endpoint}";
 }

@@ -53,7 +53,13 @@ public static class SimulatorLauncher
                     $"The simulator exited with code {process.ExitCode} before it was ready. {(said.Length > 0 ? said + " " : "")}{LogTail(options.LogFile)}".TrimEnd(),
                     "Read the simulator's log named in the message, fix what it reports (e.g. a busy port), then run Start-PacketSimulator again.", options.SimulatorPath);
             }
-            var info = Parse(line, process.Id, options.LogFile);
+            var info = Parse(line, process.Id, options.LogFile) with { StartTime = StartTimeOf(process) ?? DateTimeOffset.UtcNow };
+            // Our ends of its pipes are not needed any more (it detaches its own standard streams once ready): closing
+            // them now leaves nothing of the simulator tied to this process's handles.
+            process.StandardInput.Close();
+            process.StandardOutput.Close();
+            process.StandardError.Close();
+            process.Dispose();
             log.Verbose($"Simulator {info.ProcessId} serves {info.Endpoint} (project {info.ProjectId}); log: {options.LogFile}");
             return info;
         }
@@ -71,18 +77,24 @@ public static class SimulatorLauncher
     }
 
     /// <summary>Stops a simulator by process id, checking first that the process is one (ids get reused).</summary>
-    public static bool Stop(int processId, TimeSpan wait)
+    /// <param name="expectedStart">
+    /// When the simulator started (from Start-PacketSimulator or the registry): a process with this id that started at
+    /// another time is not it, even if it is another simulator.
+    /// </param>
+    /// <returns>False when no such process runs.</returns>
+    /// <exception cref="PacketClusterException">NotASimulator: the process is not this simulator; it was not signalled.</exception>
+    public static bool Stop(int processId, TimeSpan wait, DateTimeOffset? expectedStart = null)
     {
         Process process;
         try { process = Process.GetProcessById(processId); }
         catch (ArgumentException) { return false; }
         using (process)
         {
-            if (process.HasExited) return false;
-            if (!IsSimulator(process))
+            if (HasExited(process)) return false;
+            if (WhyNotOurs(process, expectedStart) is { } reason)
                 throw new PacketClusterException("NotASimulator", ErrorKind.InvalidArgument,
-                    $"Process {processId} is not a PacketCluster simulator; it was not stopped.",
-                    "Pass the id of a simulator process (Start-PacketSimulator returns it).", processId);
+                    $"Process {processId} is not the PacketCluster simulator to stop ({reason}); it was not stopped.",
+                    "Pass the id of a running simulator: Get-PacketSimulator lists them.", processId);
             // SIGTERM first: the simulator then stops the processes of its booted devices and removes their folders.
             // Only if it does not exit in time, kill the whole tree (nothing it started survives either way).
             if (!OperatingSystem.IsWindows() && SendSignal(processId, SigTerm) == 0 && process.WaitForExit(wait))
@@ -91,6 +103,56 @@ public static class SimulatorLauncher
             process.WaitForExit((int)wait.TotalMilliseconds);
             return true;
         }
+    }
+
+    /// <summary>True when <paramref name="processId"/> runs and is the simulator that started at <paramref name="expectedStart"/>.</summary>
+    public static bool IsRunning(int processId, DateTimeOffset? expectedStart)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !HasExited(process) && WhyNotOurs(process, expectedStart) is null;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    /// <summary>How far apart two readings of one process's start time may be (the OS keeps it in clock ticks since boot).</summary>
+    private static readonly TimeSpan StartTimeTolerance = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Null when <paramref name="process"/> is a PacketCluster simulator (and, when known, the one that started at
+    /// <paramref name="expectedStart"/>); else why not. Works the same on Linux, macOS and Windows through
+    /// System.Diagnostics.Process: the start time the OS reports, and the executable or command line naming the simulator.
+    /// </summary>
+    private static string? WhyNotOurs(Process process, DateTimeOffset? expectedStart)
+    {
+        if (!IsSimulator(process)) return $"it runs {Describe(process)}, not {SimulatorMarker}";
+        if (expectedStart is { } expected && StartTimeOf(process) is { } actual && (actual - expected).Duration() > StartTimeTolerance)
+            return $"it started at {actual:u}, the simulator at {expected.ToUniversalTime():u}: the id was given to another process";
+        if (expectedStart is not null && StartTimeOf(process) is null) return "its start time cannot be read to tell it is the same process";
+        return null;
+    }
+
+    private static DateTimeOffset? StartTimeOf(Process process)
+    {
+        try { return new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero); }
+        catch (InvalidOperationException) { return null; }
+        catch (System.ComponentModel.Win32Exception) { return null; }
+        catch (NotSupportedException) { return null; }
+    }
+
+    private static bool HasExited(Process process)
+    {
+        try { return process.HasExited; }
+        catch (InvalidOperationException) { return true; }
+        catch (System.ComponentModel.Win32Exception) { return false; } // not ours to inspect (another user's): checked below
+    }
+
+    private static string Describe(Process process)
+    {
+        try { return $"'{process.ProcessName}'"; }
+        catch (InvalidOperationException) { return "a process that has exited"; }
     }
 
     private const int SigTerm = 15;
@@ -167,15 +229,28 @@ public static class SimulatorLauncher
     }
 
     /// <summary>
-    /// On Linux the command line names the simulator (also when the dotnet host runs the dll); elsewhere the
-    /// self-contained executable's process name does. A dotnet host on macOS or Windows cannot be told apart from any
-    /// other .NET program, so it is refused rather than signalled.
+    /// The self-contained simulator (what the module ships for every platform) is named by its executable: the main
+    /// module's file name, else the process name. Under the dotnet host (builds and tests) the command line names the
+    /// simulator's dll: read from /proc on Linux and from ps on macOS; on Windows such a host is refused rather than
+    /// signalled, as it cannot be told apart from any other .NET program.
     /// </summary>
     private static bool IsSimulator(Process process)
     {
-        if (OperatingSystem.IsLinux()) return CommandLine(process.Id).Contains(SimulatorMarker, StringComparison.Ordinal);
-        try { return process.ProcessName.Equals(SimulatorMarker, StringComparison.OrdinalIgnoreCase); }
+        if (OperatingSystem.IsLinux() && CommandLine(process.Id).Contains(SimulatorMarker, StringComparison.Ordinal)) return true;
+        try
+        {
+            if (process.MainModule?.FileName is { } path && Path.GetFileNameWithoutExtension(path).Equals(SimulatorMarker, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        catch (System.ComponentModel.Win32Exception) { }
         catch (InvalidOperationException) { return false; }
+        catch (NotSupportedException) { }
+        try
+        {
+            if (process.ProcessName.Equals(SimulatorMarker, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        catch (InvalidOperationException) { return false; }
+        return OperatingSystem.IsMacOS() && PsCommandLine(process.Id).Contains(SimulatorMarker, StringComparison.Ordinal);
     }
 
     private static string CommandLine(int processId)
@@ -183,6 +258,24 @@ public static class SimulatorLauncher
         try { return File.ReadAllText($"/proc/{processId}/cmdline").Replace('\0', ' '); }
         catch (IOException) { return string.Empty; }
         catch (UnauthorizedAccessException) { return string.Empty; }
+    }
+
+    /// <summary>The command line as ps shows it (macOS has no /proc); empty when ps cannot say.</summary>
+    private static string PsCommandLine(int processId)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("ps") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+            foreach (var a in new[] { "-o", "command=", "-p", processId.ToString(System.Globalization.CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
+            using var ps = Process.Start(start);
+            if (ps is null) return string.Empty;
+            ps.StandardInput.Close();
+            var text = ps.StandardOutput.ReadToEnd();
+            ps.WaitForExit(5000);
+            return text;
+        }
+        catch (System.ComponentModel.Win32Exception) { return string.Empty; }
+        catch (IOException) { return string.Empty; }
     }
 
     private static string LogTail(string logFile)

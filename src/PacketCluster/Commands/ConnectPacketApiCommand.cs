@@ -10,8 +10,13 @@ namespace PacketCluster.Commands;
 /// <summary>Connects this session to the Packet (Equinix Metal) API or to a Packet API simulator.</summary>
 /// <remarks>
 /// Connect-PacketApi checks the key with one call (reading the project when one is given) and keeps the connection
-/// for the other cmdlets of this session. A wrong key fails here with the error id PacketApiUnauthorized and the
-/// previous connection stays in force. The key is never shown: the returned object says only where it came from.
+/// for the other cmdlets of this session until Disconnect-PacketApi. A wrong key fails here with the error id
+/// PacketApiUnauthorized and the previous connection stays in force. The key is never shown: the returned object says
+/// only where it came from. Get-PacketConnection shows the connection in force.
+///
+/// Without Connect-PacketApi, the cmdlets use an implicit connection made from the environment variables, read
+/// again by every cmdlet: changing PACKET_API_KEY, PACKET_PROJECT_ID or PACKET_API_URL takes effect at once.
+/// Connect-PacketApi reads them once, and its connection no longer follows them.
 ///
 /// The key comes from -ApiKey, else PACKET_API_KEY, else METAL_AUTH_TOKEN; the project from -ProjectId, else
 /// PACKET_PROJECT_ID; the endpoint from -Endpoint, else PACKET_API_URL, else https://api.equinix.com/metal/v1/.
@@ -54,14 +59,14 @@ public sealed class ConnectPacketApiCommand : PacketApiCmdlet
         {
             var environment = PacketApiOptions.FromEnvironment();
             var key = ApiKey is not null ? new NetworkCredential(string.Empty, ApiKey).Password : environment.ApiKey;
-            var source = ApiKey is not null ? "Parameter" : Credentials.ApiKeySourceFromEnvironment();
+            var source = ApiKey is not null ? "Connect-PacketApi -ApiKey" : $"Connect-PacketApi ({Credentials.ApiKeyVariable()})";
             var options = environment with
             {
                 ApiKey = key,
                 ProjectId = ProjectId ?? environment.ProjectId,
                 Endpoint = Endpoint ?? environment.Endpoint,
             };
-            var session = new PacketSession(options, source);
+            var session = new PacketSession(options, source, isExplicit: true);
             var info = RunEngineAsync((log, ct) => session.VerifyAsync(log, ct));
             PacketSessions.Set(session);
             WriteObject(info);

@@ -19,9 +19,20 @@ namespace PacketCluster.Commands;
 /// -SshPublicKeyPath is given, an Ed25519 key pair is generated next to the files (the private key with mode 0600).
 /// provider-components.yaml and addons.yaml hold the API key: they are written with mode 0600 and a warning says so.
 ///
-/// The API key comes from -ApiKey, else the PACKET_API_KEY or METAL_AUTH_TOKEN environment variable; the project from
-/// -ProjectId, else PACKET_PROJECT_ID. The returned object pipes into Get-PacketUserData and later cmdlets.
+/// The API key comes from -ApiKey, else the session's connection (Connect-PacketApi, else the PACKET_API_KEY or
+/// METAL_AUTH_TOKEN environment variable); the project from -ProjectId, else the connection's project (else
+/// PACKET_PROJECT_ID). The returned object pipes into Get-PacketUserData and later cmdlets.
+///
+/// With a connection, the metro (or facility), plan and operating system are checked against its catalogue before any
+/// file is written: a code that does not exist fails with UnknownLocation, UnknownPlan or UnknownOperatingSystem naming
+/// the nearest valid codes. Without a connection (or when the API does not answer) the files are written unchecked and
+/// a warning says so.
 /// </remarks>
+/// <example>
+/// <code>$sim = Start-PacketSimulator; $sim | Connect-PacketApi
+/// New-PacketClusterConfig -Name demo -Metro sv -OutputDirectory ./demo</code>
+/// <para>Takes the project and key from the connection to the simulator and checks metro sv, the plan and the operating system against its catalogue.</para>
+/// </example>
 /// <example>
 /// <code>New-PacketClusterConfig -OutputDirectory ./mycluster -ProjectId $projectId -ApiKey (Read-Host -AsSecureString)</code>
 /// <para>Writes a definition with the defaults: a test1-xxxxx name, facility ewr1, one control plane and one worker, services 172.25.0.0/16, pods 172.26.0.0/16, domain cluster.local.</para>
@@ -51,12 +62,12 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
     [Parameter]
     public string? Name { get; set; }
 
-    /// <summary>Packet project id. Defaults to the PACKET_PROJECT_ID environment variable.</summary>
+    /// <summary>Packet project id. Defaults to the connection's project (Connect-PacketApi), else the PACKET_PROJECT_ID environment variable.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? ProjectId { get; set; }
 
-    /// <summary>Packet API key. Defaults to the PACKET_API_KEY (or METAL_AUTH_TOKEN) environment variable. It is written only into provider-components.yaml and addons.yaml.</summary>
+    /// <summary>Packet API key. Defaults to the connection's key (Connect-PacketApi), else the PACKET_API_KEY (or METAL_AUTH_TOKEN) environment variable. It is written only into provider-components.yaml and addons.yaml.</summary>
     [Parameter]
     public SecureString? ApiKey { get; set; }
 
@@ -125,14 +136,18 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
     {
         ValidateClusterName(Name);
         var directory = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputDirectory);
-        var projectId = ProjectId ?? Environment.GetEnvironmentVariable("PACKET_PROJECT_ID");
-        var apiKey = ApiKey is not null ? new NetworkCredential(string.Empty, ApiKey).Password : Credentials.ApiKeyFromEnvironment();
+        // The session's connection (Connect-PacketApi, else the environment's implicit one) gives what the parameters do not.
+        PacketSession? session = null;
+        RunEngine(() => session = PacketSessions.TryGet());
+        var projectId = ProjectId ?? session?.Options.ProjectId ?? Environment.GetEnvironmentVariable("PACKET_PROJECT_ID");
+        var apiKey = ApiKey is not null ? new NetworkCredential(string.Empty, ApiKey).Password : session?.Options.ApiKey ?? Credentials.ApiKeyFromEnvironment();
         if (string.IsNullOrEmpty(projectId))
-            ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException("No project: pass -ProjectId or set the PACKET_PROJECT_ID environment variable."),
-                "ProjectIdMissing", ErrorCategory.InvalidArgument, null), "Pass -ProjectId or set the PACKET_PROJECT_ID environment variable."));
+            ThrowTerminatingError(Error(new PSArgumentException("No project: pass -ProjectId, connect with Connect-PacketApi -ProjectId, or set the PACKET_PROJECT_ID environment variable."),
+                "ProjectIdMissing", ErrorCategory.InvalidArgument, null, "Pass -ProjectId, or run Connect-PacketApi with -ProjectId (Start-PacketSimulator | Connect-PacketApi for the simulator)."));
         if (string.IsNullOrEmpty(apiKey))
-            ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException("No API key: pass -ApiKey (a SecureString) or set the PACKET_API_KEY or METAL_AUTH_TOKEN environment variable."),
-                "ApiKeyMissing", ErrorCategory.InvalidArgument, null), "Pass -ApiKey (a SecureString) or set PACKET_API_KEY (or METAL_AUTH_TOKEN)."));
+            ThrowTerminatingError(Error(new PSArgumentException("No API key: pass -ApiKey (a SecureString), connect with Connect-PacketApi, or set the PACKET_API_KEY or METAL_AUTH_TOKEN environment variable."),
+                "ApiKeyMissing", ErrorCategory.InvalidArgument, null, "Pass -ApiKey (Read-Host -AsSecureString), or run Connect-PacketApi first."));
+        CheckAgainstCatalogue(session);
 
         string? sshKey = null, sshKeyFile = null;
         if (SshPublicKeyPath is not null)
@@ -178,4 +193,51 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
         });
         base.EndProcessing();
     }
+
+    /// <summary>
+    /// With a connection, the metro or facility, plan and operating system must exist in its catalogue (UnknownLocation,
+    /// UnknownPlan, UnknownOperatingSystem naming the nearest codes). Without one, or when the API does not answer, the
+    /// definition is written unchecked and a warning says so.
+    /// </summary>
+    private void CheckAgainstCatalogue(PacketSession? session)
+    {
+        var location = Metro is null ? $"facility '{Facility}'" : $"metro '{Metro}'";
+        if (session is null)
+        {
+            WriteWarning($"Not connected to the Packet API: {location}, plan '{Plan}' and operating system '{OperatingSystem}' were not checked against the catalogue. Run Connect-PacketApi first to check them.");
+            return;
+        }
+        // The engine's failure comes back as a value: RunEngine would end the command with it before a connection
+        // failure could be turned into a warning.
+        var failure = RunEngineAsync<Engine.PacketClusterException?>(async (log, ct) =>
+        {
+            try
+            {
+                await ConfigCatalogueCheck.CheckAsync(session, Metro, Metro is null ? Facility : null, Plan, OperatingSystem, log, ct).ConfigureAwait(false);
+                return null;
+            }
+            catch (Engine.PacketClusterException e) { return e; }
+        });
+        if (failure is null) return;
+        if (failure is Engine.Metal.PacketApiConnectionException)
+        {
+            WriteWarning($"The Packet API at {session.Options.Endpoint} did not answer: {location}, plan '{Plan}' and operating system '{OperatingSystem}' were not checked against the catalogue.");
+            return;
+        }
+        var record = ToErrorRecord(failure);
+        record.ErrorDetails = new ErrorDetails(failure.Message)
+        {
+            RecommendedAction = failure.ErrorId switch
+            {
+                "UnknownLocation" => Metro is null ? "Use one of the nearest facility codes; Get-PacketFacility lists them all." : "Use one of the nearest metro codes; Get-PacketMetro lists them all.",
+                "UnknownPlan" => "Use one of the nearest plan slugs; Get-PacketPlan lists them all.",
+                "UnknownOperatingSystem" => "Use one of the nearest operating system slugs; Get-PacketOperatingSystem lists them all.",
+                _ => "Check the connection with Get-PacketConnection, or connect again with Connect-PacketApi.",
+            },
+        };
+        ThrowTerminatingError(record);
+    }
+
+    private static ErrorRecord Error(Exception exception, string id, ErrorCategory category, object? target, string action) =>
+        new(exception, id, category, target) { ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action } };
 }

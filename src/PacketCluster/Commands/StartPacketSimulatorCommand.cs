@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Security;
 using PacketCluster.Engine.Simulation;
 using PacketCluster.Models.Metal;
 
@@ -10,8 +9,12 @@ namespace PacketCluster.Commands;
 /// Start-PacketSimulator runs the simulator that ships with the module as a background process on the loopback
 /// interface and returns its endpoint, a fresh API key (as a SecureString) and the seeded project id. Pipe the result
 /// to Connect-PacketApi to use it. The simulator hands out device and elastic IP addresses from 127.0.0.0/8 only, so
-/// nothing it simulates can send traffic off this machine. It needs the ASP.NET Core runtime (part of the .NET SDK).
-/// Stop it with Stop-PacketSimulator.
+/// nothing it simulates can send traffic off this machine.
+///
+/// The simulator keeps none of this session's standard streams: it logs to simulator.log in its -StateDirectory, else
+/// in its own folder under the state root (PACKETCLUSTER_HOME, else ~/.packetcluster) in .simulators, where it is also
+/// recorded so Get-PacketSimulator finds it from any session. The LogFile property says where. It runs until
+/// Stop-PacketSimulator stops it.
 /// </remarks>
 /// <example>
 /// <code>$sim = Start-PacketSimulator; $sim | Connect-PacketApi; Get-PacketPlan -Metro sv</code>
@@ -35,7 +38,7 @@ public sealed class StartPacketSimulatorCommand : PacketCmdlet
     [ValidateNotNullOrEmpty]
     public string? ConfigFile { get; set; }
 
-    /// <summary>Folder where the simulator keeps its devices, IPs and keys across restarts.</summary>
+    /// <summary>Folder where the simulator keeps its devices, IPs and keys across restarts, and its log (simulator.log).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? StateDirectory { get; set; }
@@ -55,31 +58,37 @@ public sealed class StartPacketSimulatorCommand : PacketCmdlet
         var moduleDirectory = Path.GetDirectoryName(typeof(StartPacketSimulatorCommand).Assembly.Location)!;
         var simulator = Environment.GetEnvironmentVariable("PACKETCLUSTER_SIMULATOR_PATH") ?? string.Empty;
         if (simulator.Length == 0) RunEngine(() => simulator = SimulatorLauncher.LocateInModule(moduleDirectory));
-        var logDirectory = Path.Combine(Path.GetTempPath(), "packetcluster-simulator");
-        Directory.CreateDirectory(logDirectory);
+        var stateDirectory = Resolve(StateDirectory);
+        // Its folder in the registry (Get-PacketSimulator finds it there); its log goes to its state folder, else there.
+        string runDirectory = string.Empty;
+        RunEngine(() =>
+        {
+            try { runDirectory = SimulatorRegistry.NewRunDirectory(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new Engine.PacketClusterException("SimulatorRegistryUnavailable", Engine.ErrorKind.WriteError,
+                    $"Cannot create the simulator's folder under {SimulatorRegistry.Root()}: {e.Message} Set PACKETCLUSTER_HOME to a folder you may write.",
+                    "Set PACKETCLUSTER_HOME to a folder you may write, or free space there.", SimulatorRegistry.Root(), e);
+            }
+        });
+        if (stateDirectory is not null) Directory.CreateDirectory(stateDirectory);
         var options = new SimulatorLaunchOptions
         {
             SimulatorPath = simulator,
             Port = Port,
             ConfigFile = Resolve(ConfigFile),
-            StateDirectory = Resolve(StateDirectory),
+            StateDirectory = stateDirectory,
             Seed = Seed,
-            LogFile = Path.Combine(logDirectory, $"simulator-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log"),
+            LogFile = Path.Combine(stateDirectory ?? runDirectory, SimulatorRegistry.LogFileName),
             StartTimeout = TimeSpan.FromSeconds(TimeoutSeconds),
         };
         var info = RunEngineAsync((log, ct) => SimulatorLauncher.StartAsync(options, log, ct));
-        var key = new SecureString();
-        foreach (var c in info.ApiKey) key.AppendChar(c);
-        key.MakeReadOnly();
-        WriteObject(new PacketSimulatorInfo
+        RunEngine(() => SimulatorRegistry.Register(runDirectory, new SimulatorRecord
         {
-            Endpoint = info.Endpoint,
-            ApiKey = key,
-            ProjectId = info.ProjectId,
-            AdminEndpoint = info.AdminEndpoint,
-            ProcessId = info.ProcessId,
-            StateDirectory = options.StateDirectory,
-        });
+            ProcessId = info.ProcessId, StartTime = info.StartTime, Endpoint = info.Endpoint, AdminEndpoint = info.AdminEndpoint,
+            ProjectId = info.ProjectId, ApiKey = info.ApiKey, StateDirectory = options.StateDirectory, LogFile = options.LogFile,
+        }));
+        WriteObject(SimulatorObjects.ToInfo(info.Endpoint, info.ApiKey, info.ProjectId, info.AdminEndpoint, info.ProcessId, info.StartTime, options.StateDirectory, options.LogFile));
         base.EndProcessing();
     }
 
