@@ -43,3 +43,13 @@ function Start-TestManager($Simulator, [string] $Manifest, [string] $Kubeconfig,
     $start.Environment['PACKET_API_URL'] = $Simulator.Endpoint.ToString()
     [Diagnostics.Process]::Start($start)
 }
+# Credentials in the environment for offline tests (config generation, userdata). The endpoint is a loopback port
+# nothing listens on, so no test reaches the real API; an explicit connection left by an earlier test file (the
+# module's session state outlives Import-Module -Force) is dropped so the environment applies.
+function Set-OfflinePacketEnvironment {
+    Disconnect-PacketApi -Confirm:$false -WarningAction SilentlyContinue
+    $env:PACKET_API_KEY = 'pester-secret-api-key-7f3a9c'
+    $env:PACKET_PROJECT_ID = '6a1b2c3d-0000-4000-8000-000000000001'
+    $env:PACKET_API_URL = 'http://127.0.0.1:9/metal/v1/'
+}
+function Clear-OfflinePacketEnvironment { Remove-Item Env:PACKET_API_KEY, Env:PACKET_PROJECT_ID, Env:PACKET_API_URL -ErrorAction Ignore }

@@ -1,14 +1,13 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
-    $env:PACKET_API_KEY = 'pester-secret-api-key-7f3a9c'
-    $env:PACKET_PROJECT_ID = '6a1b2c3d-0000-4000-8000-000000000001'
+    Set-OfflinePacketEnvironment
     $script:Dir = Join-Path ([IO.Path]::GetTempPath()) ("pc-pester-" + [Guid]::NewGuid())
     $script:Config = New-PacketClusterConfig -OutputDirectory $Dir -WarningAction SilentlyContinue
 }
 AfterAll {
     Remove-Item $Dir -Recurse -Force -ErrorAction Ignore
-    Remove-Item Env:PACKET_API_KEY, Env:PACKET_PROJECT_ID -ErrorAction Ignore
+    Clear-OfflinePacketEnvironment
 }
 
 Describe 'Get-PacketUserData' {

@@ -1,15 +1,14 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
-    $env:PACKET_API_KEY = 'pester-secret-api-key-7f3a9c'
-    $env:PACKET_PROJECT_ID = '6a1b2c3d-0000-4000-8000-000000000001'
+    Set-OfflinePacketEnvironment
     function New-TempDir { Join-Path ([IO.Path]::GetTempPath()) ("pc-pester-" + [Guid]::NewGuid()) }
     function ConvertTo-Canonical($c) {
         # The objects, not the paths: New returns what Import reads back.
         @($c.Cluster, $c.Machines, $c.MachineSets, $c.MachineDeployments, $c.MachineConfigs) | ConvertTo-Json -Depth 30 -Compress
     }
 }
-AfterAll { Remove-Item Env:PACKET_API_KEY, Env:PACKET_PROJECT_ID -ErrorAction Ignore }
+AfterAll { Clear-OfflinePacketEnvironment }
 
 Describe 'Import-PacketClusterConfig' {
     It 'gives back the objects New-PacketClusterConfig wrote' {

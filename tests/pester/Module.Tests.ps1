@@ -37,7 +37,7 @@ Add-Type -Path '$($dll.FullName)'
 `$before = ([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'YamlDotNet' }).GetName().Version.Major
 Import-Module '$ModuleManifest'
 `$d = Join-Path ([IO.Path]::GetTempPath()) ([Guid]::NewGuid())
-`$env:PACKET_API_KEY = 'alc-test-key'; `$env:PACKET_PROJECT_ID = 'p-1'
+`$env:PACKET_API_KEY = 'alc-test-key'; `$env:PACKET_PROJECT_ID = 'p-1'; `$env:PACKET_API_URL = 'http://127.0.0.1:9/metal/v1/'
 `$c = New-PacketClusterConfig -OutputDirectory `$d -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -WarningAction SilentlyContinue
 `$i = Import-PacketClusterConfig `$d
 `$versions = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'YamlDotNet' } | ForEach-Object { `$_.GetName().Version.Major }

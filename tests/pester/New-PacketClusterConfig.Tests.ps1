@@ -1,11 +1,10 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $ModuleManifest -Force
-    $env:PACKET_API_KEY = 'pester-secret-api-key-7f3a9c'
-    $env:PACKET_PROJECT_ID = '6a1b2c3d-0000-4000-8000-000000000001'
+    Set-OfflinePacketEnvironment
     function New-TempDir { Join-Path ([IO.Path]::GetTempPath()) ("pc-pester-" + [Guid]::NewGuid()) }
 }
-AfterAll { Remove-Item Env:PACKET_API_KEY, Env:PACKET_PROJECT_ID -ErrorAction Ignore }
+AfterAll { Clear-OfflinePacketEnvironment }
 
 Describe 'New-PacketClusterConfig' {
     It 'writes the four files with the generate-yaml.sh defaults and returns the config object' {
