@@ -8,7 +8,8 @@ public sealed class MachineConfigInfo
     /// <summary>Set for the control-plane entry; empty for a worker entry.</summary>
     public string? ControlPlane { get; set; }
     public string? ContainerRuntime { get; set; }
-    public string Role => string.IsNullOrEmpty(ControlPlane) ? "worker" : "control-plane";
+    /// <summary>ControlPlane or Worker.</summary>
+    public string Role => ClusterApi.MachineRoles.Of(!string.IsNullOrEmpty(ControlPlane));
     /// <summary>The userdata format: cloud-config or shell script.</summary>
     public string Format { get; set; } = string.Empty;
     public override string ToString() => $"{Image}/{Kubelet}/{Role}";

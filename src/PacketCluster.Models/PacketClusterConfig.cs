@@ -45,6 +45,8 @@ public sealed class PacketClusterConfig
     public string ProjectId => Cluster.Spec.ProviderSpec?.Value?.ProjectID ?? string.Empty;
     public string? Facility => Cluster.Spec.ProviderSpec?.Value?.Facility ?? FirstMachineSpec?.Facility?.FirstOrDefault();
     public string? Metro => Cluster.Spec.ProviderSpec?.Value?.Metro ?? FirstMachineSpec?.Metro;
+    /// <summary>Where the cluster goes: its metro, else its facility.</summary>
+    public string? Location => Metro ?? Facility;
     public int ControlPlaneCount => Machines.Count(m => m.IsControlPlane);
     public int WorkerCount => Machines.Count(m => !m.IsControlPlane) + MachineDeployments.Sum(d => d.Spec.Replicas ?? 1) + MachineSets.Sum(s => s.Spec.Replicas ?? 1);
     public string? KubernetesVersion => Machines.FirstOrDefault(m => m.IsControlPlane)?.Spec.Versions?.ControlPlane;

@@ -171,11 +171,72 @@ current-context: dead
         { Set-PacketMachineDeployment -ClusterName demo -KubernetesVersion 1.35.9 -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'MachineConfigNotFound,PacketCluster.Commands.SetPacketMachineDeploymentCommand'
         { Set-PacketMachineDeployment -ClusterName demo -KubernetesVersion 1.36.0 -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'VersionSkew,PacketCluster.Commands.SetPacketMachineDeploymentCommand'
         $before = (Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane }).Name
-        Get-PacketCluster demo -StatePath $State | Set-PacketMachineDeployment -KubernetesVersion 1.34.0 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 180 | Out-Null
+        $script:Deployment = Get-PacketCluster demo -StatePath $State | Set-PacketMachineDeployment -KubernetesVersion 1.34.0 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 180
         $workers = @(Get-PacketMachine demo -StatePath $State | Where-Object { -not $_.IsControlPlane })
         $workers | Should -HaveCount 2
         $workers | ForEach-Object { $_.Spec.Versions.Kubelet | Should -Be '1.34.0'; $_.Name | Should -Not -BeIn $before }
         @(Get-SimDevices | Where-Object { $_.tags -contains 'cluster-api-provider-packet:cluster-id:demo' -and $_.state -ne 'deprovisioning' }) | Should -HaveCount 3
+    }
+
+    It 'machines, clusters and deployments filter, group, export and convert by what their tables show' {
+        $machines = Get-PacketMachine demo -StatePath $State
+        @($machines | Where-Object Role -eq Worker) | Should -HaveCount 2
+        @($machines | Where-Object Role -eq ControlPlane) | Should -HaveCount 1
+        ($machines | Group-Object Role | Sort-Object Name).Name | Should -Be @('ControlPlane', 'Worker')
+        ($machines | Where-Object Role -eq Worker | Sort-Object Version -Unique).Version | Should -Be '1.34.0'
+        foreach ($m in $machines) {
+            $m.Phase | Should -BeIn 'Provisioned', 'Running'
+            $m.Address | Should -Match '^127\.'
+            $m.Plan | Should -Be 'c3.small.x86'
+            $m.Location | Should -Be 'sv'
+            $m.DeviceId | Should -Not -BeNullOrEmpty
+        }
+        @($machines | Where-Object EIP) | Should -HaveCount 1 -Because 'the one control plane holds the elastic IP'
+        $csv = Join-Path $Work 'machines.csv'
+        $machines | Export-Csv $csv
+        (Import-Csv $csv | Where-Object Role -eq Worker | Sort-Object Name).Name | Should -Be ($machines | Where-Object Role -eq Worker | Sort-Object Name).Name
+        $cluster = Get-PacketCluster demo -StatePath $State
+        ($cluster.Phase, $cluster.Location, $cluster.Project) | Should -Be @('Provisioned', 'sv', $Sim.ProjectId)
+        $cluster.Endpoint | Should -Match '^127\.[0-9.]+:6443$'
+        $Deployment.Replicas, $Deployment.Version, $Deployment.Role | Should -Be @(2, '1.34.0', 'Worker')
+        foreach ($o in $machines[0], $cluster, $Deployment) {
+            $json = $o | ConvertTo-Json -WarningVariable truncated -WarningAction SilentlyContinue
+            $truncated | Should -BeNullOrEmpty -Because "a $($o.Kind) fits ConvertTo-Json's default depth"
+            $json | Should -Not -Match 'PacketCluster\.Models\.'
+            ($o | Format-List * | Out-String -Width 400) | Should -Not -Match 'PacketCluster\.Models\.'
+        }
+        ($machines[0] | ConvertTo-Json | ConvertFrom-Json).Address | Should -Be $machines[0].Address
+        ($cluster | ConvertTo-Json | ConvertFrom-Json).Endpoint | Should -Be $cluster.Endpoint
+    }
+
+    It 'names pipe to Get-PacketCluster by value, and a device to Get-PacketMachine gives its machine alone' {
+        ('demo' | Get-PacketCluster -StatePath $State).Name | Should -Be 'demo'
+        @('demo', 'demo' | Get-PacketCluster -StatePath $State) | Should -HaveCount 2
+        $devices = @(Get-PacketDevice -ClusterName demo)
+        ($devices.Role | Sort-Object -Unique) | Should -Be @('ControlPlane', 'Worker')
+        $device = $devices | Where-Object { $_.Role -eq 'Worker' -and $_.State -eq 'active' } | Select-Object -First 1
+        $machine = @($device | Get-PacketMachine -StatePath $State)
+        $machine | Should -HaveCount 1
+        $machine[0].Name | Should -Be $device.Hostname
+        $machine[0].DeviceId | Should -Be $device.Id
+    }
+
+    It 'completes machine and cluster names from the state folder, with tooltips that say what they are' {
+        $complete = { param($line) (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches }
+        $workers = (Get-PacketMachine demo -StatePath $State -Role Worker).Name | Sort-Object
+        $offered = & $complete "Get-PacketMachine -ClusterName demo -StatePath '$State' -MachineName demo-w"
+        @($offered.CompletionText) | Should -Be @($workers)
+        $offered[0].ToolTip | Should -Match '^Worker of demo: (Provisioned|Running), Kubernetes 1\.34\.0, c3\.small\.x86, sv, 127\.'
+        @((& $complete "Remove-PacketMachine -ClusterName demo -StatePath '$State' -Name demo-c").CompletionText) | Should -Be 'demo-control-plane-0'
+        (& $complete "Get-PacketCluster -StatePath '$State' -Name de").ToolTip | Should -Match '^cluster demo: Provisioned, in sv, endpoint 127\.'
+        $saved = $env:PACKETCLUSTER_HOME
+        try {
+            $env:PACKETCLUSTER_HOME = $State
+            @((& $complete 'Get-PacketDevice -ClusterName de').CompletionText) | Should -Be 'demo'
+        } finally { $env:PACKETCLUSTER_HOME = $saved }
+        # Catalogue values say what they are: a plan its price, a metro its city.
+        (& $complete 'New-PacketCluster -Name x -Metro sv -Plan c3.sm').ToolTip | Should -Match 'c3\.small\.x86: [0-9.]+ USD/hour'
+        (& $complete 'New-PacketCluster -Name x -Metro s' | Where-Object CompletionText -eq 'sv').ToolTip | Should -Match '^metro sv: \w'
     }
 
     It '-AsJob runs the create in a background job whose output is the cluster' {

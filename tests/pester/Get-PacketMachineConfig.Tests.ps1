@@ -7,8 +7,8 @@ Describe 'Get-PacketMachineConfig' {
     It 'lists the shipped catalogue: current Ubuntu LTS, 1.20.2 and the seed entry, both roles' {
         $all = Get-PacketMachineConfig
         $all | Should -BeOfType ([PacketCluster.Models.MachineConfigInfo])
-        $all | Where-Object { $_.Image -eq 'ubuntu_24_04' -and $_.Role -eq 'control-plane' } | Should -Not -BeNullOrEmpty
-        $all | Where-Object { $_.Kubelet -eq '1.20.2' -and $_.Role -eq 'worker' } | Should -Not -BeNullOrEmpty
+        $all | Where-Object { $_.Image -eq 'ubuntu_24_04' -and $_.Role -ceq 'ControlPlane' } | Should -Not -BeNullOrEmpty
+        $all | Where-Object { $_.Kubelet -eq '1.20.2' -and $_.Role -ceq 'Worker' } | Should -Not -BeNullOrEmpty
         $all | Where-Object { $_.Image -eq 'ubuntu_18_04' -and $_.Kubelet -eq '1.14.3' } | Should -HaveCount 2
     }
 

@@ -18,7 +18,7 @@ public static class ControlPlaneDiscovery
         var uid = reservations.Where(r => r.Address == host).Select(r => DeviceTags.ClusterUidOf(r.Tags)).FirstOrDefault(u => u is not null);
         if (uid is null) return 0;
         var devices = await packet.FindDevicesByTagAsync(projectId, DeviceTags.ClusterUid(uid), cancellationToken).ConfigureAwait(false);
-        var hosts = devices.Where(d => d.State == "active" && DeviceTags.RoleOf(d.Tags) == "control-plane")
+        var hosts = devices.Where(d => d.State == "active" && DeviceTags.RoleOf(d.Tags) == Models.ClusterApi.MachineRoles.ControlPlane)
             .Select(d => d.ManagementAddress(4, isPublic: true)).OfType<string>().ToList();
         ControlPlaneAddressBook.Record(host, server.Port, hosts);
         return hosts.Count;

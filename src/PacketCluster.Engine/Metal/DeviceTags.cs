@@ -37,11 +37,11 @@ public static class DeviceTags
         tag.StartsWith(MachineUidPrefix, StringComparison.Ordinal) || tag.StartsWith(ClusterIdPrefix, StringComparison.Ordinal)
         || tag.StartsWith(ClusterUidPrefix, StringComparison.Ordinal) || tag.StartsWith(RolePrefix, StringComparison.Ordinal);
 
-    /// <summary>control-plane, worker, or null.</summary>
+    /// <summary>ControlPlane, Worker (the PowerShell-facing spelling; the tag says master or node), or null.</summary>
     public static string? RoleOf(IEnumerable<string> tags) => ValueOf(tags, RolePrefix) switch
     {
-        ControlPlaneRole => "control-plane",
-        WorkerRole => "worker",
+        ControlPlaneRole => Models.ClusterApi.MachineRoles.ControlPlane,
+        WorkerRole => Models.ClusterApi.MachineRoles.Worker,
         _ => null,
     };
 

@@ -58,7 +58,7 @@ public static class Preflight
             planned.Add(new Public.PlannedDevice
             {
                 Hostname = hostname,
-                Role = string.IsNullOrEmpty(spec.Versions?.ControlPlane) ? "worker" : "control-plane",
+                Role = Models.ClusterApi.MachineRoles.Of(!string.IsNullOrEmpty(spec.Versions?.ControlPlane)),
                 Plan = value.MachineType ?? string.Empty,
                 OperatingSystem = value.OS ?? string.Empty,
                 Location = location.ToString(),

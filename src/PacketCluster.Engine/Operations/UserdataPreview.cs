@@ -68,7 +68,7 @@ public static class UserdataPreview
             return new PacketUserData
             {
                 MachineName = target.Name,
-                Role = request.Role.ToString(),
+                Role = Models.ClusterApi.MachineRoles.Of(request.Role.IsControlPlane()),
                 Image = request.Image,
                 KubernetesVersion = request.KubernetesVersion,
                 Content = renderer.Render(request),

@@ -15,12 +15,14 @@ public sealed class MachineSetSpec
     public string? DeletePolicy { get; set; }
     public LabelSelector? Selector { get; set; }
     public MachineTemplateSpec? Template { get; set; }
+    public override string ToString() => $"{Replicas ?? 1} replicas, {Template}";
 }
 
 public sealed class MachineTemplateSpec
 {
     public ObjectMeta? Metadata { get; set; }
     public MachineSpec? Spec { get; set; }
+    public override string ToString() => Spec?.ToString() ?? string.Empty;
 }
 
 public sealed class MachineSetStatus
@@ -34,4 +36,5 @@ public sealed class MachineSetStatus
     public long? ObservedGeneration { get; set; }
     public string? ErrorReason { get; set; }
     public string? ErrorMessage { get; set; }
+    public override string ToString() => $"{ReadyReplicas ?? 0}/{Replicas} ready";
 }

@@ -23,8 +23,15 @@ public sealed class PacketDevice
     /// it. Null for a device tagged with the name only (made by hand, the 2019 provider or an older version).
     /// </summary>
     public string? ClusterUid { get; set; }
-    /// <summary>control-plane or worker, from its role tag.</summary>
+    /// <summary>ControlPlane or Worker, from its role tag.</summary>
     public string? Role { get; set; }
+    /// <summary>Where the device runs: its metro, else its facility.</summary>
+    public string? Location => Metro ?? Facility;
+    /// <summary>The machine the device runs (its hostname is the machine's name), for piping to Get-PacketMachine.</summary>
+    public string? MachineName => ClusterName is null ? null : Hostname;
+    /// <summary>The cluster as the table shows it: its name and the start of its uid, or "(name tag only)" for a device tagged with the name alone.</summary>
+    public string? Cluster => ClusterName is null ? null
+        : ClusterUid is { Length: > 0 } uid ? $"{ClusterName} ({uid[..Math.Min(8, uid.Length)]})" : $"{ClusterName} (name tag only)";
     public double? ProvisioningPercentage { get; set; }
     public string? BillingCycle { get; set; }
     public DateTimeOffset? CreatedAt { get; set; }

@@ -57,7 +57,7 @@ public sealed class AddPacketMachineCommand : ChangeCmdlet
 
     protected override void ProcessRecord()
     {
-        var controlPlane = Role == "ControlPlane";
+        var controlPlane = string.Equals(Role, "ControlPlane", StringComparison.OrdinalIgnoreCase);
         if (controlPlane && DeploymentName is not null)
             ThrowTerminatingError(WithAdvice(new ErrorRecord(new PSArgumentException(
                 "-DeploymentName names the MachineDeployment that grows by workers; control planes are standalone Machines. Leave it out with -Role ControlPlane."),

@@ -23,8 +23,8 @@ namespace PacketCluster.Commands;
 [OutputType(typeof(Cluster))]
 public sealed class GetPacketClusterCommand : StateCmdlet
 {
-    /// <summary>Cluster name; wildcards are allowed.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Cluster name; wildcards are allowed. Names can be piped ('demo', 'prod' | Get-PacketCluster).</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string Name { get; set; } = "*";

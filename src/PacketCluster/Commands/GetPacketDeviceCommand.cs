@@ -26,6 +26,7 @@ public sealed class GetPacketDeviceCommand : PacketApiCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string? ClusterName { get; set; }
 
     /// <summary>Device hostname; wildcards are allowed.</summary>

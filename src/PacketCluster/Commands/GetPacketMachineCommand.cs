@@ -15,8 +15,12 @@ namespace PacketCluster.Commands;
 /// <para>Lists the control planes of cluster prod with their etcd member state (Etcd) and which one holds the elastic IP (EIP).</para>
 /// </example>
 /// <example>
-/// <code>Get-PacketCluster | Get-PacketMachine | Where-Object { $_.Status.Phase -ne 'Provisioned' }</code>
-/// <para>Lists every machine that is not provisioned yet.</para>
+/// <code>Get-PacketCluster | Get-PacketMachine | Where-Object Phase -ne 'Running'</code>
+/// <para>Lists every machine that is not running yet. Role, Phase, Version, Plan, Address and the other columns are properties of the machine: Where-Object, Sort-Object, Group-Object and Export-Csv use them.</para>
+/// </example>
+/// <example>
+/// <code>Get-PacketDevice -ClusterName prod | Where-Object State -ne active | Get-PacketMachine</code>
+/// <para>Lists the machines whose devices are not active: a piped device selects its own machine.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "PacketMachine")]
 [OutputType(typeof(Machine))]
@@ -28,9 +32,10 @@ public sealed class GetPacketMachineCommand : StateCmdlet
     [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = string.Empty;
 
-    /// <summary>Machine name; wildcards are allowed.</summary>
-    [Parameter]
+    /// <summary>Machine name; wildcards are allowed. A piped device (Get-PacketDevice) gives its own, so its machine alone is listed.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completion.MachineNameCompleter))]
     public string MachineName { get; set; } = "*";
 
     /// <summary>Only control planes or only workers.</summary>
@@ -43,7 +48,7 @@ public sealed class GetPacketMachineCommand : StateCmdlet
         var pattern = WildcardPattern.Get(MachineName, WildcardOptions.IgnoreCase);
         var machines = RunEngineAsync((_, ct) => ClusterQueries.GetMachinesAsync(root, ClusterName, ct));
         WriteObject(machines.Where(m => pattern.IsMatch(m.Name))
-            .Where(m => Role is null || m.IsControlPlane == (Role == MachineRoleFilter.ControlPlane)).OrderBy(m => m.IsControlPlane ? 0 : 1).ThenBy(m => m.Name, StringComparer.Ordinal), enumerateCollection: true);
+            .Where(m => Role is null || m.Role == Role.ToString()).OrderBy(m => m.IsControlPlane ? 0 : 1).ThenBy(m => m.Name, StringComparer.Ordinal), enumerateCollection: true);
     }
 }
 

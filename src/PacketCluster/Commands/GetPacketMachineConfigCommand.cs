@@ -43,7 +43,7 @@ public sealed class GetPacketMachineConfigCommand : PacketCmdlet
 
     /// <summary>Only entries for this role.</summary>
     [Parameter]
-    [ValidateSet("control-plane", "worker")]
+    [ValidateSet("ControlPlane", "Worker")]
     public string? Role { get; set; }
 
     /// <summary>A config object whose catalogue to list.</summary>
@@ -59,7 +59,7 @@ public sealed class GetPacketMachineConfigCommand : PacketCmdlet
                 : MachineConfigCatalogue.LoadShipped().Entries;
             var image = Image is null ? null : WildcardPattern.Get(Image, WildcardOptions.IgnoreCase);
             var version = KubernetesVersion is null ? null : WildcardPattern.Get(KubernetesVersion, WildcardOptions.IgnoreCase);
-            var matches = entries.Where(e => (image?.IsMatch(e.Image) ?? true) && (version?.IsMatch(e.Kubelet) ?? true) && (Role is null || e.Role == Role)).ToList();
+            var matches = entries.Where(e => (image?.IsMatch(e.Image) ?? true) && (version?.IsMatch(e.Kubelet) ?? true) && (Role is null || string.Equals(e.Role, Role, StringComparison.OrdinalIgnoreCase))).ToList();
             if (matches.Count == 0 && (Image is not null || KubernetesVersion is not null) && !WildcardPattern.ContainsWildcardCharacters(Image + KubernetesVersion))
                 WriteError(WithAdvice(new ErrorRecord(new ItemNotFoundException($"No machine config for image '{Image ?? "*"}' and Kubernetes '{KubernetesVersion ?? "*"}'. Run Get-PacketMachineConfig without filters to see what exists."),
                     "MachineConfigNotFound", ErrorCategory.ObjectNotFound, Image), "Run Get-PacketMachineConfig without filters to see which images and Kubernetes versions exist."));

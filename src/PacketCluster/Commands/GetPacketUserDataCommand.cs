@@ -43,6 +43,7 @@ public sealed class GetPacketUserDataCommand : PacketCmdlet
     /// <summary>Machine name; wildcards are allowed. Defaults to every machine.</summary>
     [Parameter(Position = 1)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completion.DefinitionMachineNameCompleter))]
     public string MachineName { get; set; } = "*";
 
     /// <summary>Control-plane endpoint address to render in (the cluster's elastic IP). Defaults to the placeholder 192.0.2.10.</summary>

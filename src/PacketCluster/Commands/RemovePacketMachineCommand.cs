@@ -36,6 +36,7 @@ public sealed class RemovePacketMachineCommand : ChangeCmdlet
     /// <summary>The machine to remove (pipe machine objects).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("MachineName")]
+    [ArgumentCompleter(typeof(MachineNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     /// <summary>Do not ask for confirmation.</summary>

@@ -40,9 +40,9 @@ public class MachineConfigCatalogueTests
 
         Assert.Equal(4, catalogue.Entries.Count);
         var worker = catalogue.Entries[0];
-        Assert.Equal(("ubuntu_18_04", "1.14.3", (string?)null, "docker-ce=5:18.09.7~3-0~ubuntu-bionic", "shell", "worker"),
+        Assert.Equal(("ubuntu_18_04", "1.14.3", (string?)null, "docker-ce=5:18.09.7~3-0~ubuntu-bionic", "shell", "Worker"),
             (worker.Image, worker.Kubelet, worker.ControlPlane, worker.ContainerRuntime, worker.Format, worker.Role));
-        Assert.Equal("control-plane", catalogue.Entries[1].Role);
+        Assert.Equal("ControlPlane", catalogue.Entries[1].Role);
         Assert.Equal("cloud-config", catalogue.Entries[2].Format);
     }
 

@@ -37,7 +37,7 @@ public sealed class PreflightTests : IAsyncLifetime
     {
         var plan = await Preflight.CheckAsync(Config(Request()), _session, NullEngineLog.Instance, default);
         Assert.Equal(3, plan.Devices.Length);
-        Assert.Equal(new[] { "control-plane", "worker", "worker" }, plan.Devices.Select(d => d.Role));
+        Assert.Equal(new[] { "ControlPlane", "Worker", "Worker" }, plan.Devices.Select(d => d.Role));
         Assert.All(plan.Devices, d => Assert.Equal(0.75m, d.PricePerHour));
         Assert.Equal(2.25m, plan.TotalPricePerHour);
         Assert.Contains("metro sv", Assert.Single(plan.IpReservations));
