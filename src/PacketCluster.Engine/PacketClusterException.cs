@@ -17,4 +17,7 @@ public class PacketClusterException : Exception
     public string ErrorId { get; }
     public ErrorKind Kind { get; }
     public object? Target { get; }
+
+    /// <summary>What the user should do, in a sentence (the error record's ErrorDetails.RecommendedAction); null when the message says it.</summary>
+    public string? RecommendedAction { get; init; }
 }

@@ -134,6 +134,7 @@ public abstract class PacketCmdlet : PSCmdlet
     internal static ErrorRecord ToErrorRecord(PacketClusterException ex)
     {
         var record = new ErrorRecord(ex, ex.ErrorId, ToCategory(ex.Kind), ex.Target);
+        if (ex.RecommendedAction is { } action) record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = action };
         return record;
     }
 

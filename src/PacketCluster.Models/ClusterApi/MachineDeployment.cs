@@ -1,7 +1,7 @@
 namespace PacketCluster.Models.ClusterApi;
 
 /// <summary>cluster.k8s.io/v1alpha1 MachineDeployment.</summary>
-public sealed class MachineDeployment : ResourceObject
+public sealed partial class MachineDeployment : ResourceObject
 {
     public MachineDeployment() { ApiVersion = ClusterApiVersion; Kind = "MachineDeployment"; }
     public MachineDeploymentSpec Spec { get; set; } = new();

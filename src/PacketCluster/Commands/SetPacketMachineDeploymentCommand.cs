@@ -29,8 +29,9 @@ public sealed class SetPacketMachineDeploymentCommand : ChangeCmdlet
     [ArgumentCompleter(typeof(ClusterNameCompleter))]
     public string ClusterName { get; set; } = string.Empty;
 
-    /// <summary>The MachineDeployment; needed only when the cluster has more than one.</summary>
+    /// <summary>The MachineDeployment (node pool), with or without the &lt;cluster&gt;- prefix; needed only when the cluster has more than one.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(DeploymentNameCompleter))]
     public string? DeploymentName { get; set; }
 
     /// <summary>The number of workers wanted.</summary>
