@@ -33,6 +33,9 @@
         'Add-PacketMachine'
         'Remove-PacketMachine'
         'Set-PacketMachineDeployment'
+        'New-PacketMachineDeployment'
+        'Get-PacketMachineDeployment'
+        'Remove-PacketMachineDeployment'
         'Set-PacketControlPlane'
     )
     FunctionsToExport    = @()

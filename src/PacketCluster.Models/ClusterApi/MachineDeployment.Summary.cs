@@ -12,6 +12,9 @@ public sealed partial class MachineDeployment
     /// <summary>The cluster the pool belongs to (its cluster.k8s.io/cluster-name label).</summary>
     public string? ClusterName => Metadata.Labels is { } labels && labels.TryGetValue("cluster.k8s.io/cluster-name", out var name) ? name : null;
 
+    /// <summary>The MachineDeployment's name again, so a piped pool binds Set-PacketMachineDeployment's -DeploymentName.</summary>
+    public string DeploymentName => Name;
+
     /// <summary>The workers wanted (spec.replicas; 1 when unset).</summary>
     public int Replicas => Spec.Replicas ?? 1;
 
