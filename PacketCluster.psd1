@@ -36,6 +36,9 @@
         'Add-PacketMachine'
         'Remove-PacketMachine'
         'Set-PacketMachineDeployment'
+        'New-PacketMachineDeployment'
+        'Get-PacketMachineDeployment'
+        'Remove-PacketMachineDeployment'
         'Set-PacketControlPlane'
     )
     FunctionsToExport    = @()

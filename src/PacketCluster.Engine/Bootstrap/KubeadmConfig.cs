@@ -123,13 +123,31 @@ internal static class KubeadmConfig
             args.Add(("provider-id", r.ProviderId));
         }
 
+        if (r.NodeLabels.Count > 0)
+        {
+            // Node pools: the kubelet registers its Node with the pool's labels (sorted, so the userdata is stable).
+            args.Add(("node-labels", string.Join(",", r.NodeLabels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))));
+        }
+
         var socket = IsDocker(containerRuntime) ? "/var/run/dockershim.sock" : "/run/containerd/containerd.sock";
-        return new YamlMappingNode
+        var registration = new YamlMappingNode
         {
             { "name", Str(r.NodeName) },
             { "criSocket", Str(api.SocketAsUrl ? "unix://" + socket : socket) },
             { "kubeletExtraArgs", ExtraArgs(api, args) },
         };
+        if (r.NodeTaints.Count > 0)
+        {
+            // kubeadm registers the Node with exactly these (for a control plane they replace its default taint).
+            registration.Add("taints", Seq(r.NodeTaints.Select(t =>
+            {
+                var taint = new YamlMappingNode { { "key", Str(t.Key ?? string.Empty) } };
+                if (!string.IsNullOrEmpty(t.Value)) taint.Add("value", Str(t.Value));
+                taint.Add("effect", Str(t.Effect ?? string.Empty));
+                return (YamlNode)taint;
+            })));
+        }
+        return registration;
     }
 
     private static YamlNode ExtraArgs(KubeadmApi api, IEnumerable<(string Name, string Value)> args)

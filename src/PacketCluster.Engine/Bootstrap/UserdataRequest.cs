@@ -21,6 +21,15 @@ public sealed class UserdataRequest
     /// <summary><c>packet://&lt;device id&gt;</c> when the device id is already known; passed to the kubelet as <c>--provider-id</c>.</summary>
     public string? ProviderId { get; init; }
 
+    /// <summary>
+    /// Labels the kubelet registers its Node with (<c>--node-labels</c> through kubeadm's kubeletExtraArgs): the
+    /// Machine's spec.metadata.labels, which a MachineDeployment's template gives every replica (node pools).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> NodeLabels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Taints the Node registers with (kubeadm's nodeRegistration.taints): the Machine's spec.taints.</summary>
+    public IReadOnlyList<Models.ClusterApi.Taint> NodeTaints { get; init; } = [];
+
     /// <summary>The Kubernetes version without a leading "v", e.g. "1.20.2": the kubelet version, and the control-plane version of a control plane.</summary>
     public required string KubernetesVersion { get; init; }
 

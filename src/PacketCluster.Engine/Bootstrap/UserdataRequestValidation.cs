@@ -50,6 +50,7 @@ internal static partial class UserdataRequestValidation
         {
             problems.Add($"KubernetesVersion '{r.KubernetesVersion}' must be MAJOR.MINOR.PATCH without a leading 'v', e.g. 1.20.2.");
         }
+        problems.AddRange(Api.NodeRegistrationRules.Problems(r.NodeLabels, r.NodeTaints));
         if (string.IsNullOrWhiteSpace(r.Image))
         {
             problems.Add("Image (the machine's OS slug, e.g. ubuntu_22_04) is required.");

@@ -809,6 +809,9 @@ public sealed class MachineReconciler
                     BootstrapTokens = initTokens,
                     JoinToken = joinToken,
                     CaCertHash = role.Joins() ? SpkiPin.Compute(caCertificate) : null,
+                    // Node pools: the MachineDeployment's template gives every replica its Node's labels and taints.
+                    NodeLabels = scope.Machine.Spec.Metadata?.Labels ?? new Dictionary<string, string>(),
+                    NodeTaints = scope.Machine.Spec.Taints ?? [],
                 });
             }
             catch (PacketClusterException e) when (e is not Metal.PacketApiException)

@@ -19,6 +19,10 @@ public static class ClusterQueries
         ReadAsync(stateRoot, clusterName, store => store.ListAsync<Machine>(ClusterOperations.DefaultNamespace,
             new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct));
 
+    /// <summary>The cluster's MachineDeployments (node pools), by name.</summary>
+    public static Task<IReadOnlyList<MachineDeployment>> GetDeploymentsAsync(string stateRoot, string clusterName, CancellationToken ct) =>
+        ReadAsync(stateRoot, clusterName, store => MachineDeploymentOperations.ListAsync(store, clusterName, ct));
+
     /// <summary>
     /// The cluster a machine belongs to, from its name alone (Remove-PacketMachine prod-control-plane-2): machines are
     /// named after their cluster, so only the clusters whose name is a prefix of it are read.

@@ -178,7 +178,7 @@ public static class MachineOperations
     }
 
     /// <summary>Kubernetes' skew policy: a kubelet is never newer than the API server and at most three minors older.</summary>
-    private static void CheckSkew(string kubelet, string? controlPlane, string deployment)
+    internal static void CheckSkew(string kubelet, string? controlPlane, string deployment)
     {
         if (controlPlane is null || !Version.TryParse(kubelet, out var k) || !Version.TryParse(controlPlane, out var c)) return;
         if (k.Major != c.Major || k.Minor > c.Minor || k.Minor < c.Minor - 3)
@@ -187,13 +187,21 @@ public static class MachineOperations
                 "Choose a Kubernetes version at most three minor versions older than the control plane's and not newer.", deployment);
     }
 
-    private static bool DeploymentSettled(ClusterSnapshot s, MachineDeployment deployment)
+    internal static bool DeploymentSettled(ClusterSnapshot s, MachineDeployment deployment)
     {
-        var selector = deployment.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>();
-        var mine = s.Machines.Where(m => selector.All(kv => m.Metadata.Labels?.GetValueOrDefault(kv.Key) == kv.Value)).ToList();
+        // By ownership, not by selector: with several node pools the first pool's selector (cluster, set=node) also
+        // matches the other pools' machines.
+        var mine = MachinesOf(s, deployment).ToList();
         var version = deployment.Spec.Template?.Spec?.Versions?.Kubelet;
         return mine.Count == (deployment.Spec.Replicas ?? 1)
             && mine.All(m => m.Metadata.DeletionTimestamp is null && m.Status?.Phase is Phases.Provisioned or Phases.Running && m.Spec.Versions?.Kubelet == version);
+    }
+
+    /// <summary>The machines of the deployment's MachineSets (controller references), wherever their labels point.</summary>
+    internal static IEnumerable<Machine> MachinesOf(ClusterSnapshot s, MachineDeployment deployment)
+    {
+        var sets = s.Sets.Where(set => ReplicaOwnership.IsControlledBy(set, deployment)).Select(set => set.Metadata.Uid).OfType<string>().ToHashSet();
+        return s.Machines.Where(m => ReplicaOwnership.ControllerOf(m)?.Uid is { } owner && sets.Contains(owner));
     }
 
     /// <summary>
@@ -235,7 +243,7 @@ public static class MachineOperations
             "Power the unhealthy control planes back on, or remove an unhealthy one first.", machine.Name);
     }
 
-    private static async Task SettleAsync(IStateStore store, PacketSession session, string clusterName, IEngineLog log, ChangeWait wait,
+    internal static async Task SettleAsync(IStateStore store, PacketSession session, string clusterName, IEngineLog log, ChangeWait wait,
         Func<ClusterSnapshot, bool> settled, CancellationToken ct)
     {
         using var client = session.CreateClient(log);
@@ -261,6 +269,8 @@ public static class MachineOperations
         var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName };
         var all = await store.ListAsync<MachineDeployment>(ClusterOperations.DefaultNamespace, selector, ct).ConfigureAwait(false);
         var found = name is null ? all.ToList() : all.Where(d => d.Name == name).ToList();
+        // A node pool's short name (New-PacketMachineDeployment -Name gpu makes <cluster>-gpu).
+        if (name is not null && found.Count == 0) found = all.Where(d => d.Name == MachineDeploymentOperations.FullName(clusterName, name)).ToList();
         return found.Count switch
         {
             1 => found[0],
@@ -286,5 +296,5 @@ public static class MachineOperations
     internal static Task<IReadOnlyList<Machine>> MachinesAsync(IStateStore store, string clusterName, CancellationToken ct) =>
         store.ListAsync<Machine>(ClusterOperations.DefaultNamespace, new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = clusterName }, ct);
 
-    private static IOwnedStateStore Open(string stateRoot, string clusterName) => ClusterQueries.OpenExisting(stateRoot, clusterName);
+    internal static IOwnedStateStore Open(string stateRoot, string clusterName) => ClusterQueries.OpenExisting(stateRoot, clusterName);
 }

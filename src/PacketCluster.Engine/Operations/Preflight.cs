@@ -18,7 +18,12 @@ public static class Preflight
     /// What the cluster may call its own (<see cref="ClusterOperations.ClaimAsync"/>): the project must hold nothing
     /// else with its name (<c>ClusterNameInUse</c>). Null: not checked here (the caller checks under the state lock).
     /// </param>
-    public static async Task<Public.PacketClusterPlan> CheckAsync(PacketClusterConfig config, PacketSession session, IEngineLog log, CancellationToken ct, ClusterClaim? claim = null)
+    /// <param name="onlyDeployment">
+    /// Node pools (New-PacketMachineDeployment): only this MachineDeployment's devices are checked, priced and counted
+    /// for capacity; the rest of <paramref name="config"/> (the running cluster's objects) is only validated.
+    /// </param>
+    public static async Task<Public.PacketClusterPlan> CheckAsync(PacketClusterConfig config, PacketSession session, IEngineLog log, CancellationToken ct, ClusterClaim? claim = null,
+        string? onlyDeployment = null)
     {
         ClusterValidation.ThrowIfInvalid(config);
         var metros = await session.MetrosAsync(log, ct).ConfigureAwait(false);
@@ -26,7 +31,7 @@ public static class Preflight
         var plans = await session.PlansAsync(log, ct).ConfigureAwait(false);
         var systems = await session.OperatingSystemsAsync(log, ct).ConfigureAwait(false);
 
-        var devices = PlannedMachines(config).ToList();
+        var devices = PlannedMachines(config).Where(d => onlyDeployment is null || d.Owner == $"MachineDeployment/{onlyDeployment}").ToList();
         var problems = new List<ValidationProblem>();
         var source = config.MachinesFile ?? "machines";
         var projectId = session.RequireProjectId();

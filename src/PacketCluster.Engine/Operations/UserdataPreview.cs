@@ -64,6 +64,8 @@ public static class UserdataPreview
                 BootstrapTokens = role == MachineRole.ControlPlane ? tokens.Values.Append(BootstrapToken.Generate().Value).ToList() : [],
                 JoinToken = role.Joins() ? tokens.GetValueOrDefault(target.Name) ?? BootstrapToken.Generate().Value : null,
                 CaCertHash = role.Joins() ? pin : null,
+                NodeLabels = target.Spec.Metadata?.Labels ?? new Dictionary<string, string>(),
+                NodeTaints = target.Spec.Taints ?? [],
             };
             return new PacketUserData
             {

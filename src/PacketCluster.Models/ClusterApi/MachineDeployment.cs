@@ -3,35 +3,11 @@ using Newtonsoft.Json;
 namespace PacketCluster.Models.ClusterApi;
 
 /// <summary>cluster.k8s.io/v1alpha1 MachineDeployment.</summary>
-public sealed class MachineDeployment : ResourceObject
+public sealed partial class MachineDeployment : ResourceObject
 {
     public MachineDeployment() { ApiVersion = ClusterApiVersion; Kind = "MachineDeployment"; }
     public MachineDeploymentSpec Spec { get; set; } = new();
     public MachineDeploymentStatus? Status { get; set; }
-
-    /// <summary>The cluster the deployment belongs to (its cluster.k8s.io/cluster-name label).</summary>
-    public string? ClusterName => Metadata.Labels is { } labels && labels.TryGetValue("cluster.k8s.io/cluster-name", out var name) ? name : null;
-
-    /// <summary>How many machines the deployment asks for (spec.replicas; 1 when unset).</summary>
-    public int Replicas => Spec.Replicas ?? 1;
-
-    /// <summary>How many of its machines are ready (status.readyReplicas).</summary>
-    public int ReadyReplicas => Status?.ReadyReplicas ?? 0;
-
-    /// <summary>How many of its machines run the current template (status.updatedReplicas).</summary>
-    public int UpdatedReplicas => Status?.UpdatedReplicas ?? 0;
-
-    /// <summary>The device plan of its machines.</summary>
-    public string? Plan => Spec.Template?.Spec?.ProviderSpec?.Value?.MachineType;
-
-    /// <summary>The operating system slug of its machines.</summary>
-    public string? OperatingSystem => Spec.Template?.Spec?.ProviderSpec?.Value?.OS;
-
-    /// <summary>The Kubernetes version of its machines (kubelet).</summary>
-    public string? Version => Spec.Template?.Spec?.Versions?.Kubelet;
-
-    /// <summary>Always Worker: MachineDeployments make worker machines.</summary>
-    public string Role => MachineRoles.Of(!string.IsNullOrEmpty(Spec.Template?.Spec?.Versions?.ControlPlane));
 }
 
 public sealed class MachineDeploymentSpec

@@ -31,6 +31,9 @@ public sealed partial class KubeadmSettings
     public string? NodeName { get; private set; }
     public Dictionary<string, string> KubeletExtraArgs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>nodeRegistration.taints; null when the field is absent (kubeadm then gives a control plane its default taint).</summary>
+    public List<k8s.Models.V1Taint>? Taints { get; private set; }
+
     public string ClusterName { get; private set; } = "kubernetes";
     public string? KubernetesVersion { get; private set; }
     public string? ControlPlaneEndpoint { get; private set; }
@@ -125,6 +128,10 @@ public sealed partial class KubeadmSettings
     {
         if (Child(root, "nodeRegistration") is not YamlMappingNode registration) return;
         NodeName = Scalar(registration, "name") ?? NodeName;
+        if (Child(registration, "taints") is YamlSequenceNode taints)
+            Taints = taints.Children.OfType<YamlMappingNode>()
+                .Select(t => new k8s.Models.V1Taint { Key = Scalar(t, "key") ?? "", Value = Scalar(t, "value"), Effect = Scalar(t, "effect") ?? "" })
+                .ToList();
         switch (Child(registration, "kubeletExtraArgs"))
         {
             case YamlMappingNode map: // v1beta1..3
@@ -223,6 +230,25 @@ public sealed partial class KubeadmSettings
         CertificatesDir = uploaded.CertificatesDir;
         CertSans.Clear();
         CertSans.AddRange(uploaded.CertSans);
+    }
+
+    /// <summary>
+    /// The taints the kubelet registers its Node with: nodeRegistration.taints, else kubeletExtraArgs["register-with-taints"]
+    /// ("k=v:Effect,k2:Effect"), else <paramref name="defaults"/> (a control plane's).
+    /// </summary>
+    public List<k8s.Models.V1Taint> NodeTaints(IEnumerable<k8s.Models.V1Taint> defaults)
+    {
+        if (Taints is not null) return Taints;
+        if (KubeletExtraArgs.GetValueOrDefault("register-with-taints") is not { Length: > 0 } flag) return defaults.ToList();
+        var taints = new List<k8s.Models.V1Taint>();
+        foreach (var item in flag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = item.LastIndexOf(':');
+            var keyValue = colon < 0 ? item : item[..colon];
+            var eq = keyValue.IndexOf('=');
+            taints.Add(new k8s.Models.V1Taint { Key = eq < 0 ? keyValue : keyValue[..eq], Value = eq < 0 ? null : keyValue[(eq + 1)..], Effect = colon < 0 ? "" : item[(colon + 1)..] });
+        }
+        return taints;
     }
 
     /// <summary>Node labels from kubeletExtraArgs["node-labels"] ("k=v,k2=v2").</summary>

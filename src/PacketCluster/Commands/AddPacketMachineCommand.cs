@@ -51,8 +51,9 @@ public sealed class AddPacketMachineCommand : ChangeCmdlet
     [ValidateRange(1, 1000)]
     public int Count { get; set; } = 1;
 
-    /// <summary>The MachineDeployment to grow; needed only when the cluster has more than one. Workers only.</summary>
+    /// <summary>The MachineDeployment (node pool) to grow; needed only when the cluster has more than one. Workers only.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(DeploymentNameCompleter))]
     public string? DeploymentName { get; set; }
 
     protected override void ProcessRecord()

@@ -16,6 +16,10 @@ namespace PacketCluster.Commands;
 /// <para>Scales the workers of cluster demo to three.</para>
 /// </example>
 /// <example>
+/// <code>Get-PacketMachineDeployment demo gpu | Set-PacketMachineDeployment -Replicas 0</code>
+/// <para>Scales the node pool demo-gpu of cluster demo to zero; its definition stays for later.</para>
+/// </example>
+/// <example>
 /// <code>Get-PacketCluster demo | Set-PacketMachineDeployment -KubernetesVersion 1.35.0 -NoWait</code>
 /// <para>Starts rolling the workers to Kubernetes 1.35.0 and returns at once.</para>
 /// </example>
@@ -29,8 +33,9 @@ public sealed class SetPacketMachineDeploymentCommand : ChangeCmdlet
     [ArgumentCompleter(typeof(ClusterNameCompleter))]
     public string ClusterName { get; set; } = string.Empty;
 
-    /// <summary>The MachineDeployment; needed only when the cluster has more than one.</summary>
-    [Parameter]
+    /// <summary>The MachineDeployment (node pool), with or without the &lt;cluster&gt;- prefix; needed only when the cluster has more than one (taken from a piped Get-PacketMachineDeployment).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(DeploymentNameCompleter))]
     public string? DeploymentName { get; set; }
 
     /// <summary>The number of workers wanted.</summary>

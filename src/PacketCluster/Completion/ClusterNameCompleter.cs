@@ -81,6 +81,9 @@ internal static class StateCompletion
     public static IReadOnlyList<Machine> Machines(string root, string clusterName, CancellationToken ct) =>
         Read(() => ClusterQueries.GetMachinesAsync(root, clusterName, ct), ct) ?? (IReadOnlyList<Machine>)Array.Empty<Machine>();
 
+    public static IReadOnlyList<MachineDeployment> Deployments(string root, string clusterName, CancellationToken ct) =>
+        Read(() => ClusterQueries.GetDeploymentsAsync(root, clusterName, ct), ct) ?? (IReadOnlyList<MachineDeployment>)Array.Empty<MachineDeployment>();
+
     private static T? Read<T>(Func<Task<T>> read, CancellationToken ct) where T : class
     {
         if (ct.IsCancellationRequested) return null;

@@ -77,6 +77,35 @@ public sealed class BootPlanTests
     }
 
     [Fact]
+    public void NodeRegistration_GivesTheKubeletTheNodePoolsLabelsAndTaints()
+    {
+        // As the engine writes a node pool's join: labels through the kubelet's node-labels, taints in nodeRegistration.
+        var pool = KubeadmSettings.Parse("""
+            apiVersion: kubeadm.k8s.io/v1beta4
+            kind: JoinConfiguration
+            discovery:
+              bootstrapToken: {apiServerEndpoint: "127.60.0.1:6443", token: abcdef.0123456789abcdef, caCertHashes: ["sha256:ab"]}
+            nodeRegistration:
+              name: np-big-0
+              kubeletExtraArgs: [{name: node-labels, value: "example.com/size=big,packetcluster.io/machine-deployment=np-big"}]
+              taints: [{key: dedicated, value: big, effect: NoSchedule}, {key: example.com/spot, effect: PreferNoSchedule}]
+            """);
+        Assert.Equal(new Dictionary<string, string> { ["example.com/size"] = "big", ["packetcluster.io/machine-deployment"] = "np-big" }, pool.NodeLabels());
+        var controlPlaneDefault = new k8s.Models.V1Taint { Key = "node-role.kubernetes.io/master", Effect = "NoSchedule" };
+        Assert.Equal(new[] { ("dedicated", "big", "NoSchedule"), ("example.com/spot", "", "PreferNoSchedule") },
+            pool.NodeTaints([controlPlaneDefault]).Select(t => (t.Key, t.Value ?? "", t.Effect)));
+
+        // Without taints in nodeRegistration: the kubelet's --register-with-taints, else the defaults (a control plane's own).
+        const string join = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: JoinConfiguration\n" +
+            "discovery:\n  bootstrapToken: {apiServerEndpoint: \"127.60.0.1:6443\", token: abcdef.0123456789abcdef, caCertHashes: [\"sha256:ab\"]}\n" +
+            "nodeRegistration:\n  name: w-0\n";
+        var flagged = KubeadmSettings.Parse(join + "  kubeletExtraArgs: {register-with-taints: \"a=b:NoExecute,c:NoSchedule\"}\n");
+        Assert.Equal(new[] { ("a", "b", "NoExecute"), ("c", "", "NoSchedule") }, flagged.NodeTaints([]).Select(t => (t.Key, t.Value ?? "", t.Effect)));
+        Assert.Equal([controlPlaneDefault], KubeadmSettings.Parse(join).NodeTaints([controlPlaneDefault]));
+        Assert.Empty(KubeadmSettings.Parse(join + "  taints: []\n").NodeTaints([controlPlaneDefault])); // kubeadm: an explicit empty list means none
+    }
+
+    [Fact]
     public void ShellHeader_MasterWritesPkiAndRunsInit_NodeJoinsFromMasterAndToken()
     {
         var master = BootPlan.Parse($"""

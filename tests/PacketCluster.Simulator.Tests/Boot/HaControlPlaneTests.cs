@@ -61,8 +61,10 @@ public sealed class HaControlPlaneTests(ITestOutputHelper output)
         Assert.Equal(3, cluster.Machines.Count(m => m.IsControlPlane));
         cluster.Cluster.Spec.ProviderSpec!.Value!.CaKeyPair = new KeyPair { Cert = pki.ClusterCa.CertificatePem, Key = pki.ClusterCa.PrivateKeyPem };
         var userdata = UserdataPreview.Render(cluster, MachineConfigCatalogue.LoadShipped(), UserdataPreview.Targets(cluster), eip);
-        var init = userdata.Single(u => u.Role == nameof(MachineRole.ControlPlane));
-        var joins = userdata.Where(u => u.Role == nameof(MachineRole.JoiningControlPlane)).ToList();
+        // Userdata says ControlPlane for the first and the joining ones alike (the user's spelling); the kubeadm config tells them apart.
+        var controlPlanes = userdata.Where(u => u.Role == PacketCluster.Models.ClusterApi.MachineRoles.ControlPlane).ToList();
+        var joins = controlPlanes.Where(u => KubeadmSettings.Parse(KubeadmConfigOf(u.Content)).JoinControlPlane).ToList();
+        var init = Assert.Single(controlPlanes.Except(joins));
         Assert.Equal(2, joins.Count);
         var joinSettings = KubeadmSettings.Parse(KubeadmConfigOf(joins[0].Content));
         Assert.True(joinSettings.JoinControlPlane);
