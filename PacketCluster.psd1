@@ -8,6 +8,8 @@
     Description          = 'Create and run Kubernetes clusters on Packet (Equinix Metal) bare metal the Cluster API way: cluster definitions, PKI, machine configs and userdata, provisioning and pivot.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
+    # The online help: one markdown page per cmdlet (each cmdlet's HelpUri). The full help ships in the module.
+    HelpInfoURI          = 'https://github.com/packetcluster/packetcluster/tree/main/docs/cmdlets'
     # Dependencies are NOT listed in RequiredAssemblies: they load in a private AssemblyLoadContext.
     CmdletsToExport      = @(
         'New-PacketClusterConfig'
@@ -28,6 +30,7 @@
         'Get-PacketSimulator'
         'New-PacketCluster'
         'Get-PacketCluster'
+        'Wait-PacketCluster'
         'Remove-PacketCluster'
         'Invoke-PacketPivot'
         'Start-PacketClusterManager'

@@ -4,8 +4,9 @@
 .DESCRIPTION
     Run through ./build.sh on a fresh machine (it installs prerequisites and the pinned pwsh), or directly
     with `dotnet pwsh -NoProfile -Command "& ./build.ps1 -Task Build,Package"`.
-    Tasks: Build, Assemble, Help, Package, KubeBinaries, Image, Platforms, UnitTest, Pester, Test (all of it), Bench,
-    Demo, Publish. Each task runs the tasks it needs first.
+    Tasks: Build, Assemble, Help, Docs, Package, KubeBinaries, Image, Platforms, UnitTest, Pester, Test (all of it),
+    Bench, Demo, Publish. Each task runs the tasks it needs first. Help writes the MAML into the module and the markdown
+    pages to out/docs/cmdlets; Docs copies those into docs/cmdlets (a Pester test fails while they differ).
 .PARAMETER Runtime
     Platforms whose self-contained simulator goes into the module (linux-x64, linux-arm64, osx-x64, osx-arm64,
     win-x64), or 'all'. Default: this machine's platform. Publish always takes all five.
@@ -21,7 +22,7 @@
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(
-    [ValidateSet('Build', 'Assemble', 'Help', 'Package', 'KubeBinaries', 'Image', 'Platforms', 'UnitTest', 'Pester', 'Test', 'Bench', 'Demo', 'Publish')]
+    [ValidateSet('Build', 'Assemble', 'Help', 'Docs', 'Package', 'KubeBinaries', 'Image', 'Platforms', 'UnitTest', 'Pester', 'Test', 'Bench', 'Demo', 'Publish')]
     [string[]] $Task = @('Build'),
     [string] $Configuration = 'Release',
     [ValidateSet('all', 'linux-x64', 'linux-arm64', 'osx-x64', 'osx-arm64', 'win-x64')]
@@ -121,7 +122,18 @@ function Invoke-Image {
 
 function Invoke-Help {
     $xmlDoc = Join-Path $Root "src/PacketCluster/bin/$Configuration/$Lib/PacketCluster.xml"
-    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-MamlHelp.ps1') -ModulePath (Join-Path $ModuleDir 'PacketCluster.psd1') -XmlDocPath $xmlDoc -OutputPath (Join-Path $ModuleDir 'en-US/PacketCluster.dll-Help.xml')
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-MamlHelp.ps1') -ModulePath (Join-Path $ModuleDir 'PacketCluster.psd1') -XmlDocPath $xmlDoc -OutputPath (Join-Path $ModuleDir 'en-US/PacketCluster.dll-Help.xml') `
+        -MarkdownPath (Join-Path $Out 'docs/cmdlets')
+    if ($LASTEXITCODE -ne 0) { throw "Help generation failed ($LASTEXITCODE)." }
+}
+
+# The online help (every cmdlet's HelpUri) is the committed docs/cmdlets: refresh it from what Help generated.
+function Invoke-Docs {
+    $target = Join-Path $Root 'docs/cmdlets'
+    if (Test-Path $target) { Remove-Item $target -Recurse -Force }
+    New-Item -ItemType Directory (Split-Path $target) -Force | Out-Null
+    Copy-Item (Join-Path $Out 'docs/cmdlets') $target -Recurse
+    "Docs: $target"
 }
 
 function Invoke-Package {
@@ -249,7 +261,7 @@ function Invoke-Bench {
 
 # Every task brings what it needs (a fresh clone can start with any of them).
 $order = @{
-    Build = @('Build'); Assemble = @('Build', 'Assemble'); Help = @('Build', 'Assemble', 'Help'); Package = @('Build', 'Assemble', 'Help', 'Package')
+    Build = @('Build'); Assemble = @('Build', 'Assemble'); Help = @('Build', 'Assemble', 'Help'); Docs = @('Build', 'Assemble', 'Help', 'Docs'); Package = @('Build', 'Assemble', 'Help', 'Package')
     KubeBinaries = @('KubeBinaries'); Image = @('Image'); Platforms = @('Platforms')
     UnitTest = @('KubeBinaries', 'Build', 'Assemble', 'Image', 'UnitTest'); Pester = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Pester')
     Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Image', 'UnitTest', 'Pester'); Bench = @('KubeBinaries', 'Build', 'Assemble', 'Bench')

@@ -26,5 +26,27 @@ public abstract class ChangeCmdlet : StateCmdlet
     [ValidateRange(1, ClusterReconcileLoop.MaxConcurrency)]
     public int ThrottleLimit { get; set; } = ClusterReconcileLoop.DefaultConcurrency;
 
+    /// <summary>Run as a background job (Get-Job, Receive-Job, Stop-Job); its output is what the command returns, its progress the job's.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     private protected ChangeWait Wait => new(!NoWait, TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds), ThrottleLimit);
+
+    /// <summary>
+    /// Runs the change here, writing what it returns (collections one item at a time), or with -AsJob starts it as a
+    /// job and writes the job. Everything the work needs is captured before: it runs on the thread pool.
+    /// </summary>
+    private protected void RunChange<T>(string jobName, Func<Engine.IEngineLog, CancellationToken, Task<T>> work, bool writeResult = true)
+    {
+        if (AsJob)
+        {
+            var job = new EngineJob(MyInvocation.Line, jobName, writeResult);
+            JobRepository.Add(job);
+            job.Start(work);
+            WriteObject(job);
+            return;
+        }
+        var result = RunEngineAsync(work);
+        if (writeResult) WriteObject(result, enumerateCollection: true);
+    }
 }

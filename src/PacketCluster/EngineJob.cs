@@ -12,9 +12,15 @@ internal sealed class EngineJob : Job
     private readonly CancellationTokenSource _cancellation = new();
     private string _status = "Starting";
 
-    public EngineJob(string command, string name) : base(command, name)
+    private readonly bool _outputResult;
+
+    /// <param name="command">The command line that started the job (Get-Job's Command).</param>
+    /// <param name="name">The job's name.</param>
+    /// <param name="outputResult">False for work whose result only says it finished (a removal): the job then has no output.</param>
+    public EngineJob(string command, string name, bool outputResult = true) : base(command, name)
     {
         PSJobTypeName = "PacketClusterJob";
+        _outputResult = outputResult;
     }
 
     public override string StatusMessage => _status;
@@ -33,7 +39,11 @@ internal sealed class EngineJob : Job
             try
             {
                 var result = await work(log, _cancellation.Token).ConfigureAwait(false);
-                if (result is not null) Output.Add(PSObject.AsPSObject(result));
+                // A list (the machines Add-PacketMachine made) comes out item by item, as the command writes it.
+                if (!_outputResult || result is null) { }
+                else if (result is System.Collections.IEnumerable items and not string)
+                    foreach (var item in items) Output.Add(PSObject.AsPSObject(item));
+                else Output.Add(PSObject.AsPSObject(result));
                 _status = "Completed";
                 SetJobState(JobState.Completed);
             }

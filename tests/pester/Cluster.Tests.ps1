@@ -249,6 +249,39 @@ current-context: dead
         Join-Path $State jobbed | Should -Not -Exist
     }
 
+    It 'Wait-PacketCluster waits for a -NoWait create (Provisioned, a condition), says what is pending at its timeout, and runs as a job' {
+        New-PacketCluster -Name waiter -Metro sv -WorkerCount 1 -KubernetesVersion 1.20.2 -OperatingSystem ubuntu_22_04 -StatePath $State -NoWait -ProvisionOnly | Out-Null
+        $c = Wait-PacketCluster waiter -Condition Provisioned -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120
+        $c | Should -BeOfType ([PacketCluster.Models.ClusterApi.Cluster])
+        (Get-PacketMachine waiter -StatePath $State).Phase | ForEach-Object { $_ | Should -BeIn 'Provisioned', 'Running' }
+        ('waiter' | Wait-PacketCluster -Condition EndpointReady -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 30).Endpoint | Should -Match '^127\.'
+        # Booting is off: no API server ever answers, so Ready is never reached; the timeout says what is pending.
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        try { Wait-PacketCluster waiter -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 3 -ErrorAction Stop; $e = $null } catch { $e = $_ }
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 60
+        $e.FullyQualifiedErrorId | Should -Be 'ClusterApiNotAnswering,PacketCluster.Commands.WaitPacketClusterCommand'
+        $e.Exception.Message | Should -Match "API server of cluster 'waiter' did not answer"
+        $e.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        { Wait-PacketCluster nope -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'ClusterNotFound,PacketCluster.Commands.WaitPacketClusterCommand'
+
+        # -AsJob on the long-running day-2 commands: the job's output is what the command returns.
+        $job = Wait-PacketCluster waiter -Condition Provisioned -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 -AsJob
+        $job | Should -BeOfType ([System.Management.Automation.Job])
+        ($job | Receive-Job -Wait -AutoRemoveJob).Name | Should -Be 'waiter'
+        $added = Add-PacketMachine -ClusterName waiter -Role Worker -Count 2 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -AsJob | Receive-Job -Wait -AutoRemoveJob
+        @($added) | Should -HaveCount 2
+        $added | ForEach-Object { $_ | Should -BeOfType ([PacketCluster.Models.ClusterApi.Machine]) }
+        $job = Set-PacketMachineDeployment -ClusterName waiter -Replicas 1 -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -AsJob
+        $job | Wait-Job -Timeout 150 | Out-Null
+        $job.State | Should -Be 'Completed'
+        ($job | Receive-Job -AutoRemoveJob -Wait).Replicas | Should -Be 1
+        $victim = Get-PacketMachine waiter -StatePath $State -Role Worker
+        $out = $victim | Remove-PacketMachine -StatePath $State -Force -PollIntervalSeconds 0.2 -TimeoutSeconds 120 -AsJob | Receive-Job -Wait -AutoRemoveJob
+        $out | Should -BeNullOrEmpty
+        @(Get-PacketMachine waiter -StatePath $State -Role Worker) | Should -HaveCount 0
+        Remove-PacketCluster waiter -StatePath $State -Force -PollIntervalSeconds 0.2
+    }
+
     It 'Remove-PacketCluster of a cluster that does not exist is ClusterNotFound, as Get-PacketCluster says, and deletes nothing' {
         $before = @(Get-SimDevices).Count
         Remove-PacketCluster nope -StatePath $State -Force -ErrorVariable failed -ErrorAction SilentlyContinue

@@ -128,7 +128,12 @@ Describe 'End to end: create, pivot, manage, delete' {
 
     It 'with no PowerShell manager, Set-PacketMachineDeployment -NoWait scales to 3 workers' {
         Set-PacketMachineDeployment -ClusterName e2e -Replicas 3 -StatePath $State -NoWait | Out-Null
-        Wait-Until { @(Get-ReadyNodes).Count -eq 4 } '4 Ready nodes' 180
+        # Wait-PacketCluster watches the pivoted cluster while its manager works: it returns once every machine is a Ready Node.
+        (Wait-PacketCluster e2e -StatePath $State -PollIntervalSeconds 1 -TimeoutSeconds 180).Name | Should -Be 'e2e'
+        $machines = @(Get-PacketMachine e2e -StatePath $State)
+        $machines | Should -HaveCount 4
+        $machines | ForEach-Object { $_.Phase | Should -Be 'Running' }
+        Wait-Until { @(Get-ReadyNodes).Count -eq 4 } '4 Ready nodes' 30
         @(Get-ClusterDevices) | Should -HaveCount 4
     }
 

@@ -77,6 +77,16 @@ Describe 'New-PacketClusterConfig' {
         $d | Should -Not -Exist
     }
 
+    It 'a -KubernetesVersion the operating system lacks names the systems that have it and the closest versions it has' {
+        $d = New-TempDir
+        try { New-PacketClusterConfig -OutputDirectory $d -KubernetesVersion 1.20.2 -WarningAction SilentlyContinue -ErrorAction Stop; $e = $null } catch { $e = $_ }
+        $e.FullyQualifiedErrorId | Should -Be 'MachineConfigNotFound,PacketCluster.Commands.NewPacketClusterConfigCommand'
+        $e.Exception.Message | Should -Match '^-KubernetesVersion 1\.20\.2: '
+        $e.Exception.Message | Should -Match 'Kubernetes 1\.20\.2 is available on [a-z0-9_, ]*ubuntu_22_04'
+        $e.Exception.Message | Should -Match 'The closest versions for ubuntu_24_04: 1\.\d+\.\d+'
+        $d | Should -Not -Exist
+    }
+
     It 'never writes the API key or a private key to any stream, even with -Verbose -Debug' {
         $d = New-TempDir
         # -Debug on a ShouldProcess cmdlet asks for confirmation under pwsh -NonInteractive; the preference variable does not.

@@ -131,9 +131,23 @@ public sealed class MachineConfigCatalogue
 
         IReadOnlyList<MachineConfigInfo> forImage = Entries.Where(e => e.Image == image).ToList();
         string available;
+        var advice = "Choose an operating system and Kubernetes version that Get-PacketMachineConfig lists, or add a machine-config entry for them.";
         if (forImage.Count > 0)
         {
-            available = $"Available for {image}: {string.Join("; ", forImage.Select(DescribeVersions))}.";
+            // What users ask next: which images have this version, and which versions this image has near it.
+            var role = Entries.Where(e => e.ControlPlane is null == (cp is null));
+            var imagesWithIt = role.Where(e => e.Kubelet == kubelet && (cp is null || e.ControlPlane == cp)).Select(e => e.Image).Distinct().ToList();
+            var closest = ClosestVersions(forImage.Where(e => e.ControlPlane is null == (cp is null)).Select(e => e.Kubelet), kubelet, 3);
+            var hints = new List<string>();
+            if (imagesWithIt.Count > 0) hints.Add($"Kubernetes {kubelet} is available on {string.Join(", ", imagesWithIt)}.");
+            if (closest.Count > 0) hints.Add($"The closest versions for {image}: {string.Join(", ", closest)}.");
+            available = string.Join(" ", hints.Append($"Available for {image}: {string.Join("; ", forImage.Select(DescribeVersions))}."));
+            if (imagesWithIt.Count > 0 || closest.Count > 0)
+                advice = string.Join(", or ", new[]
+                {
+                    imagesWithIt.Count > 0 ? $"use an operating system that has Kubernetes {kubelet} ({string.Join(", ", imagesWithIt)})" : null,
+                    closest.Count > 0 ? $"a version {image} has ({closest[0]})" : null,
+                }.OfType<string>()) is var choice && choice.Length > 0 ? char.ToUpperInvariant(choice[0]) + choice[1..] + "." : advice;
         }
         else
         {
@@ -145,8 +159,21 @@ public sealed class MachineConfigCatalogue
         throw new MachineConfigNotFoundException(MachineConfigNotFoundException.NotFoundErrorId, ErrorKind.ObjectNotFound,
             $"No machine config in {SourceName} matches {wanted} exactly (no prefix or semver matching). {available} " +
             "Choose one of these versions, or add an entry to the machine configs.",
-            "Choose an operating system and Kubernetes version that Get-PacketMachineConfig lists, or add a machine-config entry for them.",
-            requested, forImage);
+            advice, requested, forImage);
+    }
+
+    /// <summary>Up to <paramref name="count"/> distinct versions nearest <paramref name="wanted"/> (same major first, then by minor and patch distance).</summary>
+    internal static IReadOnlyList<string> ClosestVersions(IEnumerable<string> versions, string wanted, int count)
+    {
+        if (!System.Version.TryParse(wanted, out var target)) return versions.Distinct().Take(count).ToList();
+        return versions.Distinct()
+            .Select(v => (Text: v, Parsed: System.Version.TryParse(v, out var parsed) ? parsed : null))
+            .Where(v => v.Parsed is not null)
+            .OrderBy(v => Math.Abs(v.Parsed!.Major - target.Major))
+            .ThenBy(v => Math.Abs(v.Parsed!.Minor - target.Minor))
+            .ThenBy(v => Math.Abs(Math.Max(v.Parsed!.Build, 0) - Math.Max(target.Build, 0)))
+            .ThenByDescending(v => v.Parsed)
+            .Take(count).Select(v => v.Text).ToList();
     }
 
     /// <summary>The catalogue as machine_configs.yaml (comments are not kept); <see cref="Parse"/> reads it back unchanged.</summary>

@@ -248,6 +248,56 @@ public static class ClusterOperations
         return cluster;
     }
 
+    /// <summary>Wait-PacketCluster's targets besides a Cluster condition type.</summary>
+    public const string WaitReady = "Ready", WaitProvisioned = "Provisioned";
+
+    /// <summary>
+    /// Waits until the cluster is <see cref="WaitReady"/> (every machine a Ready Node), <see cref="WaitProvisioned"/>
+    /// (every machine's device provisioned, the endpoint reserved) or the Cluster condition <paramref name="until"/> is
+    /// True. A cluster kept in the state folder is reconciled meanwhile, as every day-2 command does (nothing else acts on
+    /// it); a pivoted one is only watched while its manager works. Ready on a state-folder cluster whose create stopped
+    /// early (-NoWait, a timeout, Ctrl+C) finishes that create as New-PacketCluster's resume does — the recorded
+    /// definition, the add-ons once the API server answers — up to Ready, without the pivot.
+    /// </summary>
+    public static async Task<Cluster> WaitAsync(string stateRoot, string name, string until, PacketSession session, IEngineLog log, ChangeWait wait, CancellationToken ct)
+    {
+        PacketClusterConfig? resume = null;
+        await using (var probe = MachineOperations.Open(stateRoot, name))
+        {
+            var cluster = await probe.GetAsync<Cluster>(DefaultNamespace, name, ct).ConfigureAwait(false)
+                ?? throw new PacketClusterException("ClusterNotFound", ErrorKind.ObjectNotFound, $"Cluster '{name}' has no Cluster object in its store.",
+                    "Get-PacketCluster lists the clusters; run New-PacketCluster again to resume one that was interrupted.", name);
+            if (cluster.Metadata.DeletionTimestamp is not null)
+                throw new PacketClusterException("ClusterDeleting", ErrorKind.InvalidOperation, $"Cluster '{name}' is being deleted: it will not become {until}.",
+                    "Wait for Remove-PacketCluster to finish instead.", name);
+            // The state folder's store holds it (not pivoted): Ready goes through the create's own steps, which are idempotent.
+            if (until == WaitReady && probe is not KubernetesStore)
+                resume = await DefinitionDrift.RecordedAsync(probe, DefaultNamespace, name, ct).ConfigureAwait(false);
+        }
+        if (resume is not null)
+            return await CreateAsync(new CreateClusterRequest { Config = resume, StateRoot = stateRoot, Until = CreateStage.Ready, Wait = wait with { Wait = true } },
+                session, log, ct).ConfigureAwait(false);
+
+        await using var store = MachineOperations.Open(stateRoot, name);
+        var config = await DefinitionDrift.RecordedAsync(store, DefaultNamespace, name, ct).ConfigureAwait(false);
+        var expected = config is null ? 0 : DefinitionDrift.ExpectedMachineCount(config);
+        Func<ClusterSnapshot, bool> done = until switch
+        {
+            WaitReady => s => NodesReady(s, expected),
+            WaitProvisioned => s => Settled(s, expected),
+            _ => s => Controllers.Conditions.IsTrue(s.Cluster?.Status?.Conditions, until),
+        };
+        Func<ClusterSnapshot, EngineProgress> progress = until switch
+        {
+            WaitReady => s => NodeProgress(s, expected),
+            WaitProvisioned => s => Progress(s, expected),
+            _ => s => new EngineProgress(Activity, until, s.Cluster?.Status?.Conditions?.FirstOrDefault(c => c.Type == until) is { } c
+                ? $"{until} is {c.Status}{(string.IsNullOrEmpty(c.Reason) ? "" : " (" + c.Reason + ")")}: {s.Describe()}" : $"{until} not reported yet: {s.Describe()}"),
+        };
+        await MachineOperations.SettleAsync(store, session, name, log, wait with { Wait = true }, done, ct, progress).ConfigureAwait(false);
+        return (await store.GetAsync<Cluster>(DefaultNamespace, name, ct).ConfigureAwait(false))!;
+    }
+
     /// <summary>The longest New-PacketCluster waits after the pivot for the cluster's own manager pod to take the Lease.</summary>
     private static readonly TimeSpan SelfManagementTimeout = TimeSpan.FromMinutes(5);
 

@@ -243,8 +243,9 @@ public static class MachineOperations
             "Power the unhealthy control planes back on, or remove an unhealthy one first.", machine.Name);
     }
 
+    /// <param name="progress">What to report after each pass; default: the snapshot's description.</param>
     internal static async Task SettleAsync(IStateStore store, PacketSession session, string clusterName, IEngineLog log, ChangeWait wait,
-        Func<ClusterSnapshot, bool> settled, CancellationToken ct)
+        Func<ClusterSnapshot, bool> settled, CancellationToken ct, Func<ClusterSnapshot, EngineProgress>? progress = null)
     {
         using var client = session.CreateClient(log);
         using var context = ClusterReconcileContext.Create(store, client, session.RequireProjectId(), log, inventoryMaxAge: wait.PollInterval);
@@ -260,7 +261,7 @@ public static class MachineOperations
             s =>
             {
                 ControlPlane.ControlPlaneAddressBook.RecordFrom(s.Cluster, s.Machines);
-                log.Report(new EngineProgress(Activity, pivoted ? "Waiting for the manager" : "Reconciling", s.Describe()));
+                log.Report(progress?.Invoke(s) ?? new EngineProgress(Activity, pivoted ? "Waiting for the manager" : "Reconciling", s.Describe()));
             }, ct, reconcile: !pivoted).ConfigureAwait(false);
     }
 

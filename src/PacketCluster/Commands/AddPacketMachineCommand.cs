@@ -31,7 +31,7 @@ namespace PacketCluster.Commands;
 /// <code>Add-PacketMachine -ClusterName demo -Role ControlPlane -WhatIf</code>
 /// <para>Shows what would be added and changes nothing.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Add, "PacketMachine", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Add, "PacketMachine", HelpUri = HelpLinks.Base + "Add-PacketMachine.md", SupportsShouldProcess = true)]
 [OutputType(typeof(Machine))]
 public sealed class AddPacketMachineCommand : ChangeCmdlet
 {
@@ -66,9 +66,9 @@ public sealed class AddPacketMachineCommand : ChangeCmdlet
         if (!ShouldProcess(ClusterName, controlPlane ? $"Add {Count} control plane(s) that join the cluster" : $"Add {Count} worker(s)")) return;
         var session = RequireSession();
         var root = StateRoot;
-        var added = controlPlane
-            ? RunEngineAsync((log, ct) => MachineOperations.AddControlPlanesAsync(root, ClusterName, Count, session, log, Wait, ct))
-            : RunEngineAsync((log, ct) => MachineOperations.AddWorkersAsync(root, ClusterName, DeploymentName, Count, session, log, Wait, ct));
-        WriteObject(added, enumerateCollection: true);
+        var (clusterName, deploymentName, count, wait) = (ClusterName, DeploymentName, Count, Wait);
+        RunChange<IReadOnlyList<Machine>>($"Add-PacketMachine {clusterName}", controlPlane
+            ? (log, ct) => MachineOperations.AddControlPlanesAsync(root, clusterName, count, session, log, wait, ct)
+            : (log, ct) => MachineOperations.AddWorkersAsync(root, clusterName, deploymentName, count, session, log, wait, ct));
     }
 }

@@ -35,7 +35,7 @@ namespace PacketCluster.Commands;
 /// <code>$env:PACKET_API_KEY = $key; $env:PACKET_PROJECT_ID = $project; Connect-PacketApi</code>
 /// <para>Connects with the credentials in the environment, as CI scripts do.</para>
 /// </example>
-[Cmdlet(VerbsCommunications.Connect, "PacketApi")]
+[Cmdlet(VerbsCommunications.Connect, "PacketApi", HelpUri = HelpLinks.Base + "Connect-PacketApi.md")]
 [OutputType(typeof(PacketConnectionInfo))]
 public sealed class ConnectPacketApiCommand : PacketApiCmdlet
 {

@@ -21,7 +21,7 @@ namespace PacketCluster.Commands;
 /// <code>Disconnect-PacketApi -PassThru</code>
 /// <para>Forgets the connection and returns what it was (endpoint, project, where the key came from; never the key).</para>
 /// </example>
-[Cmdlet(VerbsCommunications.Disconnect, "PacketApi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommunications.Disconnect, "PacketApi", HelpUri = HelpLinks.Base + "Disconnect-PacketApi.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(PacketConnectionInfo))]
 public sealed class DisconnectPacketApiCommand : PacketCmdlet
 {

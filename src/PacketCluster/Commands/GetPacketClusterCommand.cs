@@ -19,7 +19,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketCluster demo | Get-PacketMachine</code>
 /// <para>Lists the machines of cluster demo.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketCluster")]
+[Cmdlet(VerbsCommon.Get, "PacketCluster", HelpUri = HelpLinks.Base + "Get-PacketCluster.md")]
 [OutputType(typeof(Cluster))]
 public sealed class GetPacketClusterCommand : StateCmdlet
 {

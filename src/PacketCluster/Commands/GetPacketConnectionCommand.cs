@@ -25,7 +25,7 @@ namespace PacketCluster.Commands;
 /// <code>(Get-PacketConnection).IsExplicit</code>
 /// <para>True when Connect-PacketApi made the connection; false when it comes from the environment variables.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketConnection")]
+[Cmdlet(VerbsCommon.Get, "PacketConnection", HelpUri = HelpLinks.Base + "Get-PacketConnection.md")]
 [OutputType(typeof(PacketConnectionInfo))]
 public sealed class GetPacketConnectionCommand : PacketCmdlet
 {

@@ -18,7 +18,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketDevice | Where-Object State -ne active</code>
 /// <para>Lists the project's devices that are not active.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketDevice")]
+[Cmdlet(VerbsCommon.Get, "PacketDevice", HelpUri = HelpLinks.Base + "Get-PacketDevice.md")]
 [OutputType(typeof(PacketDevice))]
 public sealed class GetPacketDeviceCommand : PacketApiCmdlet
 {

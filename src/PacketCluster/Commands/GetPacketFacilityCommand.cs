@@ -15,7 +15,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketFacility -Metro ny</code>
 /// <para>Lists the facilities of metro ny.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketFacility")]
+[Cmdlet(VerbsCommon.Get, "PacketFacility", HelpUri = HelpLinks.Base + "Get-PacketFacility.md")]
 [OutputType(typeof(PacketFacility))]
 public sealed class GetPacketFacilityCommand : PacketApiCmdlet
 {

@@ -20,7 +20,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketCluster demo | Get-PacketKubeconfig -Merge</code>
 /// <para>Merges the cluster into ~/.kube/config and switches kubectl to it.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketKubeconfig", DefaultParameterSetName = StringSet, SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Get, "PacketKubeconfig", HelpUri = HelpLinks.Base + "Get-PacketKubeconfig.md", DefaultParameterSetName = StringSet, SupportsShouldProcess = true)]
 [OutputType(typeof(string), typeof(FileInfo))]
 public sealed class GetPacketKubeconfigCommand : StateCmdlet
 {

@@ -22,7 +22,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketDevice -ClusterName prod | Where-Object State -ne active | Get-PacketMachine</code>
 /// <para>Lists the machines whose devices are not active: a piped device selects its own machine.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketMachine")]
+[Cmdlet(VerbsCommon.Get, "PacketMachine", HelpUri = HelpLinks.Base + "Get-PacketMachine.md")]
 [OutputType(typeof(Machine))]
 public sealed class GetPacketMachineCommand : StateCmdlet
 {

@@ -24,7 +24,7 @@ namespace PacketCluster.Commands;
 /// <code>Import-PacketClusterConfig ./seed-out | Get-PacketMachineConfig</code>
 /// <para>Lists the catalogue carried by a definition's provider-components.yaml.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketMachineConfig")]
+[Cmdlet(VerbsCommon.Get, "PacketMachineConfig", HelpUri = HelpLinks.Base + "Get-PacketMachineConfig.md")]
 [OutputType(typeof(MachineConfigInfo))]
 public sealed class GetPacketMachineConfigCommand : PacketCmdlet
 {

@@ -27,7 +27,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketMachineDeployment demo gpu* | Remove-PacketMachineDeployment -Force</code>
 /// <para>Removes the pools of cluster demo whose names start with gpu.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketMachineDeployment")]
+[Cmdlet(VerbsCommon.Get, "PacketMachineDeployment", HelpUri = HelpLinks.Base + "Get-PacketMachineDeployment.md")]
 [OutputType(typeof(MachineDeployment))]
 public sealed class GetPacketMachineDeploymentCommand : StateCmdlet
 {

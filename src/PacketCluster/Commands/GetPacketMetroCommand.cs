@@ -15,7 +15,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketMetro -Code s*</code>
 /// <para>Lists the metros whose code starts with s.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketMetro")]
+[Cmdlet(VerbsCommon.Get, "PacketMetro", HelpUri = HelpLinks.Base + "Get-PacketMetro.md")]
 [OutputType(typeof(PacketMetro))]
 public sealed class GetPacketMetroCommand : PacketApiCmdlet
 {

@@ -15,7 +15,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketOperatingSystem -Name ubuntu_*</code>
 /// <para>Lists the Ubuntu images.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketOperatingSystem")]
+[Cmdlet(VerbsCommon.Get, "PacketOperatingSystem", HelpUri = HelpLinks.Base + "Get-PacketOperatingSystem.md")]
 [OutputType(typeof(PacketOperatingSystem))]
 public sealed class GetPacketOperatingSystemCommand : PacketApiCmdlet
 {

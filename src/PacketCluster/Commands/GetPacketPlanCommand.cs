@@ -18,7 +18,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketPlan -Slug c3.*</code>
 /// <para>Shows the c3 plans and the metros and facilities that offer them.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketPlan", DefaultParameterSetName = AnywhereSet)]
+[Cmdlet(VerbsCommon.Get, "PacketPlan", HelpUri = HelpLinks.Base + "Get-PacketPlan.md", DefaultParameterSetName = AnywhereSet)]
 [OutputType(typeof(PacketPlan))]
 public sealed class GetPacketPlanCommand : PacketApiCmdlet
 {

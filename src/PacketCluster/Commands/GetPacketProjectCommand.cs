@@ -14,7 +14,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketProject | Select-Object Id, Name</code>
 /// <para>Lists project ids and names.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketProject")]
+[Cmdlet(VerbsCommon.Get, "PacketProject", HelpUri = HelpLinks.Base + "Get-PacketProject.md")]
 [OutputType(typeof(PacketProject))]
 public sealed class GetPacketProjectCommand : PacketApiCmdlet
 {

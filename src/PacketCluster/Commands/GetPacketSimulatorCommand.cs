@@ -26,7 +26,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketSimulator | Stop-PacketSimulator -PassThru</code>
 /// <para>Stops every simulator the module started and returns what was stopped.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketSimulator", DefaultParameterSetName = AllSet)]
+[Cmdlet(VerbsCommon.Get, "PacketSimulator", HelpUri = HelpLinks.Base + "Get-PacketSimulator.md", DefaultParameterSetName = AllSet)]
 [OutputType(typeof(PacketSimulatorInfo))]
 public sealed class GetPacketSimulatorCommand : PacketCmdlet
 {

@@ -24,7 +24,7 @@ namespace PacketCluster.Commands;
 /// <code>(Get-PacketUserData -Path ./mycluster -MachineName *control-plane-0).Content | Set-Content -Path cp0.yaml; cloud-init schema --config-file cp0.yaml</code>
 /// <para>Saves the first control plane's userdata and checks it with cloud-init.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "PacketUserData", DefaultParameterSetName = InputObjectSet)]
+[Cmdlet(VerbsCommon.Get, "PacketUserData", HelpUri = HelpLinks.Base + "Get-PacketUserData.md", DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(PacketUserData))]
 public sealed class GetPacketUserDataCommand : PacketCmdlet
 {

@@ -24,7 +24,7 @@ namespace PacketCluster.Commands;
 /// <code>Import-PacketClusterConfig -ClusterFile out/packet/cluster.yaml -MachinesFile out/packet/machines.yaml -ProviderComponentsFile out/packet/provider-components.yaml -AddonsFile out/packet/addons.yaml</code>
 /// <para>Reads the four files the 2019 generate-yaml.sh wrote, as clusterctl took them.</para>
 /// </example>
-[Cmdlet(VerbsData.Import, "PacketClusterConfig", DefaultParameterSetName = DirectorySet)]
+[Cmdlet(VerbsData.Import, "PacketClusterConfig", HelpUri = HelpLinks.Base + "Import-PacketClusterConfig.md", DefaultParameterSetName = DirectorySet)]
 [OutputType(typeof(PacketClusterConfig))]
 public sealed class ImportPacketClusterConfigCommand : PacketCmdlet
 {

@@ -27,7 +27,7 @@ namespace PacketCluster.Commands;
 /// <code>Invoke-PacketPivot demo -SourceKubeconfig ./bootstrap.kubeconfig -TargetKubeconfig ./demo.kubeconfig</code>
 /// <para>Moves the objects of cluster demo from one Kubernetes cluster to another.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Invoke, "PacketPivot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = EmbeddedSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "PacketPivot", HelpUri = HelpLinks.Base + "Invoke-PacketPivot.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = EmbeddedSet)]
 [OutputType(typeof(PacketPivotResult))]
 public sealed class InvokePacketPivotCommand : StateCmdlet
 {
@@ -49,6 +49,10 @@ public sealed class InvokePacketPivotCommand : StateCmdlet
     [Parameter(ParameterSetName = KubeconfigSet, Mandatory = true)]
     public string? SourceKubeconfig { get; set; }
 
+    /// <summary>Run as a background job; the PacketPivotResult is the job's output. -WhatIf and confirmation happen before the job starts.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord()
     {
         var target = ResolveExisting(TargetKubeconfig, nameof(TargetKubeconfig));
@@ -63,13 +67,25 @@ public sealed class InvokePacketPivotCommand : StateCmdlet
         var destination = target ?? $"cluster {name} itself";
         if (!ShouldProcess(name, $"Move {plan.Objects.Count} objects to {destination}:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", plan.Objects)}")) return;
 
-        var report = RunEngineAsync((log, ct) => source is null
-            ? PivotOperation.PivotEmbeddedAsync(root, name, target, session, log, planOnly: false, ct)
-            : PivotFromKubeconfigAsync(source, target!, name, PivotOperation.ProviderComponentsFor(name, session), log, ct));
-        WriteObject(new PacketPivotResult
+        async Task<PacketPivotResult> Pivot(Engine.IEngineLog log, CancellationToken ct)
         {
-            ClusterName = name, Target = destination, Objects = plan.Objects.ToArray(), Copied = report.Copied.ToArray(), RemovedFromSource = report.RemovedFromSource.ToArray(),
-        });
+            var report = await (source is null
+                ? PivotOperation.PivotEmbeddedAsync(root, name, target, session, log, planOnly: false, ct)
+                : PivotFromKubeconfigAsync(source, target!, name, PivotOperation.ProviderComponentsFor(name, session), log, ct)).ConfigureAwait(false);
+            return new PacketPivotResult
+            {
+                ClusterName = name, Target = destination, Objects = plan.Objects.ToArray(), Copied = report.Copied.ToArray(), RemovedFromSource = report.RemovedFromSource.ToArray(),
+            };
+        }
+        if (AsJob)
+        {
+            var job = new EngineJob(MyInvocation.Line, $"Invoke-PacketPivot {name}");
+            JobRepository.Add(job);
+            job.Start(Pivot);
+            WriteObject(job);
+            return;
+        }
+        WriteObject(RunEngineAsync(Pivot));
     }
 
     private static async Task<PivotReport> PlanFromKubeconfigAsync(string source, string name, CancellationToken ct)

@@ -46,7 +46,7 @@ namespace PacketCluster.Commands;
 /// <code>Import-PacketClusterConfig ./prod | New-PacketCluster -AsJob | Receive-Job -Wait</code>
 /// <para>Creates the cluster in a background job.</para>
 /// </example>
-[Cmdlet(VerbsCommon.New, "PacketCluster", SupportsShouldProcess = true, DefaultParameterSetName = QuickSet)]
+[Cmdlet(VerbsCommon.New, "PacketCluster", HelpUri = HelpLinks.Base + "New-PacketCluster.md", SupportsShouldProcess = true, DefaultParameterSetName = QuickSet)]
 [OutputType(typeof(Cluster))]
 public sealed class NewPacketClusterCommand : ChangeCmdlet
 {
@@ -143,10 +143,6 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
     /// <summary>Leave every kubeconfig file alone (Get-PacketKubeconfig gives one later).</summary>
     [Parameter]
     public SwitchParameter NoKubeconfig { get; set; }
-
-    /// <summary>Run as a background job; the cluster object is the job's output.</summary>
-    [Parameter]
-    public SwitchParameter AsJob { get; set; }
 
     protected override void ProcessRecord()
     {

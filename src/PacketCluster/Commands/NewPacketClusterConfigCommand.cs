@@ -46,7 +46,7 @@ namespace PacketCluster.Commands;
 /// <code>New-PacketClusterConfig -OutputDirectory ./mycluster -Force -WhatIf</code>
 /// <para>Validates the definition and shows what would be written, without writing anything.</para>
 /// </example>
-[Cmdlet(VerbsCommon.New, "PacketClusterConfig", SupportsShouldProcess = true, DefaultParameterSetName = FacilitySet)]
+[Cmdlet(VerbsCommon.New, "PacketClusterConfig", HelpUri = HelpLinks.Base + "New-PacketClusterConfig.md", SupportsShouldProcess = true, DefaultParameterSetName = FacilitySet)]
 [OutputType(typeof(PacketClusterConfig))]
 public sealed class NewPacketClusterConfigCommand : PacketCmdlet
 {

@@ -37,7 +37,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketCluster prod | New-PacketMachineDeployment -Name batch -Replicas 5 -NoWait</code>
 /// <para>Records a pool of five workers like the cluster's first pool and returns at once; the cluster's manager makes them.</para>
 /// </example>
-[Cmdlet(VerbsCommon.New, "PacketMachineDeployment", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "PacketMachineDeployment", HelpUri = HelpLinks.Base + "New-PacketMachineDeployment.md", SupportsShouldProcess = true)]
 [OutputType(typeof(MachineDeployment))]
 public sealed class NewPacketMachineDeploymentCommand : ChangeCmdlet
 {
@@ -126,6 +126,7 @@ public sealed class NewPacketMachineDeploymentCommand : ChangeCmdlet
         var root = StateRoot;
         var plan = RunEngineAsync((log, ct) => MachineDeploymentOperations.PlanAsync(root, request, session, log, ct));
         if (!ShouldProcess($"{ClusterName}/{plan.Deployment.Name}", plan.Describe())) return;
-        WriteObject(RunEngineAsync((log, ct) => MachineDeploymentOperations.CreateAsync(root, request, session, log, Wait, ct)));
+        var wait = Wait;
+        RunChange($"New-PacketMachineDeployment {plan.Deployment.Name}", (log, ct) => MachineDeploymentOperations.CreateAsync(root, request, session, log, wait, ct));
     }
 }

@@ -28,7 +28,7 @@ namespace PacketCluster.Commands;
 /// <code>Remove-PacketCluster old -IncludeUntagged -Force</code>
 /// <para>Also deletes devices and IP reservations tagged cluster-api-provider-packet:cluster-id:old without any cluster identity (made by the 2019 provider, an older PacketCluster or by hand).</para>
 /// </example>
-[Cmdlet(VerbsCommon.Remove, "PacketCluster", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "PacketCluster", HelpUri = HelpLinks.Base + "Remove-PacketCluster.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(DeleteClusterReport))]
 public sealed class RemovePacketClusterCommand : StateCmdlet
 {

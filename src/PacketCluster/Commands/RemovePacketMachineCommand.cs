@@ -24,7 +24,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketMachine demo | Where-Object { $_.Status.Phase -eq 'Failed' } | Remove-PacketMachine -Confirm:$false</code>
 /// <para>Removes every failed machine of cluster demo.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Remove, "PacketMachine", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "PacketMachine", HelpUri = HelpLinks.Base + "Remove-PacketMachine.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
 public sealed class RemovePacketMachineCommand : ChangeCmdlet
 {
@@ -49,6 +49,7 @@ public sealed class RemovePacketMachineCommand : ChangeCmdlet
         var clusterName = string.IsNullOrEmpty(ClusterName) ? RunEngineAsync((_, ct) => ClusterQueries.ClusterOfMachineAsync(root, Name, ct)) : ClusterName;
         if (!ShouldProcessUnlessForced(Force, $"{clusterName}/{Name}", "Remove the machine and delete its device")) return;
         var session = RequireSession();
-        RunEngineAsync(async (log, ct) => { await MachineOperations.RemoveMachineAsync(root, clusterName, Name, session, log, Wait, ct); return true; });
+        var (name, wait) = (Name, Wait);
+        RunChange($"Remove-PacketMachine {clusterName}/{name}", async (log, ct) => { await MachineOperations.RemoveMachineAsync(root, clusterName, name, session, log, wait, ct); return true; }, writeResult: false);
     }
 }

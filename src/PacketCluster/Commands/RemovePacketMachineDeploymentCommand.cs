@@ -21,7 +21,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketMachineDeployment demo | Where-Object SpotInstance | Remove-PacketMachineDeployment -Confirm:$false -NoWait</code>
 /// <para>Starts removing every spot pool of cluster demo and returns at once.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Remove, "PacketMachineDeployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "PacketMachineDeployment", HelpUri = HelpLinks.Base + "Remove-PacketMachineDeployment.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
 public sealed class RemovePacketMachineDeploymentCommand : ChangeCmdlet
 {
@@ -45,6 +45,7 @@ public sealed class RemovePacketMachineDeploymentCommand : ChangeCmdlet
         if (!ShouldProcessUnlessForced(Force, $"{ClusterName}/{Name}", "Remove the MachineDeployment and delete its machines and devices")) return;
         var session = RequireSession();
         var root = StateRoot;
-        RunEngineAsync(async (log, ct) => { await MachineDeploymentOperations.RemoveAsync(root, ClusterName, Name, session, log, Wait, ct); return true; });
+        var (clusterName, name, wait) = (ClusterName, Name, Wait);
+        RunChange($"Remove-PacketMachineDeployment {clusterName}/{name}", async (log, ct) => { await MachineDeploymentOperations.RemoveAsync(root, clusterName, name, session, log, wait, ct); return true; }, writeResult: false);
     }
 }

@@ -34,7 +34,7 @@ namespace PacketCluster.Commands;
 /// <code>Set-PacketControlPlane prod -Replicas 3 -WhatIf</code>
 /// <para>Shows what would change and changes nothing.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Set, "PacketControlPlane", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "PacketControlPlane", HelpUri = HelpLinks.Base + "Set-PacketControlPlane.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(Machine))]
 public sealed class SetPacketControlPlaneCommand : ChangeCmdlet
 {
@@ -81,6 +81,7 @@ public sealed class SetPacketControlPlaneCommand : ChangeCmdlet
         if (!ShouldProcess(ClusterName, what)) return;
         var session = RequireSession();
         var root = StateRoot;
-        WriteObject(RunEngineAsync((log, ct) => ControlPlaneOperations.SetAsync(root, ClusterName, change, session, log, Wait, ct)), enumerateCollection: true);
+        var (clusterName, wait) = (ClusterName, Wait);
+        RunChange($"Set-PacketControlPlane {clusterName}", (log, ct) => ControlPlaneOperations.SetAsync(root, clusterName, change, session, log, wait, ct));
     }
 }

@@ -23,7 +23,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketCluster demo | Set-PacketMachineDeployment -KubernetesVersion 1.35.0 -NoWait</code>
 /// <para>Starts rolling the workers to Kubernetes 1.35.0 and returns at once.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Set, "PacketMachineDeployment", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "PacketMachineDeployment", HelpUri = HelpLinks.Base + "Set-PacketMachineDeployment.md", SupportsShouldProcess = true)]
 [OutputType(typeof(MachineDeployment))]
 public sealed class SetPacketMachineDeploymentCommand : ChangeCmdlet
 {
@@ -57,6 +57,7 @@ public sealed class SetPacketMachineDeploymentCommand : ChangeCmdlet
         if (!ShouldProcess($"{ClusterName}/{DeploymentName ?? "workers"}", change)) return;
         var session = RequireSession();
         var root = StateRoot;
-        WriteObject(RunEngineAsync((log, ct) => MachineOperations.SetDeploymentAsync(root, ClusterName, DeploymentName, Replicas, KubernetesVersion, session, log, Wait, ct)));
+        var (clusterName, deploymentName, replicas, version, wait) = (ClusterName, DeploymentName, Replicas, KubernetesVersion, Wait);
+        RunChange($"Set-PacketMachineDeployment {clusterName}", (log, ct) => MachineOperations.SetDeploymentAsync(root, clusterName, deploymentName, replicas, version, session, log, wait, ct));
     }
 }

@@ -21,7 +21,7 @@ namespace PacketCluster.Commands;
 /// <code>Start-PacketClusterManager -Kubeconfig ./mgmt.kubeconfig -Namespace team-a -NoLeaderElection</code>
 /// <para>Manages namespace team-a without taking the Lease (for a cluster no other manager serves).</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Start, "PacketClusterManager")]
+[Cmdlet(VerbsLifecycle.Start, "PacketClusterManager", HelpUri = HelpLinks.Base + "Start-PacketClusterManager.md")]
 [OutputType(typeof(void))]
 public sealed class StartPacketClusterManagerCommand : PacketApiCmdlet
 {

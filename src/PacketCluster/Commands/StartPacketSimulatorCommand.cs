@@ -24,7 +24,7 @@ namespace PacketCluster.Commands;
 /// <code>Start-PacketSimulator -Port 8080 -StateDirectory ./simstate -Seed 42</code>
 /// <para>Starts a simulator on a fixed port that keeps its devices in ./simstate across restarts, with deterministic fault injection.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Start, "PacketSimulator", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "PacketSimulator", HelpUri = HelpLinks.Base + "Start-PacketSimulator.md", SupportsShouldProcess = true)]
 [OutputType(typeof(PacketSimulatorInfo))]
 public sealed class StartPacketSimulatorCommand : PacketCmdlet
 {

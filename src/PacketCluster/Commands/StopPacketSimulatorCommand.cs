@@ -25,7 +25,7 @@ namespace PacketCluster.Commands;
 /// <code>Get-PacketSimulator | Stop-PacketSimulator -PassThru</code>
 /// <para>Stops every running simulator the module started and returns the stopped ones.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Stop, "PacketSimulator", SupportsShouldProcess = true, DefaultParameterSetName = InputObjectSet)]
+[Cmdlet(VerbsLifecycle.Stop, "PacketSimulator", HelpUri = HelpLinks.Base + "Stop-PacketSimulator.md", SupportsShouldProcess = true, DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(PacketSimulatorInfo))]
 public sealed class StopPacketSimulatorCommand : PacketCmdlet
 {
