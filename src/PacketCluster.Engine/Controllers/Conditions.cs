@@ -35,6 +35,12 @@ public static class Conditions
     /// <summary>Machine: the workload cluster has a Node with this machine's providerID, and it is Ready.</summary>
     public const string NodeReady = "NodeReady";
 
+    /// <summary>
+    /// Machine: its Node's kubelet runs the Kubernetes version the machine asks for (spec.versions.kubelet). False
+    /// (VersionMismatch) names the version that runs, so a Machine never silently claims a version no Node runs.
+    /// </summary>
+    public const string KubeletVersionMatches = "KubeletVersionMatches";
+
     /// <summary>Machine added after the cluster came up: its bootstrap token was made in the running cluster (revoked once it joined).</summary>
     public const string BootstrapTokenRegistered = "BootstrapTokenRegistered";
 

@@ -268,6 +268,26 @@ public sealed class MachineReconciler
         }
 
         /// <summary>
+        /// What the Node's kubelet runs against what the machine asks for: a difference is a condition on the Machine and,
+        /// once, a warning (an image whose packages install another version, or a userdata edited by hand).
+        /// </summary>
+        private void CompareKubeletVersion(Workload.WorkloadNode node)
+        {
+            if (node.KubeletVersion is not { Length: > 0 } reported || scope.Machine.Spec.Versions?.Kubelet is not { Length: > 0 } wanted) return;
+            // v1.20.2, v1.20.2+build or v1.20.2-debian: the version is what comes before any suffix.
+            var running = reported.TrimStart('v').Split('+', '-')[0];
+            if (running == wanted.TrimStart('v'))
+            {
+                scope.SetCondition(Conditions.KubeletVersionMatches, true, "VersionMatches");
+                return;
+            }
+            var message = $"Node {node.Name} runs kubelet {running}, not the {wanted} the machine asks for; the machine's Version is what was asked, the Node's (kubectl get nodes) what runs.";
+            if (scope.Status.Conditions?.FirstOrDefault(c => c.Type == Conditions.KubeletVersionMatches)?.Reason != "VersionMismatch")
+                Context.Log.Warning($"{Target}: {message}");
+            scope.SetCondition(Conditions.KubeletVersionMatches, false, "VersionMismatch", message);
+        }
+
+        /// <summary>
         /// status.nodeRef from the workload cluster's Node whose providerID is this machine's, and the NodeReady condition
         /// (Running needs both). The API server not answering yet is normal while the control plane boots.
         /// </summary>
@@ -333,6 +353,7 @@ public sealed class MachineReconciler
             }
             scope.Status.NodeRef = new ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node.Name, Uid = node.Uid };
             scope.SetCondition(Conditions.NodeReady, node.Ready, node.Ready ? "NodeReady" : "NodeNotReady");
+            CompareKubeletVersion(node);
             if (!Conditions.IsTrue(scope.Status.Conditions, Conditions.KubeletServingApproved))
             {
                 // Until approved, one CSR list per pass; afterwards none (the condition stays).

@@ -1,7 +1,8 @@
 namespace PacketCluster.Engine.Workload;
 
 /// <summary>A Node of a workload cluster, as far as a Machine cares: which device it runs on and whether it is Ready.</summary>
-public sealed record WorkloadNode(string Name, string? Uid, string? ProviderId, bool Ready);
+/// <param name="KubeletVersion">What the Node's kubelet reports (status.nodeInfo.kubeletVersion, e.g. v1.20.2); null when unknown.</param>
+public sealed record WorkloadNode(string Name, string? Uid, string? ProviderId, bool Ready, string? KubeletVersion = null);
 
 /// <summary>What the reconcilers do in a workload cluster: read and delete Nodes, register and revoke bootstrap tokens (the real one: <see cref="KubernetesWorkloadCluster"/>).</summary>
 public interface IWorkloadCluster

@@ -108,6 +108,30 @@ public sealed class NodeLinkIntegrationTests
     }
 
     [Fact]
+    public async Task A_Node_running_another_kubelet_version_than_its_Machine_asks_for_is_a_condition_not_a_silent_claim()
+    {
+        var nodes = new ScriptedNodes();
+        await using var bed = await ControllerTestBed.StartAsync(nodes);
+        await bed.CreateClusterAsync(workers: 0);
+        await bed.SettleAsync(() => bed.AllMachinesAsync(Phases.Provisioned));
+        var cp = (await bed.Store.ListAsync<Machine>(ControllerTestBed.Ns, null, default)).Single();
+        var wanted = cp.Spec.Versions!.Kubelet!;
+        async Task<Condition?> VersionConditionAsync() =>
+            (await bed.Store.GetAsync<Machine>(ControllerTestBed.Ns, cp.Name, default))!.Status!.Conditions!.SingleOrDefault(c => c.Type == Conditions.KubeletVersionMatches);
+
+        // The simulator's kubelets report 1.20.2 whatever the machine asked for: said, not hidden.
+        nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, Ready: true, KubeletVersion: "v1.20.2")];
+        await bed.SettleAsync(async () => (await VersionConditionAsync())?.Status == "False");
+        var mismatch = (await VersionConditionAsync())!;
+        Assert.Equal("VersionMismatch", mismatch.Reason);
+        Assert.Contains($"runs kubelet 1.20.2, not the {wanted}", mismatch.Message);
+
+        // The Node upgraded to what is asked (a build suffix does not count): the condition turns True.
+        nodes.Answer = () => [new WorkloadNode("demo-cp-0", "uid-cp", cp.Spec.ProviderID, Ready: true, KubeletVersion: $"v{wanted}+debian")];
+        await bed.SettleAsync(async () => (await VersionConditionAsync())?.Status == "True");
+    }
+
+    [Fact]
     public async Task A_worker_whose_userdata_cannot_join_says_why_on_its_Machine()
     {
         var nodes = new ScriptedNodes();
