@@ -54,13 +54,29 @@ public static class ClusterQueries
     public static async Task<ClusterManagement> ManagementAsync(string stateRoot, string name, CancellationToken ct)
     {
         await using var store = OpenExisting(stateRoot, name);
+        return await ManagementAsync(store, name, null, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The cluster and who manages it, from one opening of its store (Get-PacketCluster: one connection to a pivoted
+    /// cluster's API server per cluster, not two).
+    /// </summary>
+    public static Task<(Cluster Cluster, ClusterManagement Management)> GetClusterWithManagementAsync(string stateRoot, string name, CancellationToken ct) =>
+        ReadAsync(stateRoot, name, async store =>
+        {
+            var cluster = await store.GetAsync<Cluster>(ClusterOperations.DefaultNamespace, name, ct).ConfigureAwait(false) ?? throw NotFound(stateRoot, name);
+            return (cluster, await ManagementAsync(store, name, cluster, ct).ConfigureAwait(false));
+        });
+
+    private static async Task<ClusterManagement> ManagementAsync(IStateStore store, string name, Cluster? known, CancellationToken ct)
+    {
         if (store is not KubernetesStore kubernetes) return new ClusterManagement("state folder", null, Managed: true);
         try
         {
             var holder = await SelfManagement.HolderAsync(kubernetes.Client, ct).ConfigureAwait(false);
             if (holder is null) return new ClusterManagement("nobody", null, Managed: false);
             // Kept in another (bootstrap) cluster rather than pivoted into itself: its endpoint is not where the objects are.
-            var cluster = await kubernetes.GetAsync<Cluster>(ClusterOperations.DefaultNamespace, name, ct).ConfigureAwait(false);
+            var cluster = known ?? await kubernetes.GetAsync<Cluster>(ClusterOperations.DefaultNamespace, name, ct).ConfigureAwait(false);
             var own = cluster?.Status?.ApiEndpoints?.FirstOrDefault()?.Host;
             var where = kubernetes.Client.BaseUri.Host;
             var elsewhere = own is not null && !string.Equals(own.Trim('[', ']'), where.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);

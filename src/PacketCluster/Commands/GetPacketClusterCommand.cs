@@ -41,8 +41,7 @@ public sealed class GetPacketClusterCommand : StateCmdlet
         }
         foreach (var name in names)
         {
-            var cluster = RunEngineAsync((_, ct) => ClusterQueries.GetClusterAsync(root, name, ct));
-            var management = RunEngineAsync((_, ct) => ClusterQueries.ManagementAsync(root, name, ct));
+            var (cluster, management) = RunEngineAsync((_, ct) => ClusterQueries.GetClusterWithManagementAsync(root, name, ct));
             if (!management.Managed)
                 WriteWarning($"Nobody manages cluster '{name}': no manager holds its packetcluster-manager Lease ({management.Description}), so changes " +
                              "wait and lost machines are not replaced. Check the manager pods (kubectl -n cluster-api-provider-packet-system get pods), " +

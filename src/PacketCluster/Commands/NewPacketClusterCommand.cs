@@ -182,20 +182,24 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
                 ReplaceKubeconfig = KubeconfigPath is not null,
                 BootstrapKubeconfig = bootstrap,
             };
+            // As Get-PacketCluster shows it, in a job too: after the pivot, the cluster's own manager pod (or a warning said why not).
+            async Task<PSObject> Create(Engine.IEngineLog log, CancellationToken ct)
+            {
+                var cluster = await ClusterOperations.CreateAndPivotAsync(request, session, log, ct).ConfigureAwait(false);
+                var output = PSObject.AsPSObject(cluster);
+                if (request.Until != CreateStage.Provisioned)
+                    output.Properties.Add(new PSNoteProperty("ManagedBy", (await ClusterQueries.ManagementAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false)).Description));
+                return output;
+            }
             if (AsJob)
             {
                 var job = new EngineJob(MyInvocation.Line, $"New-PacketCluster {config.Name}");
                 JobRepository.Add(job);
-                job.Start((log, ct) => ClusterOperations.CreateAndPivotAsync(request, session, log, ct));
+                job.Start(Create);
                 WriteObject(job);
                 return;
             }
-            var cluster = RunEngineAsync((log, ct) => ClusterOperations.CreateAndPivotAsync(request, session, log, ct));
-            // As Get-PacketCluster shows it: after the pivot, the cluster's own manager pod (or a warning said why not).
-            var output = PSObject.AsPSObject(cluster);
-            if (request.Until != CreateStage.Provisioned)
-                output.Properties.Add(new PSNoteProperty("ManagedBy", RunEngineAsync((_, ct) => ClusterQueries.ManagementAsync(request.StateRoot, cluster.Name, ct)).Description));
-            WriteObject(output);
+            WriteObject(RunEngineAsync(Create));
         });
     }
 
