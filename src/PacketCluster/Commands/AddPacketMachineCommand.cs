@@ -67,7 +67,7 @@ public sealed class AddPacketMachineCommand : ChangeCmdlet
         var session = RequireSession();
         var root = StateRoot;
         var (clusterName, deploymentName, count, wait) = (ClusterName, DeploymentName, Count, Wait);
-        RunChange<IReadOnlyList<Machine>>($"Add-PacketMachine {clusterName}", controlPlane
+        RunOrStartJob<IReadOnlyList<Machine>>($"Add-PacketMachine {clusterName}", controlPlane
             ? (log, ct) => MachineOperations.AddControlPlanesAsync(root, clusterName, count, session, log, wait, ct)
             : (log, ct) => MachineOperations.AddWorkersAsync(root, clusterName, deploymentName, count, session, log, wait, ct));
     }

@@ -127,6 +127,6 @@ public sealed class NewPacketMachineDeploymentCommand : ChangeCmdlet
         var plan = RunEngineAsync((log, ct) => MachineDeploymentOperations.PlanAsync(root, request, session, log, ct));
         if (!ShouldProcess($"{ClusterName}/{plan.Deployment.Name}", plan.Describe())) return;
         var wait = Wait;
-        RunChange($"New-PacketMachineDeployment {plan.Deployment.Name}", (log, ct) => MachineDeploymentOperations.CreateAsync(root, request, session, log, wait, ct));
+        RunOrStartJob($"New-PacketMachineDeployment {plan.Deployment.Name}", (log, ct) => MachineDeploymentOperations.CreateAsync(root, request, session, log, wait, ct));
     }
 }

@@ -50,6 +50,6 @@ public sealed class RemovePacketMachineCommand : ChangeCmdlet
         if (!ShouldProcessUnlessForced(Force, $"{clusterName}/{Name}", "Remove the machine and delete its device")) return;
         var session = RequireSession();
         var (name, wait) = (Name, Wait);
-        RunChange($"Remove-PacketMachine {clusterName}/{name}", async (log, ct) => { await MachineOperations.RemoveMachineAsync(root, clusterName, name, session, log, wait, ct); return true; }, writeResult: false);
+        RunOrStartJob($"Remove-PacketMachine {clusterName}/{name}", async (log, ct) => { await MachineOperations.RemoveMachineAsync(root, clusterName, name, session, log, wait, ct); return true; }, writeResult: false);
     }
 }

@@ -46,6 +46,6 @@ public sealed class RemovePacketMachineDeploymentCommand : ChangeCmdlet
         var session = RequireSession();
         var root = StateRoot;
         var (clusterName, name, wait) = (ClusterName, Name, Wait);
-        RunChange($"Remove-PacketMachineDeployment {clusterName}/{name}", async (log, ct) => { await MachineDeploymentOperations.RemoveAsync(root, clusterName, name, session, log, wait, ct); return true; }, writeResult: false);
+        RunOrStartJob($"Remove-PacketMachineDeployment {clusterName}/{name}", async (log, ct) => { await MachineDeploymentOperations.RemoveAsync(root, clusterName, name, session, log, wait, ct); return true; }, writeResult: false);
     }
 }

@@ -82,6 +82,6 @@ public sealed class SetPacketControlPlaneCommand : ChangeCmdlet
         var session = RequireSession();
         var root = StateRoot;
         var (clusterName, wait) = (ClusterName, Wait);
-        RunChange($"Set-PacketControlPlane {clusterName}", (log, ct) => ControlPlaneOperations.SetAsync(root, clusterName, change, session, log, wait, ct));
+        RunOrStartJob($"Set-PacketControlPlane {clusterName}", (log, ct) => ControlPlaneOperations.SetAsync(root, clusterName, change, session, log, wait, ct));
     }
 }

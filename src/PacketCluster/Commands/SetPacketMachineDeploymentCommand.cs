@@ -58,6 +58,6 @@ public sealed class SetPacketMachineDeploymentCommand : ChangeCmdlet
         var session = RequireSession();
         var root = StateRoot;
         var (clusterName, deploymentName, replicas, version, wait) = (ClusterName, DeploymentName, Replicas, KubernetesVersion, Wait);
-        RunChange($"Set-PacketMachineDeployment {clusterName}", (log, ct) => MachineOperations.SetDeploymentAsync(root, clusterName, deploymentName, replicas, version, session, log, wait, ct));
+        RunOrStartJob($"Set-PacketMachineDeployment {clusterName}", (log, ct) => MachineOperations.SetDeploymentAsync(root, clusterName, deploymentName, replicas, version, session, log, wait, ct));
     }
 }

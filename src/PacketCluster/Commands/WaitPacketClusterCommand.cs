@@ -30,7 +30,7 @@ namespace PacketCluster.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Wait, "PacketCluster", HelpUri = HelpLinks.Base + "Wait-PacketCluster.md")]
 [OutputType(typeof(Cluster))]
-public sealed class WaitPacketClusterCommand : StateCmdlet
+public sealed class WaitPacketClusterCommand : WaitingCmdlet
 {
     /// <summary>The cluster to wait for (names and cluster objects can be piped).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -43,36 +43,12 @@ public sealed class WaitPacketClusterCommand : StateCmdlet
     [ValidateSet(ClusterOperations.WaitReady, ClusterOperations.WaitProvisioned, "CertificatesReady", "EndpointReady", "EndpointHealthy")]
     public string Condition { get; set; } = ClusterOperations.WaitReady;
 
-    /// <summary>Seconds to wait (default 1800). A timeout loses nothing: wait again.</summary>
-    [Parameter]
-    [Alias("Timeout")]
-    [ValidateRange(1, 86400)]
-    public int TimeoutSeconds { get; set; } = 1800;
-
-    /// <summary>Longest pause between looks (and reconcile passes), in seconds (default 5).</summary>
-    [Parameter]
-    [ValidateRange(0.05, 300)]
-    public double PollIntervalSeconds { get; set; } = 5;
-
-    /// <summary>Run as a background job; the cluster is the job's output, the progress the job's.</summary>
-    [Parameter]
-    public SwitchParameter AsJob { get; set; }
-
     protected override void ProcessRecord()
     {
         ValidateClusterName(Name);
         var session = RequireSession();
         var (root, name, condition) = (StateRoot, Name, Condition);
         var wait = new ChangeWait(true, TimeSpan.FromSeconds(TimeoutSeconds), TimeSpan.FromSeconds(PollIntervalSeconds));
-        Task<Cluster> Wait(Engine.IEngineLog log, CancellationToken ct) => ClusterOperations.WaitAsync(root, name, condition, session, log, wait, ct);
-        if (AsJob)
-        {
-            var job = new EngineJob(MyInvocation.Line, $"Wait-PacketCluster {name} {condition}");
-            JobRepository.Add(job);
-            job.Start(Wait);
-            WriteObject(job);
-            return;
-        }
-        WriteObject(RunEngineAsync(Wait));
+        RunOrStartJob($"Wait-PacketCluster {name} {condition}", (log, ct) => ClusterOperations.WaitAsync(root, name, condition, session, log, wait, ct));
     }
 }

@@ -26,7 +26,7 @@ public sealed class ClusterNameCompleter : IArgumentCompleter
             var described = names.Select(n => (n, StateCompletion.Describe(root, n, budget.Token))).ToList();
             return CompletionValues.Matching(described, wordToComplete ?? string.Empty);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PacketClusterException)
         {
             return Array.Empty<CompletionResult>();
         }
@@ -43,17 +43,10 @@ public sealed class MachineNameCompleter : IArgumentCompleter
     {
         try
         {
-            var root = StateLocation.ResolveRoot(fakeBoundParameters["StatePath"] as string);
-            var clusters = fakeBoundParameters["ClusterName"] is string cluster && cluster.Length > 0
-                ? new[] { cluster }
-                : StateLocation.ListClusterNames(root).ToArray();
-            using var budget = new CancellationTokenSource(StateCompletion.Budget);
-            var machines = new List<Machine>();
-            foreach (var name in clusters)
-                machines.AddRange(StateCompletion.Machines(root, name, budget.Token));
-            return CompletionValues.Matching(machines.Select(m => (m.Name, StateCompletion.Describe(m))), wordToComplete);
+            var machines = StateCompletion.FromClusters(fakeBoundParameters, StateCompletion.Machines);
+            return CompletionValues.Matching(machines.Select(m => (m.Name, StateCompletion.Describe(m))), wordToComplete ?? string.Empty);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PacketClusterException)
         {
             return Array.Empty<CompletionResult>();
         }
@@ -77,6 +70,17 @@ internal static class StateCompletion
     public static string Describe(Machine m) =>
         CompletionValues.Join($"{m.Role} of {m.ClusterName}: {m.Phase ?? "no phase yet"}",
             m.Version is { } version ? "Kubernetes " + version : null, m.Plan, m.Location, m.Address);
+
+    /// <summary>The items of the bound -ClusterName's cluster, else of every cluster in the state folder (-StatePath when bound), within one budget.</summary>
+    public static List<T> FromClusters<T>(IDictionary bound, Func<string, string, CancellationToken, IReadOnlyList<T>> read)
+    {
+        var root = StateLocation.ResolveRoot(bound["StatePath"] as string);
+        var clusters = bound["ClusterName"] is string cluster && cluster.Length > 0 ? new[] { cluster } : StateLocation.ListClusterNames(root).ToArray();
+        using var budget = new CancellationTokenSource(Budget);
+        var items = new List<T>();
+        foreach (var name in clusters) items.AddRange(read(root, name, budget.Token));
+        return items;
+    }
 
     public static IReadOnlyList<Machine> Machines(string root, string clusterName, CancellationToken ct) =>
         Read(() => ClusterQueries.GetMachinesAsync(root, clusterName, ct), ct) ?? (IReadOnlyList<Machine>)Array.Empty<Machine>();

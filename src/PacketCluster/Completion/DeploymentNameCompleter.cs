@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using PacketCluster.Engine.Store;
+using PacketCluster.Engine;
 using PacketCluster.Models.ClusterApi;
 
 namespace PacketCluster.Completion;
@@ -16,19 +16,12 @@ public sealed class DeploymentNameCompleter : IArgumentCompleter
     {
         try
         {
-            var root = StateLocation.ResolveRoot(fakeBoundParameters["StatePath"] as string);
-            var clusters = fakeBoundParameters["ClusterName"] is string cluster && cluster.Length > 0
-                ? new[] { cluster }
-                : StateLocation.ListClusterNames(root).ToArray();
-            using var budget = new CancellationTokenSource(StateCompletion.Budget);
-            var deployments = new List<MachineDeployment>();
-            foreach (var name in clusters)
-                deployments.AddRange(StateCompletion.Deployments(root, name, budget.Token));
+            var deployments = StateCompletion.FromClusters(fakeBoundParameters, StateCompletion.Deployments);
             return CompletionValues.Matching(deployments.Select(d => (d.Name,
                 CompletionValues.Join($"{d.ClusterName}: {d.ReadyReplicas}/{d.Replicas} Ready", d.Plan, d.OperatingSystem,
                     d.Version is { } version ? "Kubernetes " + version : null))), wordToComplete ?? string.Empty);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PacketClusterException)
         {
             return Array.Empty<CompletionResult>();
         }
