@@ -8,3 +8,4 @@ internal static class HelpLinks
 {
     public const string Base = "https://github.com/packetcluster/packetcluster/blob/main/docs/cmdlets/";
 }
+

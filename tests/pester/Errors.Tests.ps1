@@ -153,3 +153,21 @@ Describe 'A bad -Name explains the rule in words' {
         $err.ErrorDetails.RecommendedAction | Should -BeLike "*lower-case letters*"
     }
 }
+
+Describe 'A bad -KubernetesVersion explains the rule in words (PowerShell checks it before the cmdlet runs)' {
+    It '<Command> -KubernetesVersion <Version>' -ForEach @(
+        @{ Command = 'New-PacketCluster'; Version = 'v1.20.2' }
+        @{ Command = 'New-PacketClusterConfig'; Version = '1.20' }
+        @{ Command = 'Set-PacketMachineDeployment'; Version = 'latest' }
+        @{ Command = 'Set-PacketControlPlane'; Version = '1.2.3.4' }
+        @{ Command = 'New-PacketMachineDeployment'; Version = '1.x.0' }
+    ) {
+        $bound = @{ KubernetesVersion = $Version; ErrorAction = 'Stop' }
+        if ($Command -ne 'New-PacketClusterConfig' -and $Command -ne 'New-PacketCluster') { $bound.ClusterName = 'nowhere' }
+        if ($Command -eq 'New-PacketMachineDeployment') { $bound.Name = 'pool' }
+        try { & $Command @bound; $err = $null } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentValidationError,*'
+        $err.Exception.Message | Should -BeLike "*'$Version' is not a Kubernetes version: write major.minor.patch without a v, such as 1.35.0*Get-PacketMachineConfig*"
+        $err.Exception.Message.Contains('\d') | Should -BeFalse -Because 'no regex in the message'
+    }
+}

@@ -110,7 +110,7 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
 
     /// <summary>Quick form: Kubernetes version without v (default: the newest the catalogue has for the OS).</summary>
     [Parameter(ParameterSetName = QuickSet)]
-    [ValidatePattern(@"^\d+\.\d+\.\d+$")]
+    [ValidateKubernetesVersion]
     [ArgumentCompleter(typeof(KubernetesVersionCompleter))]
     public string? KubernetesVersion { get; set; }
 

@@ -107,7 +107,7 @@ public sealed class NewPacketClusterConfigCommand : PacketCmdlet
 
     /// <summary>Kubernetes version without a leading v, e.g. 1.20.2. Defaults to the newest the catalogue has for the operating system.</summary>
     [Parameter]
-    [ValidatePattern(@"^\d+\.\d+\.\d+$")]
+    [ValidateKubernetesVersion]
     [ArgumentCompleter(typeof(KubernetesVersionCompleter))]
     public string? KubernetesVersion { get; set; }
 

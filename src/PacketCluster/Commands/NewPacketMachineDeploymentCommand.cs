@@ -69,7 +69,7 @@ public sealed class NewPacketMachineDeploymentCommand : ChangeCmdlet
 
     /// <summary>The workers' Kubernetes version without v (default: the first worker pool's); never newer than the control plane.</summary>
     [Parameter]
-    [ValidatePattern(@"^\d+\.\d+\.\d+$")]
+    [ValidateKubernetesVersion]
     [ArgumentCompleter(typeof(KubernetesVersionCompleter))]
     public string? KubernetesVersion { get; set; }
 

@@ -61,7 +61,7 @@ public sealed class SetPacketControlPlaneCommand : ChangeCmdlet
 
     /// <summary>The Kubernetes version for the control planes (no v), e.g. 1.35.0.</summary>
     [Parameter]
-    [ValidatePattern(@"^\d+\.\d+\.\d+$")]
+    [ValidateKubernetesVersion]
     [ArgumentCompleter(typeof(KubernetesVersionCompleter))]
     public string? KubernetesVersion { get; set; }
 

@@ -45,7 +45,7 @@ public sealed class SetPacketMachineDeploymentCommand : ChangeCmdlet
 
     /// <summary>The Kubernetes version for the workers (no v), e.g. 1.35.0.</summary>
     [Parameter]
-    [ValidatePattern(@"^\d+\.\d+\.\d+$")]
+    [ValidateKubernetesVersion]
     [ArgumentCompleter(typeof(KubernetesVersionCompleter))]
     public string? KubernetesVersion { get; set; }
 
