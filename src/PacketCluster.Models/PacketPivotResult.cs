@@ -17,5 +17,8 @@ public sealed class PacketPivotResult
     /// <summary>Objects this run removed from the source (without deleting any device).</summary>
     public string[] RemovedFromSource { get; set; } = [];
 
+    /// <summary>Who manages the cluster now, as Get-PacketCluster's ManagedBy says (the manager pod holding the Lease); null after a move between two other clusters.</summary>
+    public string? ManagedBy { get; set; }
+
     public override string ToString() => $"{ClusterName} → {Target}";
 }

@@ -8,4 +8,3 @@ internal static class HelpLinks
 {
     public const string Base = "https://github.com/packetcluster/packetcluster/blob/main/docs/cmdlets/";
 }
-

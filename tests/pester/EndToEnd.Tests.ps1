@@ -64,6 +64,13 @@ Describe 'End to end: create, pivot, manage, delete' {
         (Get-PacketCluster e2e -StatePath $State).ManagedBy | Should -BeLike "manager pod cluster-api-provider-packet-system/$(Get-LeaseHolder) on node *"
     }
 
+    It 'Invoke-PacketPivot on the pivoted cluster moves nothing and, like New-PacketCluster, names the manager pod that holds it' {
+        $result = Invoke-PacketPivot e2e -StatePath $State -Confirm:$false
+        $result | Should -BeOfType ([PacketCluster.Models.PacketPivotResult])
+        $result.Copied | Should -BeNullOrEmpty
+        $result.ManagedBy | Should -BeLike 'manager pod cluster-api-provider-packet-system/* on node *'
+    }
+
     It 'manages itself: kubectl get pods -A shows two manager pods running as real processes on two nodes, one holding the Lease, beside the simulated add-ons' {
         # New-PacketCluster returns once one pod leads; the other may still pass its first readiness probe.
         Wait-Until { $m = Get-ManagerPods; $m.Count -eq 2 -and @($m | Where-Object { Test-Running $_ }).Count -eq 2 } 'both manager pods running and ready' 60

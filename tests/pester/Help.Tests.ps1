@@ -51,6 +51,13 @@ Describe 'Help' {
         (Get-Content $committed -Raw) | Should -Match "(?m)^# $Name$"
     }
 
+    It 'the README''s cmdlet table lists every exported cmdlet' {
+        $readme = Get-Content (Join-Path $PSScriptRoot '../../README.md') -Raw
+        foreach ($name in (Import-PowerShellDataFile $ModuleManifest).CmdletsToExport) {
+            $readme | Should -Match "(?m)^\| [^\n]*``$name``" -Because "README.md's table has a row for $name"
+        }
+    }
+
     It 'the manifest''s HelpInfoURI points at the same docs' {
         (Test-ModuleManifest $ModuleManifest).HelpInfoUri | Should -Be 'https://github.com/packetcluster/packetcluster/tree/main/docs/cmdlets'
     }

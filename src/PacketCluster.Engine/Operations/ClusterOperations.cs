@@ -306,12 +306,20 @@ public static class ClusterOperations
     /// Bounded; a manager that cannot run ends the wait early with a warning instead of an error, since the cluster
     /// itself is made and Start-PacketClusterManager can manage it meanwhile.
     /// </summary>
-    private static async Task WaitForSelfManagementAsync(CreateClusterRequest request, string clusterName, IEngineLog log, CancellationToken ct)
+    private static Task WaitForSelfManagementAsync(CreateClusterRequest request, string clusterName, IEngineLog log, CancellationToken ct) =>
+        WaitForSelfManagementAsync(request.StateRoot, clusterName, request.Wait, log, ct);
+
+    /// <summary>
+    /// After a pivot into the cluster itself (New-PacketCluster, Invoke-PacketPivot): until a pod of its manager
+    /// Deployment holds the Lease, at most <see cref="SelfManagementTimeout"/>; a manager that cannot run ends the wait
+    /// early with a warning.
+    /// </summary>
+    public static async Task WaitForSelfManagementAsync(string stateRoot, string clusterName, ChangeWait wait, IEngineLog log, CancellationToken ct)
     {
-        var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(request.StateRoot, clusterName, ct).ConfigureAwait(false);
+        var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(stateRoot, clusterName, ct).ConfigureAwait(false);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
-        var timeout = request.Wait.Timeout < SelfManagementTimeout ? request.Wait.Timeout : SelfManagementTimeout;
-        var poll = request.Wait.PollInterval < TimeSpan.FromSeconds(2) ? request.Wait.PollInterval : TimeSpan.FromSeconds(2);
+        var timeout = wait.Timeout < SelfManagementTimeout ? wait.Timeout : SelfManagementTimeout;
+        var poll = wait.PollInterval < TimeSpan.FromSeconds(2) ? wait.PollInterval : TimeSpan.FromSeconds(2);
         var holder = await SelfManagement.WaitForInClusterManagerAsync(target.Client, clusterName, timeout, poll, log, ct).ConfigureAwait(false);
         if (holder is not null) log.Verbose($"Cluster '{clusterName}' manages itself: {holder} holds the packetcluster-manager Lease.");
     }

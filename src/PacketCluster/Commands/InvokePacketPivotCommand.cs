@@ -13,7 +13,9 @@ namespace PacketCluster.Commands;
 /// without deleting anything: no device is touched. By default the target is the workload cluster itself, reached with
 /// an admin kubeconfig minted from its CA; afterwards the cluster's state folder keeps only that kubeconfig, and every
 /// cmdlet (Get-PacketCluster, Add-PacketMachine, Remove-PacketCluster, …) works through it. It is idempotent: run it
-/// again after a failure and it completes. -WhatIf lists the objects it would move.
+/// again after a failure and it completes. -WhatIf lists the objects it would move. Into the cluster itself, it returns
+/// once the cluster's own manager pod holds the packetcluster-manager Lease (at most five minutes; a manager that cannot
+/// run is a warning), and the result's ManagedBy names that pod.
 /// </remarks>
 /// <example>
 /// <code>Invoke-PacketPivot demo</code>
@@ -72,9 +74,13 @@ public sealed class InvokePacketPivotCommand : StateCmdlet
             var report = await (source is null
                 ? PivotOperation.PivotEmbeddedAsync(root, name, target, session, log, planOnly: false, ct)
                 : PivotFromKubeconfigAsync(source, target!, name, PivotOperation.ProviderComponentsFor(name, session), log, ct)).ConfigureAwait(false);
+            // Into the cluster itself: done once it manages itself, as after New-PacketCluster (bounded; a manager that cannot run is a warning).
+            if (source is null && target is null)
+                await ClusterOperations.WaitForSelfManagementAsync(root, name, ChangeWait.Default, log, ct).ConfigureAwait(false);
             return new PacketPivotResult
             {
                 ClusterName = name, Target = destination, Objects = plan.Objects.ToArray(), Copied = report.Copied.ToArray(), RemovedFromSource = report.RemovedFromSource.ToArray(),
+                ManagedBy = source is null ? (await ClusterQueries.ManagementAsync(root, name, ct).ConfigureAwait(false)).Description : null,
             };
         }
         if (AsJob)
