@@ -263,6 +263,8 @@ current-context: dead
         $e.Exception.Message | Should -Match "API server of cluster 'waiter' did not answer"
         $e.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
         { Wait-PacketCluster nope -StatePath $State -ErrorAction Stop } | Should -Throw -ErrorId 'ClusterNotFound,PacketCluster.Commands.WaitPacketClusterCommand'
+        # One control plane: the elastic IP's health is never reported, so waiting for it is refused at once, not timed out.
+        { Wait-PacketCluster waiter -Condition EndpointHealthy -StatePath $State -TimeoutSeconds 600 -ErrorAction Stop } | Should -Throw -ErrorId 'ConditionNotReported,PacketCluster.Commands.WaitPacketClusterCommand'
 
         # -AsJob on the long-running day-2 commands: the job's output is what the command returns.
         $job = Wait-PacketCluster waiter -Condition Provisioned -StatePath $State -PollIntervalSeconds 0.2 -TimeoutSeconds 60 -AsJob

@@ -281,6 +281,11 @@ public static class ClusterOperations
         await using var store = MachineOperations.Open(stateRoot, name);
         var config = await DefinitionDrift.RecordedAsync(store, DefaultNamespace, name, ct).ConfigureAwait(false);
         var expected = config is null ? 0 : DefinitionDrift.ExpectedMachineCount(config);
+        // The elastic IP's health is watched only where it can fail over: waiting for it elsewhere would only time out.
+        if (until == Controllers.Conditions.EndpointHealthy && config is not null && config.ControlPlaneCount <= 1)
+            throw new PacketClusterException("ConditionNotReported", ErrorKind.InvalidArgument,
+                $"Cluster '{name}' has one control plane: {until} is reported for highly available control planes only (the elastic IP has nowhere to move).",
+                "Wait for EndpointReady or Ready instead, or add control planes first (Add-PacketMachine -Role ControlPlane).", name);
         Func<ClusterSnapshot, bool> done = until switch
         {
             WaitReady => s => NodesReady(s, expected),

@@ -8,7 +8,7 @@ namespace PacketCluster.Commands;
 /// <remarks>
 /// Ready: every machine of the cluster is a Ready Node. Provisioned: every machine's device is provisioned and the
 /// control-plane endpoint (the elastic IP) is reserved. Any other -Condition is a condition type of the Cluster
-/// (CertificatesReady, EndpointReady, EndpointHealthy) that must become True.
+/// (CertificatesReady, EndpointReady, or EndpointHealthy for highly available control planes) that must become True.
 /// A cluster kept in the state folder is reconciled while this waits, as every day-2 command does, since nothing else
 /// acts on it; a pivoted cluster is only watched while its own manager works. Waiting for Ready on a state-folder
 /// cluster whose create stopped early (New-PacketCluster -NoWait, a timeout, Ctrl+C) finishes that create as running
