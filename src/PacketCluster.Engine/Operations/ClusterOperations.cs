@@ -237,10 +237,16 @@ public static class ClusterOperations
             await PivotOperation.PivotEmbeddedAsync(request.StateRoot, cluster.Name, null, session, log, planOnly: false, ct).ConfigureAwait(false);
             cluster = await ClusterQueries.GetClusterAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
         }
-        if (until == CreateStage.Pivoted) await WaitForSelfManagementAsync(request, cluster.Name, log, ct).ConfigureAwait(false);
+        // Minted once: the wait for the cluster's own manager and the kubeconfig written for the user use the same one.
+        string? admin = null;
+        if (until == CreateStage.Pivoted)
+        {
+            admin = await ClusterQueries.AdminKubeconfigAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
+            await WaitForSelfManagementWithAsync(admin, cluster.Name, request.Wait, log, ct).ConfigureAwait(false);
+        }
         if (until != CreateStage.Provisioned && request.KubeconfigPath is { } path)
         {
-            var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
+            var kubeconfig = admin ?? await ClusterQueries.AdminKubeconfigAsync(request.StateRoot, cluster.Name, ct).ConfigureAwait(false);
             if (request.ReplaceKubeconfig) await KubeconfigFile.WriteAsync(path, kubeconfig, ct).ConfigureAwait(false);
             else await KubeconfigFile.MergeIntoAsync(path, kubeconfig, ct).ConfigureAwait(false);
             log.Verbose($"Kubeconfig for cluster '{cluster.Name}' {(request.ReplaceKubeconfig ? "written to" : "merged into")} {path}.");
@@ -311,17 +317,16 @@ public static class ClusterOperations
     /// Bounded; a manager that cannot run ends the wait early with a warning instead of an error, since the cluster
     /// itself is made and Start-PacketClusterManager can manage it meanwhile.
     /// </summary>
-    private static Task WaitForSelfManagementAsync(CreateClusterRequest request, string clusterName, IEngineLog log, CancellationToken ct) =>
-        WaitForSelfManagementAsync(request.StateRoot, clusterName, request.Wait, log, ct);
-
     /// <summary>
     /// After a pivot into the cluster itself (New-PacketCluster, Invoke-PacketPivot): until a pod of its manager
     /// Deployment holds the Lease, at most <see cref="SelfManagementTimeout"/>; a manager that cannot run ends the wait
     /// early with a warning.
     /// </summary>
-    public static async Task WaitForSelfManagementAsync(string stateRoot, string clusterName, ChangeWait wait, IEngineLog log, CancellationToken ct)
+    public static async Task WaitForSelfManagementAsync(string stateRoot, string clusterName, ChangeWait wait, IEngineLog log, CancellationToken ct) =>
+        await WaitForSelfManagementWithAsync(await ClusterQueries.AdminKubeconfigAsync(stateRoot, clusterName, ct).ConfigureAwait(false), clusterName, wait, log, ct).ConfigureAwait(false);
+
+    private static async Task WaitForSelfManagementWithAsync(string kubeconfig, string clusterName, ChangeWait wait, IEngineLog log, CancellationToken ct)
     {
-        var kubeconfig = await ClusterQueries.AdminKubeconfigAsync(stateRoot, clusterName, ct).ConfigureAwait(false);
         using var target = KubernetesStore.FromKubeconfigText(kubeconfig);
         var timeout = wait.Timeout < SelfManagementTimeout ? wait.Timeout : SelfManagementTimeout;
         var poll = wait.PollInterval < TimeSpan.FromSeconds(2) ? wait.PollInterval : TimeSpan.FromSeconds(2);
