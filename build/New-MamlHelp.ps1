@@ -71,17 +71,22 @@ function Get-DefaultValue($p) {
     [System.Convert]::ToString($value, [Globalization.CultureInfo]::InvariantCulture)
 }
 
+# "True (ByValue, ByPropertyName)" or "False", as MAML and platyPS write it.
+function Get-PipelineInput($p) {
+    $how = @(if ($p.ValueFromPipeline) { 'ByValue' }; if ($p.ValueFromPipelineByPropertyName) { 'ByPropertyName' }) -join ', '
+    if ($how) { "True ($how)" } else { 'False' }
+}
+
 function Test-Wildcards($p) { [bool] ($p.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }) }
 
 function Write-Parameter($p, [bool] $full) {
     $description = Get-ParameterDescription $p
     $isSwitch = $p.ParameterType -eq [switch]
-    $pipeline = @(if ($p.ValueFromPipeline) { 'ByValue' }; if ($p.ValueFromPipelineByPropertyName) { 'ByPropertyName' }) -join ', '
     $w.WriteStartElement('command', 'parameter', $ns.command)
     $w.WriteAttributeString('required', "$($p.IsMandatory)".ToLower())
     $w.WriteAttributeString('variableLength', 'true')
     $w.WriteAttributeString('globbing', "$(Test-Wildcards $p)".ToLower())
-    $w.WriteAttributeString('pipelineInput', $(if ($pipeline) { "True ($pipeline)" } else { 'False' }))
+    $w.WriteAttributeString('pipelineInput', (Get-PipelineInput $p))
     $w.WriteAttributeString('position', $(if ($p.Position -ge 0) { "$($p.Position)" } else { 'named' }))
     $w.WriteAttributeString('aliases', $(if ($p.Aliases.Count) { $p.Aliases -join ', ' } else { 'none' }))
     $w.WriteElementString('maml', 'name', $ns.maml, $p.Name)
@@ -124,7 +129,6 @@ function Write-Markdown($cmd, $typeDoc, $parameters) {
     & $line '## PARAMETERS'; & $line ''
     foreach ($p in $parameters.Values | Sort-Object Name) {
         $sets = @($cmd.ParameterSets | Where-Object { $_.Parameters.Name -contains $p.Name } | ForEach-Object Name)
-        $pipeline = @(if ($p.ValueFromPipeline) { 'ByValue' }; if ($p.ValueFromPipelineByPropertyName) { 'ByPropertyName' }) -join ', '
         & $line "### -$($p.Name)"; & $line (Get-ParameterDescription $p); & $line ''
         & $line '```yaml'
         & $line "Type: $($p.ParameterType.Name)"
@@ -136,7 +140,7 @@ function Write-Markdown($cmd, $typeDoc, $parameters) {
         & $line "Required: $($p.IsMandatory)"
         & $line "Position: $(if ($p.Position -ge 0) { $p.Position } else { 'Named' })"
         & $line "Default value: $(Get-DefaultValue $p)"
-        & $line "Accept pipeline input: $(if ($pipeline) { "True ($pipeline)" } else { 'False' })"
+        & $line "Accept pipeline input: $(Get-PipelineInput $p)"
         & $line "Accept wildcard characters: $(Test-Wildcards $p)"
         & $line '```'; & $line ''
     }

@@ -134,6 +134,21 @@ public abstract class PacketCmdlet : PSCmdlet
         return (force && !whatIf) || ShouldProcess(target, action);
     }
 
+    /// <summary>
+    /// -AsJob: starts <paramref name="work"/> as a job in the session's job repository and writes the job. Everything
+    /// the work needs is captured before: it runs on the thread pool.
+    /// </summary>
+    /// <param name="name">The job's name (Get-Job).</param>
+    /// <param name="work">What the job runs; its result is the job's output.</param>
+    /// <param name="outputResult">False for work whose result only says it finished (a removal): the job has no output.</param>
+    private protected void StartJob<T>(string name, Func<IEngineLog, CancellationToken, Task<T>> work, bool outputResult = true)
+    {
+        var job = new EngineJob(MyInvocation.Line, name, outputResult);
+        JobRepository.Add(job);
+        job.Start(work);
+        WriteObject(job);
+    }
+
     /// <summary>Writes a non-terminating error for one failed item.</summary>
     protected void WriteEngineError(Exception ex) => WriteError(ToErrorRecord(ex));
 

@@ -28,10 +28,7 @@ public abstract class WaitingCmdlet : StateCmdlet
     {
         if (AsJob)
         {
-            var job = new EngineJob(MyInvocation.Line, jobName, writeResult);
-            JobRepository.Add(job);
-            job.Start(work);
-            WriteObject(job);
+            StartJob(jobName, work, writeResult);
             return;
         }
         var result = RunEngineAsync(work);

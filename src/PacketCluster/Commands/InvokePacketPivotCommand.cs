@@ -85,10 +85,7 @@ public sealed class InvokePacketPivotCommand : StateCmdlet
         }
         if (AsJob)
         {
-            var job = new EngineJob(MyInvocation.Line, $"Invoke-PacketPivot {name}");
-            JobRepository.Add(job);
-            job.Start(Pivot);
-            WriteObject(job);
+            StartJob($"Invoke-PacketPivot {name}", Pivot);
             return;
         }
         WriteObject(RunEngineAsync(Pivot));

@@ -193,10 +193,7 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
             }
             if (AsJob)
             {
-                var job = new EngineJob(MyInvocation.Line, $"New-PacketCluster {config.Name}");
-                JobRepository.Add(job);
-                job.Start(Create);
-                WriteObject(job);
+                StartJob($"New-PacketCluster {config.Name}", Create);
                 return;
             }
             WriteObject(RunEngineAsync(Create));

@@ -112,10 +112,7 @@ public sealed class RemovePacketClusterCommand : StateCmdlet
             ClusterOperations.DeleteAsync(name, root, session, log, timeout, poll, ct, includeUntagged, wait, kubeconfig);
         if (AsJob)
         {
-            var job = new EngineJob(MyInvocation.Line, $"Remove-PacketCluster {name}");
-            JobRepository.Add(job);
-            job.Start(Delete);
-            WriteObject(job);
+            StartJob($"Remove-PacketCluster {name}", Delete);
             return;
         }
         var report = RunEngineAsync(Delete);
