@@ -185,6 +185,9 @@ public sealed class ClusterReconciler
         {
             // Owners first, so no MachineSet replaces the Machines deleted below (CAPI's cluster reconcileDelete order).
             var selector = new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = scope.Name };
+            // Health checks before anything: a machine being deleted is not unhealthy, and none is to be replaced now.
+            foreach (var check in await Store.ListAsync<MachineHealthCheck>(scope.Namespace, selector, ct).ConfigureAwait(false))
+                await Store.DeleteAsync<MachineHealthCheck>(scope.Namespace, check.Name, ct).ConfigureAwait(false);
             foreach (var deployment in await Store.ListAsync<MachineDeployment>(scope.Namespace, selector, ct).ConfigureAwait(false))
                 if (deployment.Metadata.DeletionTimestamp is null)
                     await Store.DeleteAsync<MachineDeployment>(scope.Namespace, deployment.Name, ct).ConfigureAwait(false);

@@ -50,6 +50,15 @@ public static class Conditions
     /// <summary>The node's kubelet serving certificate request was approved (its names and addresses are the device's), so logs and metrics reach it.</summary>
     public const string KubeletServingApproved = "KubeletServingApproved";
 
+    /// <summary>
+    /// Machine checked by a MachineHealthCheck: its Node is healthy (True), or why not (False: UnhealthyNode,
+    /// NodeNotFound, NodeStartupTimeout, MachineFailed), and, while it is replaced, Remediating.
+    /// </summary>
+    public const string HealthCheckSucceeded = "HealthCheckSucceeded";
+
+    /// <summary>MachineHealthCheck: remediation may run (True), or why it stands still (TooManyUnhealthy, NodesUnavailable, InvalidSpec).</summary>
+    public const string RemediationAllowed = "RemediationAllowed";
+
     public static void Set(ref List<Condition>? conditions, string type, bool status, string reason, string? message, DateTimeOffset now)
     {
         conditions ??= new List<Condition>();

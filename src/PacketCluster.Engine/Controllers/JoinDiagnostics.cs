@@ -21,6 +21,15 @@ internal sealed class JoinDiagnostics(ClusterReconcileContext context)
     /// </summary>
     public static readonly TimeSpan TokenGrace = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The NodeReady reasons that mean the machine's configuration keeps it out, not the machine: a replacement made
+    /// from the same template may fail the same way, so health checks back off instead of replacing in a loop.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ConfigurationFailures = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "CaPinMismatch", "EndpointMismatch", "BootstrapTokenNotFound",
+    };
+
     private readonly ConcurrentDictionary<string, JoinDiscovery?> _byDevice = new(StringComparer.Ordinal);
 
     /// <param name="waitingSince">Since when the machine's Node has not been Ready (the condition's transition time).</param>

@@ -195,6 +195,7 @@ public sealed class ClusterManager
             Watch<Machine>(m => m.ClusterName),
             Watch<MachineSet>(s => s.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel)),
             Watch<MachineDeployment>(d => d.Metadata.Labels?.GetValueOrDefault(ClusterValidation.ClusterNameLabel)),
+            Watch<MachineHealthCheck>(h => h.Spec.ClusterName),
         };
         var resync = ResyncAsync(cache, queue, ct);
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(_options.Concurrency, 4))).Select(_ => WorkAsync(queue, context, ct)).ToArray();

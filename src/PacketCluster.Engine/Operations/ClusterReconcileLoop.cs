@@ -6,7 +6,7 @@ namespace PacketCluster.Engine.Operations;
 
 /// <summary>
 /// Drives every reconciler of one cluster: the Cluster, its MachineDeployments and MachineSets, then its Machines with
-/// bounded concurrency. Used by the cmdlets (embedded store) and, later, by the manager. Every wait is bounded.
+/// bounded concurrency, then its MachineHealthChecks. Used by the cmdlets (embedded store) and, later, by the manager. Every wait is bounded.
 /// </summary>
 public sealed class ClusterReconcileLoop
 {
@@ -17,6 +17,7 @@ public sealed class ClusterReconcileLoop
     private readonly MachineReconciler _machineReconciler;
     private readonly MachineSetReconciler _setReconciler;
     private readonly MachineDeploymentReconciler _deploymentReconciler;
+    private readonly MachineHealthCheckReconciler _healthCheckReconciler;
     private readonly int _concurrency;
 
     /// <summary>
@@ -39,6 +40,7 @@ public sealed class ClusterReconcileLoop
         _machineReconciler = new MachineReconciler(context);
         _setReconciler = new MachineSetReconciler(context.Store, context.Log, context.Time);
         _deploymentReconciler = new MachineDeploymentReconciler(context.Store, context.Log, context.Time);
+        _healthCheckReconciler = new MachineHealthCheckReconciler(context);
     }
 
     private IReadOnlyDictionary<string, string> Selector => new Dictionary<string, string> { [ClusterValidation.ClusterNameLabel] = _cluster };
@@ -76,7 +78,19 @@ public sealed class ClusterReconcileLoop
             try { return await _machineReconciler.ReconcileAsync(_namespace, m.Name, ct, machines).ConfigureAwait(false); }
             finally { gate.Release(); }
         })).ConfigureAwait(false);
-        return results.Aggregate(result, ReconcileResult.Combine);
+        result = results.Aggregate(result, ReconcileResult.Combine);
+
+        // Last, from the Machines as this pass left them. Listed without a label selector: one written with kubectl may
+        // name its cluster in spec.clusterName only.
+        var checks = (await _context.Store.ListAsync<MachineHealthCheck>(_namespace, null, ct).ConfigureAwait(false))
+            .Where(h => h.Spec.ClusterName == _cluster).ToList();
+        if (checks.Count > 0)
+        {
+            var current = await _context.Store.ListAsync<Machine>(_namespace, Selector, ct).ConfigureAwait(false);
+            foreach (var check in checks)
+                result = ReconcileResult.Combine(result, await _healthCheckReconciler.ReconcileAsync(_namespace, check.Name, cluster, current, ct).ConfigureAwait(false));
+        }
+        return result;
     }
 
     /// <summary>

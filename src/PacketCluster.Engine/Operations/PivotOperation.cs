@@ -97,6 +97,7 @@ public static class PivotOperation
         foreach (var d in objects.Deployments) await CopyAsync(target, d, uids, copied, ct).ConfigureAwait(false);
         foreach (var s in objects.Sets) await CopyAsync(target, s, uids, copied, ct).ConfigureAwait(false);
         foreach (var m in objects.Machines) await CopyAsync(target, m, uids, copied, ct).ConfigureAwait(false);
+        foreach (var h in objects.HealthChecks) await CopyAsync(target, h, uids, copied, ct).ConfigureAwait(false);
         foreach (var secret in objects.Secrets)
         {
             if (await target.GetSecretAsync(ns, secret.Metadata.Name, ct).ConfigureAwait(false) is not null) continue;
@@ -173,15 +174,16 @@ public static class PivotOperation
     }
 
     private sealed record SourceSet(Cluster? Cluster, IReadOnlyList<MachineDeployment> Deployments, IReadOnlyList<MachineSet> Sets,
-        IReadOnlyList<Machine> Machines, IReadOnlyList<V1Secret> Secrets, string Namespace)
+        IReadOnlyList<Machine> Machines, IReadOnlyList<MachineHealthCheck> HealthChecks, IReadOnlyList<V1Secret> Secrets, string Namespace)
     {
-        public int Count => (Cluster is null ? 0 : 1) + Deployments.Count + Sets.Count + Machines.Count + Secrets.Count;
+        public int Count => (Cluster is null ? 0 : 1) + Deployments.Count + Sets.Count + Machines.Count + HealthChecks.Count + Secrets.Count;
 
         public IReadOnlyList<string> Describe() =>
             (Cluster is null ? Array.Empty<string>() : [$"Cluster {Namespace}/{Cluster.Name}"])
             .Concat(Deployments.Select(d => $"MachineDeployment {Namespace}/{d.Name}"))
             .Concat(Sets.Select(s => $"MachineSet {Namespace}/{s.Name}"))
             .Concat(Machines.Select(m => $"Machine {Namespace}/{m.Name}"))
+            .Concat(HealthChecks.Select(h => $"MachineHealthCheck {Namespace}/{h.Name}"))
             .Concat(Secrets.Select(s => $"Secret {Namespace}/{s.Metadata.Name}"))
             .ToList();
     }
@@ -193,6 +195,7 @@ public static class PivotOperation
         var deployments = await source.ListAsync<MachineDeployment>(ns, selector, ct).ConfigureAwait(false);
         var sets = await source.ListAsync<MachineSet>(ns, selector, ct).ConfigureAwait(false);
         var machines = await source.ListAsync<Machine>(ns, selector, ct).ConfigureAwait(false);
+        var healthChecks = await source.ListAsync<MachineHealthCheck>(ns, selector, ct).ConfigureAwait(false);
         // The cluster's Secrets: the PKI and bootstrap tokens by name, plus anything owned by one of its objects.
         var names = ClusterSecrets.PkiSecretNames(clusterName).Concat(machines.Select(m => ClusterSecrets.BootstrapToken(m.Name))).ToHashSet(StringComparer.Ordinal);
         var owners = new[] { cluster?.Metadata.Uid }.Concat(deployments.Select(d => d.Metadata.Uid)).Concat(sets.Select(s => s.Metadata.Uid))
@@ -200,7 +203,7 @@ public static class PivotOperation
         var secrets = (await source.ListSecretsAsync(ns, ct).ConfigureAwait(false))
             .Where(s => names.Contains(s.Metadata.Name) || s.Metadata.OwnerReferences?.Any(o => owners.Contains(o.Uid)) == true)
             .OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
-        return new SourceSet(cluster, deployments, sets, machines, secrets, ns);
+        return new SourceSet(cluster, deployments, sets, machines, healthChecks, secrets, ns);
     }
 
     private static async Task CopyAsync<T>(KubernetesStore target, T source, Dictionary<string, string> uids, List<string> copied, CancellationToken ct)
@@ -252,6 +255,7 @@ public static class PivotOperation
         }
         foreach (var d in objects.Deployments) if (await target.GetAsync<MachineDeployment>(ns, d.Name, ct).ConfigureAwait(false) is null) missing.Add($"MachineDeployment {d.Name}");
         foreach (var s in objects.Sets) if (await target.GetAsync<MachineSet>(ns, s.Name, ct).ConfigureAwait(false) is null) missing.Add($"MachineSet {s.Name}");
+        foreach (var h in objects.HealthChecks) if (await target.GetAsync<MachineHealthCheck>(ns, h.Name, ct).ConfigureAwait(false) is null) missing.Add($"MachineHealthCheck {h.Name}");
         foreach (var s in objects.Secrets) if (await target.GetSecretAsync(ns, s.Metadata.Name, ct).ConfigureAwait(false) is null) missing.Add($"Secret {s.Metadata.Name}");
         if (missing.Count > 0)
             throw new PacketClusterException("PivotVerificationFailed", ErrorKind.InvalidOperation,
@@ -275,6 +279,8 @@ public static class PivotOperation
             if (current.Metadata.DeletionTimestamp is null) await source.DeleteAsync<T>(ns, item.Name, ct).ConfigureAwait(false);
             removed.Add($"{current.Kind} {ns}/{item.Name}");
         }
+        // Health checks first: none may remediate in the source while its machines are being dropped.
+        foreach (var h in objects.HealthChecks) await DropAsync(h).ConfigureAwait(false);
         foreach (var m in objects.Machines) await DropAsync(m).ConfigureAwait(false);
         foreach (var s in objects.Sets) await DropAsync(s).ConfigureAwait(false);
         foreach (var d in objects.Deployments) await DropAsync(d).ConfigureAwait(false);

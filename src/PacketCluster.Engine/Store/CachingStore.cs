@@ -7,8 +7,8 @@ using PacketCluster.Models.ClusterApi;
 namespace PacketCluster.Engine.Store;
 
 /// <summary>
-/// The manager's read side (controller-runtime's cache-backed client): Clusters, Machines, MachineSets and
-/// MachineDeployments of one namespace are read from memory that watches keep current, so a pass over a cluster of
+/// The manager's read side (controller-runtime's cache-backed client): Clusters, Machines, MachineSets,
+/// MachineDeployments and MachineHealthChecks of one namespace are read from memory that watches keep current, so a pass over a cluster of
 /// 100 machines costs no list and no get on the API server, and allocates no list response.
 /// <list type="bullet">
 /// <item>Writes go to the Kubernetes store; the object the server answers replaces the cached one at once, and a
@@ -34,7 +34,7 @@ public sealed class CachingStore : IStateStore
     {
         _server = server ?? throw new ArgumentNullException(nameof(server));
         _namespace = string.IsNullOrEmpty(@namespace) ? throw new ArgumentException("The cache serves one namespace.", nameof(@namespace)) : @namespace;
-        _kinds = new[] { typeof(Cluster), typeof(Machine), typeof(MachineSet), typeof(MachineDeployment) }.ToDictionary(t => t, _ => new KindCache());
+        _kinds = new[] { typeof(Cluster), typeof(Machine), typeof(MachineSet), typeof(MachineDeployment), typeof(MachineHealthCheck) }.ToDictionary(t => t, _ => new KindCache());
     }
 
     /// <summary>

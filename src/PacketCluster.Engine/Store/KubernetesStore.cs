@@ -342,6 +342,7 @@ public sealed class KubernetesStore : IOwnedStateStore, IDisposable
         "Machine" => "machines",
         "MachineSet" => "machinesets",
         "MachineDeployment" => "machinedeployments",
+        "MachineHealthCheck" => "machinehealthchecks",
         var kind => throw new NotSupportedException($"The Kubernetes store has no resource for kind {kind}."),
     };
 

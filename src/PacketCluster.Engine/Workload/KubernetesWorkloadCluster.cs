@@ -26,7 +26,9 @@ public sealed class KubernetesWorkloadCluster(IStateStore store) : IWorkloadClus
             var list = await c.CoreV1.ListNodeAsync(cancellationToken: ct).ConfigureAwait(false);
             return list.Items.Select(n => new WorkloadNode(
                 n.Metadata.Name, n.Metadata.Uid, n.Spec?.ProviderID,
-                n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true, n.Status?.NodeInfo?.KubeletVersion)).ToList();
+                n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true, n.Status?.NodeInfo?.KubeletVersion,
+                n.Status?.Conditions?.Select(c => new NodeCondition(c.Type, c.Status,
+                    c.LastTransitionTime is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null)).ToList())).ToList();
         }, cancellationToken);
 
     public Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken) =>

@@ -2,7 +2,12 @@ namespace PacketCluster.Engine.Workload;
 
 /// <summary>A Node of a workload cluster, as far as a Machine cares: which device it runs on and whether it is Ready.</summary>
 /// <param name="KubeletVersion">What the Node's kubelet reports (status.nodeInfo.kubeletVersion, e.g. v1.20.2); null when unknown.</param>
-public sealed record WorkloadNode(string Name, string? Uid, string? ProviderId, bool Ready, string? KubeletVersion = null);
+/// <param name="Conditions">status.conditions (Ready True/False/Unknown since when, MemoryPressure, …), for health checks; null when not read.</param>
+public sealed record WorkloadNode(string Name, string? Uid, string? ProviderId, bool Ready, string? KubeletVersion = null,
+    IReadOnlyList<NodeCondition>? Conditions = null);
+
+/// <summary>One Node condition: type, status (True, False, Unknown) and when that status began.</summary>
+public sealed record NodeCondition(string Type, string Status, DateTimeOffset? LastTransitionTime);
 
 /// <summary>What the reconcilers do in a workload cluster: read and delete Nodes, register and revoke bootstrap tokens (the real one: <see cref="KubernetesWorkloadCluster"/>).</summary>
 public interface IWorkloadCluster

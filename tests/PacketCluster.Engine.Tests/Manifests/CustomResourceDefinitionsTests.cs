@@ -9,14 +9,14 @@ namespace PacketCluster.Engine.Tests.Manifests;
 public class CustomResourceDefinitionsTests
 {
     [Fact]
-    public void All_ReturnsTheFourKindsInGroupClusterK8sIo()
+    public void All_ReturnsTheFiveKindsInGroupClusterK8sIo()
     {
         var crds = CustomResourceDefinitions.AllTyped();
 
         Assert.Equal(
-            new[] { "clusters.cluster.k8s.io", "machines.cluster.k8s.io", "machinesets.cluster.k8s.io", "machinedeployments.cluster.k8s.io" },
+            new[] { "clusters.cluster.k8s.io", "machines.cluster.k8s.io", "machinesets.cluster.k8s.io", "machinedeployments.cluster.k8s.io", "machinehealthchecks.cluster.k8s.io" },
             crds.Select(c => c.Metadata.Name));
-        Assert.Equal(new[] { "Cluster", "Machine", "MachineSet", "MachineDeployment" }, crds.Select(c => c.Spec.Names.Kind));
+        Assert.Equal(new[] { "Cluster", "Machine", "MachineSet", "MachineDeployment", "MachineHealthCheck" }, crds.Select(c => c.Spec.Names.Kind));
         Assert.All(crds, crd =>
         {
             Assert.Equal("apiextensions.k8s.io/v1", crd.ApiVersion);
@@ -43,6 +43,7 @@ public class CustomResourceDefinitionsTests
         Assert.Equal("ma", shortNames["machines"]);
         Assert.Equal("ms", shortNames["machinesets"]);
         Assert.Equal("md", shortNames["machinedeployments"]);
+        Assert.Equal("mhc", shortNames["machinehealthchecks"]);
         // Short names of Kubernetes 1.20 built-ins that a collision would shadow.
         var builtIns = new[] { "cm", "cs", "ds", "deploy", "ep", "ev", "hpa", "ing", "limits", "ns", "no", "pvc", "pv", "po", "pdb", "psp", "rs", "rc", "quota", "sa", "svc", "crd", "crds", "sc", "netpol", "csr", "pc", "cj", "sts" };
         Assert.Empty(shortNames.Values.Intersect(builtIns));
@@ -133,12 +134,12 @@ public class CustomResourceDefinitionsTests
     }
 
     [Fact]
-    public void Render_JoinsTheFourDocumentsWithoutMaintainerComments()
+    public void Render_JoinsTheFiveDocumentsWithoutMaintainerComments()
     {
         var yaml = CustomResourceDefinitions.Render();
 
         var documents = ManifestAssertions.ParseDocuments(yaml);
-        Assert.Equal(4, documents.Count);
+        Assert.Equal(5, documents.Count);
         Assert.DoesNotContain("a test keeps them equal", yaml);
         GoldenFile.AssertMatches("crds.yaml", yaml);
     }

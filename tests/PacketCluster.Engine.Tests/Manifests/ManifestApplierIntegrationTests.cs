@@ -22,7 +22,7 @@ public sealed class ManifestApplierIntegrationTests(KubeControlPlane controlPlan
         var generation = deployment.Metadata.Generation;
         var second = await applier.ApplyAsync(manifests, "test", default);
 
-        Assert.Equal(4 + 13, first.Count);
+        Assert.Equal(5 + 14, first.Count);
         Assert.Equal(first, second);
         Assert.Contains($"Namespace {ProviderComponents.Namespace}", first);
         Assert.Equal(generation, (await client.AppsV1.ReadNamespacedDeploymentAsync(ProviderComponents.DeploymentName, ProviderComponents.Namespace)).Metadata.Generation);

@@ -23,8 +23,8 @@ public sealed class ProviderComponentsIntegrationTests(KubeControlPlane controlP
 
         Assert.Contains("namespace/cluster-api-provider-packet-system serverside-applied", first);
         Assert.Contains("deployment.apps/cluster-api-provider-packet-controller-manager serverside-applied", first);
-        Assert.Equal(13, first.Trim().Split('\n').Length);
-        Assert.Equal(13, second.Trim().Split('\n').Length);
+        Assert.Equal(14, first.Trim().Split('\n').Length);
+        Assert.Equal(14, second.Trim().Split('\n').Length);
 
         using var client = controlPlane.CreateClient();
         var secret = await client.CoreV1.ReadNamespacedSecretAsync(ProviderComponents.CredentialsSecretName, ProviderComponents.Namespace);

@@ -28,6 +28,7 @@ public class ProviderComponentsTests
                 "CustomResourceDefinition/machines.cluster.k8s.io",
                 "CustomResourceDefinition/machinesets.cluster.k8s.io",
                 "CustomResourceDefinition/machinedeployments.cluster.k8s.io",
+                "CustomResourceDefinition/machinehealthchecks.cluster.k8s.io",
                 "ServiceAccount/cluster-api-provider-packet-manager",
                 "ClusterRole/cluster-api-provider-packet-manager-role",
                 "ClusterRoleBinding/cluster-api-provider-packet-manager-rolebinding",

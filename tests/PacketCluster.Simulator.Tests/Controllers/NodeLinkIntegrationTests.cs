@@ -13,46 +13,6 @@ namespace PacketCluster.Simulator.Tests.Controllers;
 /// </summary>
 public sealed class NodeLinkIntegrationTests
 {
-    private sealed class ScriptedNodes : IWorkloadCluster
-    {
-        public Func<IReadOnlyList<WorkloadNode>>? Answer { get; set; }
-        public int Calls { get; private set; }
-
-        public Task<IReadOnlyList<WorkloadNode>> ListNodesAsync(string ns, string clusterName, CancellationToken cancellationToken)
-        {
-            Calls++;
-            return Answer is { } answer ? Task.FromResult(answer()) : throw new WorkloadClusterUnavailableException(clusterName, "connection refused");
-        }
-
-        public List<string> Deleted { get; } = [];
-
-        public Task DeleteNodeAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
-        {
-            Deleted.Add(nodeName);
-            return Task.CompletedTask;
-        }
-
-        public List<string> Registered { get; } = [];
-        public List<string> Revoked { get; } = [];
-
-        public Task RegisterBootstrapTokenAsync(string ns, string clusterName, PacketCluster.Engine.Pki.BootstrapToken token, DateTimeOffset expiration, CancellationToken cancellationToken)
-        {
-            Registered.Add(token.Id);
-            return Task.CompletedTask;
-        }
-
-        public Task RevokeBootstrapTokenAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken)
-        {
-            Revoked.Add(tokenId);
-            return Task.CompletedTask;
-        }
-
-        public HashSet<string> MissingTokens { get; } = [];
-
-        public Task<bool> BootstrapTokenExistsAsync(string ns, string clusterName, string tokenId, CancellationToken cancellationToken) =>
-            Task.FromResult(!MissingTokens.Contains(tokenId));
-    }
-
     [Fact]
     public async Task Machines_go_Provisioned_then_Running_when_their_Node_is_Ready_and_back_when_it_is_not()
     {

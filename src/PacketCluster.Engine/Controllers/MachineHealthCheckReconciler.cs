@@ -1,0 +1,299 @@
+using PacketCluster.Engine.Api;
+using PacketCluster.Engine.Store;
+using PacketCluster.Engine.Workload;
+using PacketCluster.Models.ClusterApi;
+
+namespace PacketCluster.Engine.Controllers;
+
+/// <summary>
+/// Cluster API's MachineHealthCheck, reconciled by the same engine in the cmdlets and the manager. Each pass:
+/// <list type="number">
+/// <item>The targets: the cluster's Machines its selector matches, not being deleted.</item>
+/// <item>Each target's health, from one Node list per cluster (the node inventory): a Node condition matching an
+/// unhealthy condition for longer than its timeout (the real node lifecycle controller sets Ready Unknown when a
+/// powered-off machine's heartbeats stop), a Node that was linked and is gone, no Node
+/// <c>nodeStartupTimeout</c> after the device became active, or a failed Machine.</item>
+/// <item>Short-circuit: more unhealthy targets than maxUnhealthy allows means something they share failed (a
+/// partition, an API server or metro outage); nothing is remediated, the condition says so, and a warning says what
+/// to check. A workload cluster whose Nodes cannot be listed is the same: no health can be judged, none is acted on.</item>
+/// <item>Remediation: an unhealthy worker a MachineSet owns is deleted (drained, Node and device deleted by the Machine
+/// reconciler) and its set makes a replacement. A machine no set owns, and a control plane, is only reported. A machine
+/// kept out by its configuration (<see cref="JoinDiagnostics.ConfigurationFailures"/>) is replaced with exponential
+/// backoff per set: a replacement from the same template would likely fail the same way.</item>
+/// </list>
+/// Every verdict is the Machine's HealthCheckSucceeded condition; every remediation a warning, an Event and a count in
+/// the health check's status. Status is written only when it changed, so a steady cluster costs no writes.
+/// </summary>
+public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context)
+{
+    /// <summary>How often a health check looks again when nothing is about to time out.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest a configuration failure's backoff grows to.</summary>
+    public static readonly TimeSpan MaxConfigurationBackoff = TimeSpan.FromHours(24);
+
+    private ClusterReconcileContext Context => context;
+    private IStateStore Store => context.Store;
+    private IEngineLog Log => context.Log;
+
+    /// <param name="machines">The cluster's Machines as stored now (the loop's fresh list), to pick the targets from.</param>
+    public async Task<ReconcileResult> ReconcileAsync(string ns, string name, Cluster? cluster, IReadOnlyList<Machine> machines, CancellationToken ct)
+    {
+        var check = await Store.GetAsync<MachineHealthCheck>(ns, name, ct).ConfigureAwait(false);
+        if (check is null || check.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
+        check.Metadata.Namespace ??= ns;
+        // A cluster being deleted (or not there) has nothing to heal; the Cluster reconciler deletes its health checks.
+        if (cluster is null || cluster.Metadata.DeletionTimestamp is not null || cluster.Name != check.Spec.ClusterName) return ReconcileResult.Done;
+
+        var before = StatusCopy.Clone(check.Status ?? new MachineHealthCheckStatus());
+        var status = StatusCopy.Clone(before);
+        var now = context.Time.GetUtcNow();
+        var pass = new Pass(this, check, status, now);
+        var result = await pass.RunAsync(cluster, machines, ct).ConfigureAwait(false);
+        status.ObservedGeneration = check.Metadata.Generation;
+        if (!StatusCopy.Same(status, before))
+        {
+            check.Status = status;
+            await StatusWrite.TryAsync(context, check, ct).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    /// <summary>One target's verdict.</summary>
+    private sealed record Verdict(Machine Machine, bool Healthy, string Reason, string Message, TimeSpan? RecheckIn = null, string? ConfigurationFailure = null)
+    {
+        public override string ToString() => $"{Machine.Name} ({Reason})";
+    }
+
+    private sealed class Pass(MachineHealthCheckReconciler owner, MachineHealthCheck check, MachineHealthCheckStatus status, DateTimeOffset now)
+    {
+        private ClusterReconcileContext Context => owner.Context;
+        private string Target => $"MachineHealthCheck {check.Metadata.Namespace}/{check.Name}";
+
+        public async Task<ReconcileResult> RunAsync(Cluster cluster, IReadOnlyList<Machine> machines, CancellationToken ct)
+        {
+            var problems = HealthCheckRules.Problems(check.Spec);
+            if (problems.Count > 0)
+            {
+                var message = string.Join(" ", problems) + " Fix it with Set-PacketMachineHealthCheck (or kubectl edit once pivoted).";
+                if (Reason(Conditions.RemediationAllowed) != "InvalidSpec") owner.Log.Warning($"{Target}: {message}");
+                SetCondition(Conditions.RemediationAllowed, false, "InvalidSpec", message);
+                return ReconcileResult.Done;
+            }
+
+            var selector = check.Spec.Selector!.MatchLabels!;
+            var targets = machines
+                .Where(m => m.ClusterName == check.Spec.ClusterName && m.Metadata.DeletionTimestamp is null && ReplicaLabels.Matches(selector, m.Metadata.Labels))
+                .OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+            status.Targets = targets.Select(m => m.Name).ToList();
+            status.ExpectedMachines = targets.Count;
+            if (targets.Count == 0)
+            {
+                status.CurrentHealthy = 0;
+                status.RemediationsAllowed = 0;
+                status.UnhealthyMachines = null;
+                SetCondition(Conditions.RemediationAllowed, true, "NoTargets", $"No Machine of cluster '{check.Spec.ClusterName}' matches {ReplicaLabels.ToSelectorString(selector)}.");
+                return ReconcileResult.RequeueAfter(RecheckInterval);
+            }
+
+            if (cluster.Status?.ApiEndpoints is not { Count: > 0 })
+            {
+                SetCondition(Conditions.RemediationAllowed, false, "NodesUnavailable", $"Cluster '{cluster.Name}' has no API endpoint yet; Node health is judged once it has.");
+                return ReconcileResult.RequeueAfter(RecheckInterval);
+            }
+            IReadOnlyList<WorkloadNode> nodes;
+            try
+            {
+                nodes = await Context.Nodes.NodesAsync(cluster.Metadata.Namespace ?? "default", cluster.Name, ct).ConfigureAwait(false);
+            }
+            catch (WorkloadClusterUnavailableException e)
+            {
+                // No Node list, no verdict: an API server outage must not read as every machine being unhealthy.
+                var message = $"The Nodes of cluster '{cluster.Name}' cannot be read ({e.Reason}); no machine is judged or remediated until they can.";
+                if (Reason(Conditions.RemediationAllowed) != "NodesUnavailable")
+                    owner.Log.Warning($"{Target}: {message} Check the cluster's control plane (Get-PacketMachine -ClusterName {cluster.Name}).");
+                SetCondition(Conditions.RemediationAllowed, false, "NodesUnavailable", message);
+                return ReconcileResult.RequeueAfter(e.RetryAfter > TimeSpan.Zero && e.RetryAfter < RecheckInterval ? e.RetryAfter : RecheckInterval);
+            }
+
+            var verdicts = targets.Select(m => Judge(m, nodes)).ToList();
+            var unhealthy = verdicts.Where(v => !v.Healthy).ToList();
+            status.CurrentHealthy = verdicts.Count - unhealthy.Count;
+            status.UnhealthyMachines = unhealthy.Count > 0 ? unhealthy.Select(v => v.ToString()).ToList() : null;
+            var allowed = HealthCheckRules.MaxUnhealthyOf(check.Spec.MaxUnhealthy, targets.Count)!.Value;
+            status.RemediationsAllowed = Math.Max(0, allowed - unhealthy.Count);
+            ForgetFixedConfigurations(verdicts);
+
+            var result = ReconcileResult.RequeueAfter(RecheckInterval);
+            foreach (var v in verdicts.Where(v => v.RecheckIn is not null))
+                result = ReconcileResult.Combine(result, ReconcileResult.RequeueAfter(v.RecheckIn!.Value));
+
+            if (unhealthy.Count > allowed)
+            {
+                var message = $"{unhealthy.Count} of {targets.Count} machines are unhealthy ({string.Join(", ", unhealthy)}), more than maxUnhealthy {check.Spec.MaxUnhealthy ?? "100%"} " +
+                    $"allows ({allowed}); nothing is remediated. So many at once usually share a cause that replacing machines would not fix: " +
+                    "the network between them and the control plane, the cluster's API server, or an outage of the metro.";
+                if (Reason(Conditions.RemediationAllowed) != "TooManyUnhealthy")
+                {
+                    owner.Log.Warning($"{Target}: {message} Check the metro's status and the machines' devices (Get-PacketDevice -ClusterName {cluster.Name}); " +
+                        "remediation resumes by itself once enough are healthy again.");
+                    await ObjectEvents.RecordAsync(owner.Store, check, "Warning", "RemediationShortCircuited", message, owner.Log, ct).ConfigureAwait(false);
+                }
+                SetCondition(Conditions.RemediationAllowed, false, "TooManyUnhealthy", message);
+                foreach (var v in verdicts) await MarkAsync(v, v.Healthy ? null : "not remediated: too many machines are unhealthy at once", ct).ConfigureAwait(false);
+                return result;
+            }
+            SetCondition(Conditions.RemediationAllowed, true, "WithinMaxUnhealthy", $"{unhealthy.Count} of {targets.Count} unhealthy; at most {allowed} may be.");
+
+            foreach (var v in verdicts.Where(v => v.Healthy)) await MarkAsync(v, null, ct).ConfigureAwait(false);
+            foreach (var v in unhealthy)
+                result = ReconcileResult.Combine(result, await RemediateAsync(v, ct).ConfigureAwait(false));
+            return result;
+        }
+
+        private Verdict Judge(Machine machine, IReadOnlyList<WorkloadNode> nodes)
+        {
+            if (!string.IsNullOrEmpty(machine.Status?.ErrorReason))
+                return new Verdict(machine, false, "MachineFailed", $"Machine failed: {machine.Status!.ErrorReason}: {machine.Status.ErrorMessage}");
+            var nodeRef = machine.Status?.NodeRef?.Name;
+            var node = nodes.FirstOrDefault(n => nodeRef is not null ? n.Name == nodeRef
+                : !string.IsNullOrEmpty(machine.Spec.ProviderID) && string.Equals(n.ProviderId, machine.Spec.ProviderID, StringComparison.Ordinal));
+            if (node is null && nodeRef is not null)
+                return new Verdict(machine, false, "NodeNotFound", $"Node {nodeRef} was linked to the machine and is gone from the cluster.");
+            if (node is null)
+            {
+                var deviceReady = machine.Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.DeviceReady);
+                if (deviceReady is not { Status: "True", LastTransitionTime: { } activeSince })
+                    return new Verdict(machine, true, "Starting", "Its device is not active yet.");
+                var startup = HealthCheckRules.NodeStartupTimeout(check.Spec);
+                var waited = now - activeSince;
+                var joinReason = machine.Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.NodeReady)?.Reason;
+                var configuration = joinReason is not null && JoinDiagnostics.ConfigurationFailures.Contains(joinReason) ? joinReason : null;
+                if (waited < startup)
+                    return new Verdict(machine, true, "Starting", $"No Node yet; unhealthy at {activeSince + startup:u} (node startup timeout {check.Spec.NodeStartupTimeout}) unless one registers.",
+                        startup - waited, configuration);
+                return new Verdict(machine, false, "NodeStartupTimeout",
+                    $"No Node since its device became active at {activeSince:u}, longer than the node startup timeout {HealthCheckRules.FormatDuration(startup)}" +
+                    (configuration is null ? "." : $": it cannot join ({configuration})."), null, configuration);
+            }
+
+            TimeSpan? soonest = null;
+            string? pending = null;
+            foreach (var wanted in check.Spec.UnhealthyConditions!)
+            {
+                var actual = node.Conditions?.FirstOrDefault(c => c.Type == wanted.Type);
+                if (actual is null || actual.Status != wanted.Status) continue;
+                var timeout = HealthCheckRules.ParseDuration(wanted.Timeout)!.Value;
+                var held = now - (actual.LastTransitionTime ?? now);
+                if (held >= timeout)
+                    return new Verdict(machine, false, "UnhealthyNode",
+                        $"Node {node.Name} has been {wanted.Type}={wanted.Status} since {actual.LastTransitionTime ?? now:u}, longer than {wanted.Timeout}.");
+                var left = timeout - held;
+                if (soonest is null || left < soonest)
+                {
+                    soonest = left;
+                    pending = $"Node {node.Name} is {wanted.Type}={wanted.Status} since {actual.LastTransitionTime ?? now:u}; unhealthy at {now + left:u} (timeout {wanted.Timeout}) unless it recovers.";
+                }
+            }
+            return soonest is null
+                ? new Verdict(machine, true, "Healthy", $"Node {node.Name} is healthy.")
+                : new Verdict(machine, true, "Healthy", pending!, soonest);
+        }
+
+        private async Task<ReconcileResult> RemediateAsync(Verdict verdict, CancellationToken ct)
+        {
+            var machine = verdict.Machine;
+            if (machine.IsControlPlane)
+            {
+                await MarkAsync(verdict, "not remediated: control planes are replaced with Set-PacketControlPlane, which keeps etcd's quorum", ct).ConfigureAwait(false);
+                return ReconcileResult.Done;
+            }
+            var set = ReplicaOwnership.ControllerOf(machine) is { Kind: "MachineSet" } reference ? reference : null;
+            if (set is null)
+            {
+                await MarkAsync(verdict, "not remediated: no MachineSet owns it, so nothing would make a replacement; replace it with Remove-PacketMachine and Add-PacketMachine", ct).ConfigureAwait(false);
+                return ReconcileResult.Done;
+            }
+
+            if (verdict.ConfigurationFailure is { } failure)
+            {
+                var backoff = BackoffOf(set.Name!);
+                if (backoff.NotBefore is { } notBefore && now < notBefore)
+                {
+                    var waiting = $"not replaced before {notBefore:u}: it cannot join because of its configuration ({failure}), and a replacement from the same template " +
+                        $"would most likely fail the same way ({backoff.Replacements} replaced so far; each further one waits twice as long). Fix the template or the cluster, then remove the machine (Remove-PacketMachine)";
+                    if (machine.Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.HealthCheckSucceeded)?.Reason != "ConfigurationFailure")
+                        owner.Log.Warning($"Machine {machine.Name}: {waiting}.");
+                    await MarkAsync(verdict with { Reason = "ConfigurationFailure" }, waiting, ct).ConfigureAwait(false);
+                    return ReconcileResult.RequeueAfter(notBefore - now < RecheckInterval ? notBefore - now : RecheckInterval);
+                }
+                backoff.Reason = failure;
+                backoff.Replacements++;
+                var startup = HealthCheckRules.NodeStartupTimeout(check.Spec);
+                var wait = TimeSpan.FromTicks(Math.Min(startup.Ticks << Math.Min(backoff.Replacements, 20), MaxConfigurationBackoff.Ticks));
+                backoff.NotBefore = now + wait;
+            }
+
+            var message = $"{verdict.Message} Deleted so MachineSet {set.Name} makes a replacement.";
+            await MarkAsync(verdict with { Reason = "Remediating" }, null, ct, overrideMessage: message).ConfigureAwait(false);
+            await owner.Store.DeleteAsync<Machine>(machine.Metadata.Namespace ?? "default", machine.Name, ct).ConfigureAwait(false);
+            status.Remediations = (status.Remediations ?? 0) + 1;
+            owner.Log.Warning($"Machine {machine.Name} is unhealthy ({verdict.Reason}): {message}");
+            await ObjectEvents.RecordAsync(owner.Store, machine, "Warning", "MachineRemediated", message, owner.Log, ct).ConfigureAwait(false);
+            await ObjectEvents.RecordAsync(owner.Store, check, "Normal", "MachineRemediated", $"Machine {machine.Name}: {message}", owner.Log, ct).ConfigureAwait(false);
+            // Soon again: the set makes the replacement on the next pass, and the count of healthy machines has changed.
+            return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
+        }
+
+        private ConfigurationFailureBackoff BackoffOf(string set)
+        {
+            var list = status.ConfigurationFailures ??= [];
+            var entry = list.FirstOrDefault(b => b.Owner == set);
+            if (entry is null)
+            {
+                // The first one waits a startup timeout more than an ordinary unhealthy machine would, already backing off.
+                entry = new ConfigurationFailureBackoff { Owner = set, NotBefore = now + HealthCheckRules.NodeStartupTimeout(check.Spec) };
+                list.Add(entry);
+            }
+            return entry;
+        }
+
+        /// <summary>A set one of whose machines joined with a Node and none fails by configuration: its template works, the backoff ends.</summary>
+        private void ForgetFixedConfigurations(IReadOnlyList<Verdict> verdicts)
+        {
+            if (status.ConfigurationFailures is not { Count: > 0 } list) return;
+            foreach (var entry in list.ToList())
+            {
+                var ofSet = verdicts.Where(v => ReplicaOwnership.ControllerOf(v.Machine)?.Name == entry.Owner).ToList();
+                if (ofSet.Any(v => v.Healthy && v.Machine.Status?.NodeRef is not null) && ofSet.All(v => v.ConfigurationFailure is null))
+                    list.Remove(entry);
+            }
+            if (list.Count == 0) status.ConfigurationFailures = null;
+        }
+
+        /// <summary>The Machine's HealthCheckSucceeded condition, written only when it changed.</summary>
+        private async Task MarkAsync(Verdict verdict, string? notRemediated, CancellationToken ct, string? overrideMessage = null)
+        {
+            var machine = verdict.Machine;
+            var message = overrideMessage ?? (notRemediated is null ? verdict.Message : $"{verdict.Message} {char.ToUpperInvariant(notRemediated[0])}{notRemediated[1..]}.");
+            var conditions = machine.Status?.Conditions is { } existing ? existing.Select(c => StatusCopy.Clone(c)).ToList() : null;
+            Conditions.Set(ref conditions, Conditions.HealthCheckSucceeded, verdict.Healthy, verdict.Reason, message, now);
+            var mine = conditions!.First(c => c.Type == Conditions.HealthCheckSucceeded);
+            var old = machine.Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.HealthCheckSucceeded);
+            // Messages name times, never countdowns: an unchanged verdict is no write (each write wakes the manager for a pass).
+            if (old is not null && old.Status == mine.Status && old.Reason == mine.Reason && old.Message == mine.Message) return;
+            machine.Status ??= new MachineStatus();
+            machine.Status.Conditions = conditions;
+            if (await StatusWrite.TryAsync(Context, machine, ct).ConfigureAwait(false) is { } stored) machine.Metadata = stored.Metadata;
+        }
+
+        private string? Reason(string type) => status.Conditions?.FirstOrDefault(c => c.Type == type)?.Reason;
+
+        private void SetCondition(string type, bool value, string reason, string message)
+        {
+            var conditions = status.Conditions;
+            Conditions.Set(ref conditions, type, value, reason, message, now);
+            status.Conditions = conditions;
+        }
+    }
+}
