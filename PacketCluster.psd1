@@ -42,6 +42,10 @@
         'New-PacketMachineDeployment'
         'Get-PacketMachineDeployment'
         'Remove-PacketMachineDeployment'
+        'Get-PacketMachineHealthCheck'
+        'New-PacketMachineHealthCheck'
+        'Set-PacketMachineHealthCheck'
+        'Remove-PacketMachineHealthCheck'
         'Set-PacketControlPlane'
     )
     FunctionsToExport    = @()

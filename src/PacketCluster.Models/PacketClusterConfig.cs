@@ -19,6 +19,8 @@ public sealed class PacketClusterConfig
     public List<Machine> Machines { get; set; } = new();
     public List<MachineSet> MachineSets { get; set; } = new();
     public List<MachineDeployment> MachineDeployments { get; set; } = new();
+    /// <summary>Health checks the definition brings (none: New-PacketCluster records the default one for the workers).</summary>
+    public List<MachineHealthCheck> MachineHealthChecks { get; set; } = new();
 
     /// <summary>Path of cluster.yaml.</summary>
     public string? ClusterFile { get; set; }
@@ -56,7 +58,7 @@ public sealed class PacketClusterConfig
     /// <summary>These objects with the files, folder and machine-config catalogue of another definition (a recorded cluster resumed by a request).</summary>
     public PacketClusterConfig WithFilesOf(PacketClusterConfig other) => new()
     {
-        Cluster = Cluster, Machines = Machines, MachineSets = MachineSets, MachineDeployments = MachineDeployments,
+        Cluster = Cluster, Machines = Machines, MachineSets = MachineSets, MachineDeployments = MachineDeployments, MachineHealthChecks = MachineHealthChecks,
         Directory = other.Directory, ClusterFile = other.ClusterFile, MachinesFile = other.MachinesFile, ProviderComponentsFile = other.ProviderComponentsFile,
         AddonsFile = other.AddonsFile, SshPublicKeyFile = other.SshPublicKeyFile, MachineConfigs = other.MachineConfigs,
     };

@@ -183,6 +183,85 @@ Describe 'End to end: create, pivot, manage, delete' {
         Wait-Until { @(Get-ClusterDevices).Count -eq 2 -and @(Get-ReadyNodes).Count -eq 2 -and @(Invoke-Kubectl get nodes -o name).Count -eq 2 } 'back to 2 devices and 2 nodes' 180
     }
 
+    It 'New-PacketCluster made the default health check for the workers; Get-PacketMachineHealthCheck reads it from the cluster and Get-PacketMachine shows each verdict' {
+        $check = Get-PacketMachineHealthCheck e2e -StatePath $State
+        $check | Should -BeOfType ([PacketCluster.Models.ClusterApi.MachineHealthCheck])
+        $check.Name | Should -Be 'e2e-workers'
+        $check.UnhealthyConditions | Should -Be 'Ready=Unknown 5m, Ready=False 5m'
+        ($check.NodeStartupTimeout, $check.MaxUnhealthy) | Should -Be @('10m', '40%')
+        Invoke-Kubectl get machinehealthchecks.cluster.k8s.io e2e-workers -o name | Should -Be 'machinehealthcheck.cluster.k8s.io/e2e-workers'
+        Wait-Until { $c = Get-PacketMachineHealthCheck e2e workers -StatePath $State; $c.Expected -eq 1 -and $c.Healthy -eq 1 } 'the in-cluster manager judged the one worker healthy' 60
+        $machines = @(Get-PacketMachine e2e -StatePath $State)
+        ($machines | Where-Object Role -eq Worker).Health | Should -Be 'healthy'
+        ($machines | Where-Object Role -eq ControlPlane).Health | Should -BeNullOrEmpty -Because 'the default health check watches workers only'
+        ($machines | Format-Table | Out-String -Width 300) | Should -Match 'Health'
+    }
+
+    It 'a worker powered off through the Packet API goes Unknown by the real node lifecycle controller and is replaced after the timeout' {
+        Set-PacketMachineHealthCheck e2e workers -UnhealthyTimeout 5s -StatePath $State | Select-Object -ExpandProperty UnhealthyConditions | Should -Be 'Ready=Unknown 5s, Ready=False 5s'
+        $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)
+        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":3}}' | Out-Null
+        Wait-Until { @(Get-ReadyNodes).Count -eq 4 -and @(Get-ClusterDevices).Count -eq 4 } '3 Ready workers' 180
+        Wait-Until { (Get-PacketMachineHealthCheck e2e workers -StatePath $State).Healthy -eq 3 } '3 healthy workers' 60
+        # A worker that runs no manager pod, so the manager keeps working while it is off.
+        $managerNodes = @(Get-ManagerPods).spec.nodeName
+        $victim = @((Invoke-Kubectl get nodes -l '!node-role.kubernetes.io/master' -o json | ConvertFrom-Json).items | Where-Object { $_.metadata.name -notin $managerNodes })[0]
+        $victim | Should -Not -BeNullOrEmpty
+        $deviceId = $victim.spec.providerID -replace '^packet://', ''
+        Invoke-RestMethod -Method Post -Uri ([Uri]::new($Sim.Endpoint, "devices/$deviceId/actions")) -Headers $Headers -Body '{"type":"power_off"}' -ContentType 'application/json' | Out-Null
+
+        # kube-controller-manager's node lifecycle controller, not us, says the Node is Unknown (its grace period is 40 s).
+        Wait-Until {
+            $node = Invoke-Kubectl get node $victim.metadata.name -o json --ignore-not-found | ConvertFrom-Json
+            $null -eq $node -or ($node.status.conditions | Where-Object type -eq 'Ready').status -eq 'Unknown'
+        } 'the Node goes Unknown' 120
+        Wait-Until { @(Get-ClusterDevices).id -notcontains $deviceId } 'the powered-off device is deleted' 120
+        Wait-Until { @(Get-ReadyNodes).Count -eq 4 -and @(Get-ClusterDevices).Count -eq 4 -and @(Invoke-Kubectl get nodes -o name) -notcontains "node/$($victim.metadata.name)" } 'a replacement joined as a Ready node' 180
+        $check = Get-PacketMachineHealthCheck e2e workers -StatePath $State
+        $check.Remediations | Should -Be 1
+        @(Invoke-Kubectl get events --field-selector reason=MachineRemediated -o name).Count | Should -BeGreaterOrEqual 1
+    }
+
+    It '3 of 5 workers powered off at once with maxUnhealthy 40 %: nothing is deleted, the health check says short-circuited, and powered on they recover without replacement' {
+        # Long enough that all three are Unknown before the first one's timeout ends: their kubelets' last heartbeats,
+        # and so the lifecycle controller's verdicts, are up to 10 s apart.
+        Set-PacketMachineHealthCheck e2e workers -UnhealthyTimeout 30s -StatePath $State | Out-Null
+        $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)
+        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":5}}' | Out-Null
+        Wait-Until { @(Get-ReadyNodes).Count -eq 6 -and @(Get-ClusterDevices).Count -eq 6 } '5 Ready workers' 180
+        Wait-Until { (Get-PacketMachineHealthCheck e2e workers -StatePath $State).Healthy -eq 5 } '5 healthy workers' 60
+        $managerNodes = @(Get-ManagerPods).spec.nodeName
+        $off = @((Invoke-Kubectl get nodes -l '!node-role.kubernetes.io/master' -o json | ConvertFrom-Json).items | Where-Object { $_.metadata.name -notin $managerNodes } | Select-Object -First 3)
+        $off | Should -HaveCount 3
+        $ids = @($off | ForEach-Object { $_.spec.providerID -replace '^packet://', '' })
+        $machinesBefore = @(Get-PacketMachine e2e -StatePath $State).Name | Sort-Object
+        foreach ($id in $ids) {
+            Invoke-RestMethod -Method Post -Uri ([Uri]::new($Sim.Endpoint, "devices/$id/actions")) -Headers $Headers -Body '{"type":"power_off"}' -ContentType 'application/json' | Out-Null
+        }
+        Wait-Until { (Get-PacketMachineHealthCheck e2e workers -StatePath $State).Remediation -eq 'TooManyUnhealthy' } 'the health check short-circuits' 150
+        $check = Get-PacketMachineHealthCheck e2e workers -StatePath $State
+        ($check.Status.Conditions | Where-Object Type -eq 'RemediationAllowed').Message | Should -Match '3 of 5 machines are unhealthy'
+        $check.Remediations | Should -Be 1 -Because 'only the earlier one'
+        Start-Sleep -Seconds 15
+        @(Get-ClusterDevices).id | Should -Contain $ids[0]
+        @(Get-ClusterDevices) | Should -HaveCount 6 -Because 'nothing was deleted'
+        @(Get-PacketMachine e2e -StatePath $State).Name | Sort-Object | Should -Be $machinesBefore
+        @(Get-PacketMachine e2e -StatePath $State | Where-Object Health -eq 'UnhealthyNode') | Should -HaveCount 3
+
+        foreach ($id in $ids) {
+            Invoke-RestMethod -Method Post -Uri ([Uri]::new($Sim.Endpoint, "devices/$id/actions")) -Headers $Headers -Body '{"type":"power_on"}' -ContentType 'application/json' | Out-Null
+        }
+        Wait-Until { @(Get-ReadyNodes).Count -eq 6 } 'the three are Ready again' 180
+        Wait-Until { $c = Get-PacketMachineHealthCheck e2e workers -StatePath $State; $c.Healthy -eq 5 -and $c.Remediation -eq 'allowed' } 'healthy again' 90
+        (Get-PacketMachineHealthCheck e2e workers -StatePath $State).Remediations | Should -Be 1 -Because 'they recovered without replacement'
+        @(Get-PacketMachine e2e -StatePath $State).Name | Sort-Object | Should -Be $machinesBefore
+        @(Get-ClusterDevices).id | Should -Contain $ids[2]
+
+        Set-PacketMachineHealthCheck e2e workers -UnhealthyTimeout 5m -StatePath $State | Out-Null
+        Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":1}}' | Out-Null
+        Wait-Until { @(Get-ClusterDevices).Count -eq 2 -and @(Get-ReadyNodes).Count -eq 2 -and @(Invoke-Kubectl get nodes -o name).Count -eq 2 } 'back to 1 worker' 180
+    }
+
     It 'a worker given a wrong CA pin never joins: its console shows kubeadm refusing and its Machine says why' {
         $known = @(Get-ClusterDevices).id
         $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)

@@ -141,3 +141,62 @@ Describe 'Node pools (New-, Get-, Remove-PacketMachineDeployment)' {
         @(Get-Live) | Should -HaveCount 3
     }
 }
+
+Describe 'Machine health checks (Get-, New-, Set-, Remove-PacketMachineHealthCheck)' {
+    It 'New-PacketCluster recorded the default health check for the workers; -NoHealthCheck records none' {
+        $check = Get-PacketMachineHealthCheck np -StatePath $State
+        $check | Should -BeOfType ([PacketCluster.Models.ClusterApi.MachineHealthCheck])
+        ($check.Name, $check.ClusterName, $check.Selector) | Should -Be @('np-workers', 'np', 'cluster.k8s.io/cluster-name=np,set=node')
+        ($check.UnhealthyConditions, $check.NodeStartupTimeout, $check.MaxUnhealthy) | Should -Be @('Ready=Unknown 5m, Ready=False 5m', '10m', '40%')
+        (Get-PacketMachineHealthCheck -StatePath $State -Name 'np-w*').Name | Should -Be 'np-workers'
+        ($check | Format-Table | Out-String -Width 300) | Should -Match 'MaxUnhealthy\s+Remediation'
+        (Get-PacketMachineHealthCheck np workers -StatePath $State | ConvertTo-Json -WarningVariable deep -WarningAction SilentlyContinue) | Should -Match '"MaxUnhealthy": "40%"'
+        $deep | Should -BeNullOrEmpty -Because 'ConvertTo-Json at its default depth needs no warning'
+
+        New-PacketCluster -Name nohc -Metro sv -WorkerCount 1 -Plan c3.small.x86 -KubernetesVersion 1.35.0 -OperatingSystem ubuntu_22_04 @Fast -ProvisionOnly -NoHealthCheck | Out-Null
+        @(Get-PacketMachineHealthCheck nohc -StatePath $State) | Should -HaveCount 0
+        Remove-PacketCluster nohc -Force @Fast | Out-Null
+    }
+
+    It 'refuses bad input before anything is written, with what to do' {
+        { New-PacketMachineHealthCheck np gpu -UnhealthyTimeout '5 minutes' -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidDuration,PacketCluster.Commands.NewPacketMachineHealthCheckCommand'
+        { New-PacketMachineHealthCheck np gpu -UnhealthyCondition 'Ready=Maybe' -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidUnhealthyCondition,PacketCluster.Commands.NewPacketMachineHealthCheckCommand'
+        try { New-PacketMachineHealthCheck np gpu -MaxUnhealthy '150%' -StatePath $State -ErrorAction Stop } catch { $e = $_ }
+        $e.FullyQualifiedErrorId | Should -Be 'InvalidMachineHealthCheck,PacketCluster.Commands.NewPacketMachineHealthCheckCommand'
+        $e.ErrorDetails.RecommendedAction | Should -Match 'percentage'
+        { New-PacketMachineHealthCheck np -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineHealthCheckExists,PacketCluster.Commands.NewPacketMachineHealthCheckCommand'
+        { New-PacketMachineHealthCheck np -DeploymentName nope -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineDeploymentNotFound,PacketCluster.Commands.NewPacketMachineHealthCheckCommand'
+        { New-PacketMachineHealthCheck nosuch -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClusterNotFound,PacketCluster.Commands.NewPacketMachineHealthCheckCommand'
+        { Set-PacketMachineHealthCheck np workers -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NothingToChange,PacketCluster.Commands.SetPacketMachineHealthCheckCommand'
+        { Set-PacketMachineHealthCheck np nope -MaxUnhealthy 1 -StatePath $State -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineHealthCheckNotFound,PacketCluster.Commands.SetPacketMachineHealthCheckCommand'
+        New-PacketMachineHealthCheck np pool -DeploymentName worker -StatePath $State -WhatIf | Should -BeNullOrEmpty
+        (Get-PacketMachineHealthCheck np -StatePath $State).Name | Should -Be 'np-workers'
+    }
+
+    It 'creates one for a node pool, changes only what is given, and removes it without touching a machine' {
+        $machines = @(Get-PacketMachine np -StatePath $State).Name
+        $pool = New-PacketMachineHealthCheck np pool -DeploymentName worker -UnhealthyCondition 'Ready=Unknown', 'memorypressure=true' -UnhealthyTimeout 90s -MaxUnhealthy 1 -StatePath $State
+        $pool.Name | Should -Be 'np-pool'
+        $pool.Selector | Should -Be 'cluster.k8s.io/cluster-name=np,set=node' -Because 'the first pool selects by cluster and set'
+        $pool.UnhealthyConditions | Should -Be 'Ready=Unknown 1m30s, memorypressure=True 1m30s'
+        ($pool.NodeStartupTimeout, $pool.MaxUnhealthy) | Should -Be @('10m', '1')
+
+        $set = Set-PacketMachineHealthCheck np pool -MaxUnhealthy 50% -StatePath $State
+        ($set.MaxUnhealthy, $set.UnhealthyConditions, $set.NodeStartupTimeout) | Should -Be @('50%', 'Ready=Unknown 1m30s, memorypressure=True 1m30s', '10m')
+        Get-PacketMachineHealthCheck np -StatePath $State | Set-PacketMachineHealthCheck -NodeStartupTimeout 00:20:00 -StatePath $State | Out-Null
+        (Get-PacketMachineHealthCheck np -StatePath $State).NodeStartupTimeout | Should -Be @('20m', '20m')
+        (Set-PacketMachineHealthCheck np pool -UnhealthyTimeout 2m -StatePath $State).UnhealthyConditions | Should -Be 'Ready=Unknown 2m, memorypressure=True 2m'
+
+        Get-PacketMachineHealthCheck np pool -StatePath $State | Remove-PacketMachineHealthCheck -Confirm:$false -StatePath $State
+        (Get-PacketMachineHealthCheck np -StatePath $State).Name | Should -Be 'np-workers'
+        @(Get-PacketMachine np -StatePath $State).Name | Should -Be $machines
+        Set-PacketMachineHealthCheck np workers -NodeStartupTimeout 10m -StatePath $State | Out-Null
+    }
+}

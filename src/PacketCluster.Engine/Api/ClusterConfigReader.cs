@@ -84,7 +84,12 @@ public static class ClusterConfigReader
                 case "Machine": TryAdd(() => ResourceCodec.Deserialize<Machine>(doc, warnings), config.Machines, doc, problems); break;
                 case "MachineSet": TryAdd(() => ResourceCodec.Deserialize<MachineSet>(doc, warnings), config.MachineSets, doc, problems); break;
                 case "MachineDeployment": TryAdd(() => ResourceCodec.Deserialize<MachineDeployment>(doc, warnings), config.MachineDeployments, doc, problems); break;
-                default: problems.Add(UnexpectedKind(doc, "Machine, MachineList, MachineSet or MachineDeployment")); break;
+                case "MachineHealthCheck":
+                    var before = config.MachineHealthChecks.Count;
+                    TryAdd(() => ResourceCodec.Deserialize<MachineHealthCheck>(doc, warnings), config.MachineHealthChecks, doc, problems);
+                    if (config.MachineHealthChecks.Count > before) CheckHealthCheck(config.MachineHealthChecks[^1], config.Cluster.Metadata.Name, doc, problems);
+                    break;
+                default: problems.Add(UnexpectedKind(doc, "Machine, MachineList, MachineSet, MachineDeployment or MachineHealthCheck")); break;
             }
         }
 
@@ -98,6 +103,16 @@ public static class ClusterConfigReader
 
         if (problems.Count > 0) throw new ClusterConfigInvalidException(problems);
         return new ClusterConfigReadResult(config, warnings, machineConfigs);
+    }
+
+    // Checked here, where the document's file is known: a health check that would never act is refused with the file.
+    private static void CheckHealthCheck(MachineHealthCheck check, string? clusterName, SourceDocument doc, List<ValidationProblem> problems)
+    {
+        foreach (var problem in Controllers.HealthCheckRules.Problems(check.Spec))
+            problems.Add(new ValidationProblem("InvalidMachineHealthCheck", doc.Source, "", "", $"MachineHealthCheck {check.Name}: {problem}"));
+        if (clusterName is not null && check.Spec.ClusterName is { Length: > 0 } named && named != clusterName)
+            problems.Add(new ValidationProblem("InvalidMachineHealthCheck", doc.Source, "", "",
+                $"MachineHealthCheck {check.Name}: spec.clusterName '{named}' is not this definition's cluster '{clusterName}'."));
     }
 
     private static IReadOnlyList<SourceDocument> ParseDocuments(NamedText text, List<ValidationProblem> problems)

@@ -213,6 +213,10 @@ public sealed class MachineReconciler
                 case "active":
                     scope.SetCondition(Conditions.DeviceReady, true, "DeviceActive");
                     return Task.FromResult(ReconcileResult.Done);
+                case "inactive" or "powering_off" or "powering_on":
+                    // Powered off (by hand, or a failure of the host): its Node goes Unknown and a health check replaces it.
+                    scope.SetCondition(Conditions.DeviceReady, false, "PoweredOff", $"Device {device.Id} is {device.State}.");
+                    return Task.FromResult(ReconcileResult.RequeueAfter(RequeueIntervals.DeviceProvisioning));
                 case "failed":
                     scope.Fail(CreateError, $"Device {device.Id} failed to provision.");
                     scope.SetCondition(Conditions.DeviceReady, false, "ProvisioningFailed", scope.Status.ErrorMessage);

@@ -35,6 +35,12 @@ public sealed record CreateClusterRequest
     /// </summary>
     public string? GeneratedSshPrivateKeyPem { get; init; }
 
+    /// <summary>
+    /// Record the default MachineHealthCheck for the workers with a new cluster (New-PacketCluster; -NoHealthCheck turns it
+    /// off). Not when the definition brings its own.
+    /// </summary>
+    public bool HealthCheck { get; init; } = true;
+
     /// <summary>The add-ons manifest (the definition's addons.yaml); null: rendered for the session and location.</summary>
     public string? AddonsYaml { get; init; }
 
@@ -170,6 +176,12 @@ public static class ClusterOperations
             }
             log.Report(new EngineProgress(Activity, "Store", $"recording the definition in {where}"));
             await StoreDefinitionAsync(store, config, ns, ct).ConfigureAwait(false);
+            if (request.HealthCheck && !config.MachineHealthChecks.Any())
+            {
+                // Every worker, whatever pool it is in later (node pools label their machines the same way).
+                var check = await store.CreateAsync(HealthCheckRules.Default(name, ns), ct).ConfigureAwait(false);
+                log.Verbose($"MachineHealthCheck {check.Name}: workers whose Node is not Ready for {HealthCheckRules.FormatDuration(HealthCheckRules.DefaultConditionTimeout)} are replaced (-NoHealthCheck: none).");
+            }
         }
         else
         {
@@ -412,6 +424,15 @@ public static class ClusterOperations
         {
             set.Metadata.Namespace = ns;
             await store.CreateAsync(set, ct).ConfigureAwait(false);
+        }
+        foreach (var check in config.MachineHealthChecks.Select(Copy))
+        {
+            check.Metadata.Namespace = ns;
+            check.Status = null;
+            check.Spec.ClusterName ??= cluster.Name;
+            // The label every object of the cluster carries: a pivot and a deletion find it by that.
+            (check.Metadata.Labels ??= new Dictionary<string, string>())[ClusterValidation.ClusterNameLabel] = cluster.Name;
+            await store.CreateAsync(check, ct).ConfigureAwait(false);
         }
     }
 

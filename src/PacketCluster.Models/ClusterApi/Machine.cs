@@ -38,6 +38,15 @@ public sealed class Machine : ResourceObject
     /// <summary>Control planes: whether this one holds the cluster's elastic IP (EndpointAssigned condition); null for workers.</summary>
     public bool? EIP => IsControlPlane ? Status?.Conditions?.Any(c => c.Type == "EndpointAssigned" && c.Status == "True") ?? false : null;
 
+    /// <summary>
+    /// What its MachineHealthCheck last said (the HealthCheckSucceeded condition): healthy, starting (no Node yet, within the
+    /// node startup timeout), or why not (UnhealthyNode, NodeNotFound, NodeStartupTimeout, ConfigurationFailure, Remediating);
+    /// null when no health check covers it.
+    /// </summary>
+    public string? Health => Status?.Conditions?.FirstOrDefault(c => c.Type == "HealthCheckSucceeded") is { } c
+        ? c.Status == "True" ? c.Reason == "Starting" ? "starting" : "healthy" : c.Reason
+        : null;
+
     /// <summary>What a machine that is not Running waits on: its error reason, or the reason of its last false condition.</summary>
     public string? Waiting => Status?.ErrorReason is { Length: > 0 } error ? error
         : Status?.Phase == "Running" ? null

@@ -24,7 +24,8 @@ namespace PacketCluster.Commands;
 /// packetcluster-manager Lease, so the cluster manages itself with no PowerShell session running — the output's
 /// ManagedBy names that pod, or a warning says why its manager pods cannot run; then it merges its admin kubeconfig into $env:KUBECONFIG or ~/.kube/config (-KubeconfigPath writes
 /// a file instead, -NoKubeconfig skips it). -ProvisionOnly stops once the devices are provisioned; -NoWait once they
-/// are requested.
+/// are requested. The workers get a MachineHealthCheck (&lt;name&gt;-workers) that replaces a worker whose Node stays
+/// unhealthy; -NoHealthCheck leaves it out (see Get-PacketMachineHealthCheck).
 ///
 /// Interrupted (Ctrl+C, a crash, a lost network), running the same command again resumes and adopts what exists: each
 /// device is found by its machine-uid tag before anything is created, so no device is ever created twice. -WhatIf
@@ -144,6 +145,14 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
     [Parameter]
     public SwitchParameter NoKubeconfig { get; set; }
 
+    /// <summary>
+    /// Do not record the default MachineHealthCheck (&lt;name&gt;-workers: a worker whose Node is Ready Unknown or False for
+    /// 5 minutes, or has no Node 10 minutes after its device became active, is replaced, unless more than 40 % are
+    /// unhealthy at once). New-PacketMachineHealthCheck adds one later.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter NoHealthCheck { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == QuickSet) ValidateClusterName(Name);
@@ -170,7 +179,10 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
                 // Unreachable or unusable: said now, before anything is created anywhere.
                 RunEngineAsync(async (_, ct) => { using var _store = await BootstrapCluster.ConnectAsync(bootstrap, ct).ConfigureAwait(false); return true; });
             }
-            if (!ShouldProcess(config.Name, Describe(plan, resume: recorded is not null) + (bootstrap is null ? "" : $"\n  objects recorded in the bootstrap cluster of {bootstrap} (CRDs and provider components applied there)")))
+            var healthCheck = !NoHealthCheck && recorded is null && config.MachineHealthChecks.Count == 0
+                ? $"\n  MachineHealthCheck {Engine.Controllers.HealthCheckRules.DefaultName(config.Name)}: workers Ready Unknown or False for 5m, or without a Node 10m after boot, are replaced (at most 40 % unhealthy at once)"
+                : "";
+            if (!ShouldProcess(config.Name, Describe(plan, resume: recorded is not null) + healthCheck + (bootstrap is null ? "" : $"\n  objects recorded in the bootstrap cluster of {bootstrap} (CRDs and provider components applied there)")))
                 return;
 
             var request = new CreateClusterRequest
@@ -181,6 +193,7 @@ public sealed class NewPacketClusterCommand : ChangeCmdlet
                 KubeconfigPath = NoKubeconfig ? null : KubeconfigPath is { } path ? GetUnresolvedProviderPathFromPSPath(path) : KubeconfigFile.DefaultPath(),
                 ReplaceKubeconfig = KubeconfigPath is not null,
                 BootstrapKubeconfig = bootstrap,
+                HealthCheck = !NoHealthCheck,
             };
             // As Get-PacketCluster shows it, in a job too: after the pivot, the cluster's own manager pod (or a warning said why not).
             async Task<PSObject> Create(Engine.IEngineLog log, CancellationToken ct)

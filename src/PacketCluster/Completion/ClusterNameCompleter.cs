@@ -85,6 +85,9 @@ internal static class StateCompletion
     public static IReadOnlyList<Machine> Machines(string root, string clusterName, CancellationToken ct) =>
         Read(() => ClusterQueries.GetMachinesAsync(root, clusterName, ct), ct) ?? (IReadOnlyList<Machine>)Array.Empty<Machine>();
 
+    public static IReadOnlyList<MachineHealthCheck> HealthChecks(string root, string clusterName, CancellationToken ct) =>
+        Read(() => MachineHealthCheckOperations.ListAsync(root, clusterName, ct), ct) ?? (IReadOnlyList<MachineHealthCheck>)Array.Empty<MachineHealthCheck>();
+
     public static IReadOnlyList<MachineDeployment> Deployments(string root, string clusterName, CancellationToken ct) =>
         Read(() => ClusterQueries.GetDeploymentsAsync(root, clusterName, ct), ct) ?? (IReadOnlyList<MachineDeployment>)Array.Empty<MachineDeployment>();
 
