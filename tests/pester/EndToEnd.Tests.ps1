@@ -223,9 +223,9 @@ Describe 'End to end: create, pivot, manage, delete' {
     }
 
     It '3 of 5 workers powered off at once with maxUnhealthy 40 %: nothing is deleted, the health check says short-circuited, and powered on they recover without replacement' {
-        # Long enough that all three are Unknown before the first one's timeout ends: their kubelets' last heartbeats,
-        # and so the lifecycle controller's verdicts, are up to 10 s apart.
-        Set-PacketMachineHealthCheck e2e workers -UnhealthyTimeout 30s -StatePath $State | Out-Null
+        # Their kubelets' last heartbeats, and so the lifecycle controller's verdicts, are up to 10 s apart: the health
+        # check counts every Node failing now, timed out or not, so the first to time out is not replaced alone.
+        Set-PacketMachineHealthCheck e2e workers -UnhealthyTimeout 20s -StatePath $State | Out-Null
         $deployment = (Invoke-Kubectl get machinedeployments.cluster.k8s.io -o name)
         Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":5}}' | Out-Null
         Wait-Until { @(Get-ReadyNodes).Count -eq 6 -and @(Get-ClusterDevices).Count -eq 6 } '5 Ready workers' 180
@@ -242,11 +242,12 @@ Describe 'End to end: create, pivot, manage, delete' {
         $check = Get-PacketMachineHealthCheck e2e workers -StatePath $State
         ($check.Status.Conditions | Where-Object Type -eq 'RemediationAllowed').Message | Should -Match '3 of 5 machines are unhealthy'
         $check.Remediations | Should -Be 1 -Because 'only the earlier one'
-        Start-Sleep -Seconds 15
+        Wait-Until { @(Get-PacketMachine e2e -StatePath $State | Where-Object Health -eq 'UnhealthyNode').Count -eq 3 } 'all three past their timeout' 90
+        Start-Sleep -Seconds 10
         @(Get-ClusterDevices).id | Should -Contain $ids[0]
         @(Get-ClusterDevices) | Should -HaveCount 6 -Because 'nothing was deleted'
         @(Get-PacketMachine e2e -StatePath $State).Name | Sort-Object | Should -Be $machinesBefore
-        @(Get-PacketMachine e2e -StatePath $State | Where-Object Health -eq 'UnhealthyNode') | Should -HaveCount 3
+        (Get-PacketMachineHealthCheck e2e workers -StatePath $State).Remediation | Should -Be 'TooManyUnhealthy'
 
         foreach ($id in $ids) {
             Invoke-RestMethod -Method Post -Uri ([Uri]::new($Sim.Endpoint, "devices/$id/actions")) -Headers $Headers -Body '{"type":"power_on"}' -ContentType 'application/json' | Out-Null

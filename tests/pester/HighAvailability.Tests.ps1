@@ -236,4 +236,25 @@ Describe 'Highly available control planes' {
         }
         $report.Failures | Should -BeLessThan ([Math]::Max(10, $report.Total / 5)) -Because 'the endpoint moves in seconds, not minutes'
     }
+    It 'a control plane powered off goes Unknown by the real node lifecycle controller, and a control-plane health check replaces it while etcd keeps quorum' {
+        $check = New-PacketMachineHealthCheck ha -Role ControlPlane -UnhealthyTimeout 5s -MaxUnhealthy 1 -StatePath $State -WarningVariable said -WarningAction SilentlyContinue
+        ($check.Name, $check.Selector) | Should -Be @('ha-control-plane', 'cluster.k8s.io/cluster-name=ha,set=master')
+        Wait-Until { (Get-PacketMachineHealthCheck ha control-plane -StatePath $State).Healthy -eq 3 } 'three healthy control planes' 90
+        $eip = ((Get-Content $Kubeconfig -Raw) | Select-String 'server: https://([0-9.]+):6443').Matches[0].Groups[1].Value
+        $off = @(Get-ControlPlaneDevices | Where-Object { (Get-Addresses $_) -notcontains $eip })[0]
+        $offNode = (Invoke-Kubectl get nodes -o json | ConvertFrom-Json).items | Where-Object { $_.spec.providerID -eq "packet://$($off.id)" }
+        $offNode | Should -Not -BeNullOrEmpty
+        Invoke-Packet Post "devices/$($off.id)/actions" @{ type = 'power_off' } | Out-Null
+
+        Wait-Until {
+            $node = Invoke-Kubectl get node $offNode.metadata.name -o json --ignore-not-found | ConvertFrom-Json
+            $null -eq $node -or ($node.status.conditions | Where-Object type -eq 'Ready').status -eq 'Unknown'
+        } 'the control plane''s Node goes Unknown' 150
+        Wait-Until { @(Get-ControlPlaneDevices).id -notcontains $off.id } 'the unhealthy control plane is removed' 240
+        Wait-Until { $d = @(Get-ControlPlaneDevices); $d.Count -eq 3 -and @($d | Where-Object state -eq 'active').Count -eq 3 } 'a replacement control-plane device' 180
+        Wait-Until { $m = @(Get-EtcdMembers); $m.Count -eq 3 -and @($m | Where-Object name).Count -eq 3 -and (Get-HealthyMemberCount) -eq 3 } 'three healthy etcd members again' 300
+        Wait-Until { @(Get-ReadyNodes).Count -eq 5 } '5 Ready nodes again' 180
+        (Get-PacketMachineHealthCheck ha control-plane -StatePath $State).Remediations | Should -Be 1
+        Invoke-Kubectl get configmap ha-1 -o name | Should -Be 'configmap/ha-1'
+    }
 }

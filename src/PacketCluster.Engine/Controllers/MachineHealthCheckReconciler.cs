@@ -60,7 +60,9 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
     }
 
     /// <summary>One target's verdict.</summary>
-    private sealed record Verdict(Machine Machine, bool Healthy, string Reason, string Message, TimeSpan? RecheckIn = null, string? ConfigurationFailure = null)
+    /// <param name="Failing">Healthy for now, but its Node has an unhealthy condition whose timeout has not run out.</param>
+    private sealed record Verdict(Machine Machine, bool Healthy, string Reason, string Message, TimeSpan? RecheckIn = null, string? ConfigurationFailure = null,
+        bool Failing = false)
     {
         public override string ToString() => $"{Machine.Name} ({Reason})";
     }
@@ -80,6 +82,8 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
                 SetCondition(Conditions.RemediationAllowed, false, "InvalidSpec", message);
                 return ReconcileResult.Done;
             }
+
+            var replacing = await ReplaceRemovedControlPlanesAsync(cluster, machines, ct).ConfigureAwait(false);
 
             var selector = check.Spec.Selector!.MatchLabels!;
             var targets = machines
@@ -118,19 +122,24 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
 
             var verdicts = targets.Select(m => Judge(m, nodes)).ToList();
             var unhealthy = verdicts.Where(v => !v.Healthy).ToList();
-            status.CurrentHealthy = verdicts.Count - unhealthy.Count;
+            // The short-circuit counts the Nodes failing now, timed out or not: in a partition the node lifecycle controller
+            // marks Nodes Unknown seconds apart (each after its own last heartbeat), and the first to time out must not be
+            // replaced while the others are about to follow.
+            var failing = verdicts.Where(v => v.Failing).ToList();
+            status.CurrentHealthy = verdicts.Count - unhealthy.Count - failing.Count;
             status.UnhealthyMachines = unhealthy.Count > 0 ? unhealthy.Select(v => v.ToString()).ToList() : null;
             var allowed = HealthCheckRules.MaxUnhealthyOf(check.Spec.MaxUnhealthy, targets.Count)!.Value;
-            status.RemediationsAllowed = Math.Max(0, allowed - unhealthy.Count);
+            status.RemediationsAllowed = Math.Max(0, allowed - unhealthy.Count - failing.Count);
             ForgetFixedConfigurations(verdicts);
 
             var result = ReconcileResult.RequeueAfter(RecheckInterval);
             foreach (var v in verdicts.Where(v => v.RecheckIn is not null))
                 result = ReconcileResult.Combine(result, ReconcileResult.RequeueAfter(v.RecheckIn!.Value));
 
-            if (unhealthy.Count > allowed)
+            if (unhealthy.Count + failing.Count > allowed)
             {
-                var message = $"{unhealthy.Count} of {targets.Count} machines are unhealthy ({string.Join(", ", unhealthy)}), more than maxUnhealthy {check.Spec.MaxUnhealthy ?? "100%"} " +
+                var all = unhealthy.Concat(failing).OrderBy(v => v.Machine.Name, StringComparer.Ordinal).ToList();
+                var message = $"{all.Count} of {targets.Count} machines are unhealthy ({string.Join(", ", all.Select(v => v.Machine.Name))}), more than maxUnhealthy {check.Spec.MaxUnhealthy ?? "100%"} " +
                     $"allows ({allowed}); nothing is remediated. So many at once usually share a cause that replacing machines would not fix: " +
                     "the network between them and the control plane, the cluster's API server, or an outage of the metro.";
                 if (Reason(Conditions.RemediationAllowed) != "TooManyUnhealthy")
@@ -147,8 +156,8 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
 
             foreach (var v in verdicts.Where(v => v.Healthy)) await MarkAsync(v, null, ct).ConfigureAwait(false);
             foreach (var v in unhealthy)
-                result = ReconcileResult.Combine(result, await RemediateAsync(v, ct).ConfigureAwait(false));
-            return result;
+                result = ReconcileResult.Combine(result, await RemediateAsync(v, cluster, machines, ct).ConfigureAwait(false));
+            return replacing ? ReconcileResult.Combine(result, ReconcileResult.RequeueAfter(RequeueIntervals.WaitForMachinesGone)) : result;
         }
 
         private Verdict Judge(Machine machine, IReadOnlyList<WorkloadNode> nodes)
@@ -197,17 +206,13 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
             }
             return soonest is null
                 ? new Verdict(machine, true, "Healthy", $"Node {node.Name} is healthy.")
-                : new Verdict(machine, true, "Healthy", pending!, soonest);
+                : new Verdict(machine, true, "Healthy", pending!, soonest, Failing: true);
         }
 
-        private async Task<ReconcileResult> RemediateAsync(Verdict verdict, CancellationToken ct)
+        private async Task<ReconcileResult> RemediateAsync(Verdict verdict, Cluster cluster, IReadOnlyList<Machine> machines, CancellationToken ct)
         {
             var machine = verdict.Machine;
-            if (machine.IsControlPlane)
-            {
-                await MarkAsync(verdict, "not remediated: control planes are replaced with Set-PacketControlPlane, which keeps etcd's quorum", ct).ConfigureAwait(false);
-                return ReconcileResult.Done;
-            }
+            if (machine.IsControlPlane) return await RemediateControlPlaneAsync(verdict, cluster, machines, ct).ConfigureAwait(false);
             var set = ReplicaOwnership.ControllerOf(machine) is { Kind: "MachineSet" } reference ? reference : null;
             if (set is null)
             {
@@ -243,6 +248,112 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
             await ObjectEvents.RecordAsync(owner.Store, check, "Normal", "MachineRemediated", $"Machine {machine.Name}: {message}", owner.Log, ct).ConfigureAwait(false);
             // Soon again: the set makes the replacement on the next pass, and the count of healthy machines has changed.
             return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForNode);
+        }
+
+        /// <summary>
+        /// A control plane is replaced only in a highly available control plane (3 or more), one at a time, and only while
+        /// etcd keeps its quorum after the member leaves (asked of the members themselves, as Remove-PacketMachine does).
+        /// It is deleted first — the Machine reconciler hands the elastic IP over and removes the etcd member — and the
+        /// replacement is made once it is gone: a new member added while the dead one still counts would need a quorum of
+        /// a larger cluster that has no more healthy members.
+        /// </summary>
+        private async Task<ReconcileResult> RemediateControlPlaneAsync(Verdict verdict, Cluster cluster, IReadOnlyList<Machine> machines, CancellationToken ct)
+        {
+            var machine = verdict.Machine;
+            var controlPlanes = machines.Where(m => m.IsControlPlane).ToList();
+            var standing = controlPlanes.Where(m => m.Metadata.DeletionTimestamp is null).ToList();
+            if (standing.Count < 3)
+            {
+                await MarkAsync(verdict, $"not remediated: a cluster with {standing.Count} control plane(s) has no etcd quorum to spare; health checks replace control planes only when there are 3 or more (Set-PacketControlPlane -Replicas 3)", ct).ConfigureAwait(false);
+                return ReconcileResult.Done;
+            }
+            if (controlPlanes.Count != standing.Count || status.ControlPlaneReplacements is { Count: > 0 })
+            {
+                await MarkAsync(verdict, "not remediated yet: another control plane is being replaced; one at a time", ct).ConfigureAwait(false);
+                return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForMachinesGone);
+            }
+            var ns = cluster.Metadata.Namespace ?? "default";
+            var hosts = standing.Select(m => MachineAddresses.ExternalIpv4(m.Status)).OfType<string>().ToList();
+            string? refusal = null;
+            try
+            {
+                using var etcd = await ControlPlane.EtcdCluster.OpenAsync(owner.Store, ns, cluster.Name, hosts, ct).ConfigureAwait(false);
+                if (etcd is null) refusal = "the cluster's etcd CA is not in its state";
+                else
+                {
+                    var members = await etcd.MembersAsync(ct).ConfigureAwait(false);
+                    var healthy = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var member in members)
+                        if (await etcd.IsHealthyAsync(member, ct).ConfigureAwait(false)) healthy.Add(member.Id);
+                    if (ControlPlane.EtcdQuorum.WouldLose(members, healthy, MachineAddresses.ExternalIpv4(machine.Status), machine.Name))
+                        refusal = $"removing it would lose etcd quorum ({healthy.Count} of {members.Count} members healthy; the {members.Count - 1} left would need {ControlPlane.EtcdQuorum.Of(members.Count - 1)})";
+                }
+            }
+            catch (ControlPlane.EtcdUnavailableException e)
+            {
+                refusal = $"etcd cannot be asked who is healthy ({e.Message})";
+            }
+            if (refusal is not null)
+            {
+                if (machine.Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.HealthCheckSucceeded)?.Message?.Contains(refusal, StringComparison.Ordinal) != true)
+                    owner.Log.Warning($"Control plane {machine.Name} is unhealthy ({verdict.Reason}) but is not replaced: {refusal}. Power the stopped control planes back on.");
+                await MarkAsync(verdict, $"not remediated: {refusal}", ct).ConfigureAwait(false);
+                return ReconcileResult.RequeueAfter(RecheckInterval);
+            }
+
+            var replacement = Operations.MachineOperations.NextControlPlaneNames(cluster.Name, machines, 1)[0];
+            // Recorded before the delete: a pass that dies in between still makes the replacement, and only one.
+            (status.ControlPlaneReplacements ??= []).Add(new ControlPlaneReplacement { Removed = machine.Name, Replacement = replacement });
+            check.Status = status;
+            if (await StatusWrite.TryAsync(Context, check, ct).ConfigureAwait(false) is not { } stored)
+                return ReconcileResult.RequeueAfter(RequeueIntervals.StoreConflict);
+            check.Metadata = stored.Metadata;
+            var message = $"{verdict.Message} Deleted (its etcd member leaves first, quorum kept); {replacement} replaces it once it is gone.";
+            await MarkAsync(verdict with { Reason = "Remediating" }, null, ct, overrideMessage: message).ConfigureAwait(false);
+            await owner.Store.DeleteAsync<Machine>(machine.Metadata.Namespace ?? "default", machine.Name, ct).ConfigureAwait(false);
+            status.Remediations = (status.Remediations ?? 0) + 1;
+            owner.Log.Warning($"Control plane {machine.Name} is unhealthy ({verdict.Reason}): {message}");
+            await ObjectEvents.RecordAsync(owner.Store, machine, "Warning", "MachineRemediated", message, owner.Log, ct).ConfigureAwait(false);
+            await ObjectEvents.RecordAsync(owner.Store, check, "Normal", "MachineRemediated", $"Machine {machine.Name}: {message}", owner.Log, ct).ConfigureAwait(false);
+            return ReconcileResult.RequeueAfter(RequeueIntervals.WaitForMachinesGone);
+        }
+
+        /// <summary>Makes the replacement of each removed control plane that is gone; true while one is still on its way out.</summary>
+        private async Task<bool> ReplaceRemovedControlPlanesAsync(Cluster cluster, IReadOnlyList<Machine> machines, CancellationToken ct)
+        {
+            if (status.ControlPlaneReplacements is not { Count: > 0 } pending) return false;
+            var waiting = false;
+            foreach (var entry in pending.ToList())
+            {
+                if (machines.Any(m => m.Name == entry.Removed)) { waiting = true; continue; }
+                if (machines.All(m => m.Name != entry.Replacement))
+                {
+                    var template = FirstControlPlane.Of(machines);
+                    if (template is null) { waiting = true; continue; }
+                    var replacement = new Machine
+                    {
+                        Metadata = new ObjectMeta
+                        {
+                            Name = entry.Replacement, Namespace = cluster.Metadata.Namespace ?? "default",
+                            Labels = template.Metadata.Labels is { } labels ? new Dictionary<string, string>(labels) : null,
+                        },
+                        // A deep copy without the template's device: same plan, OS, location, keys and versions.
+                        Spec = ResourceCodec.FromJson<MachineSpec>(ResourceCodec.ToJson(template.Spec)),
+                    };
+                    replacement.Spec.ProviderID = null;
+                    try
+                    {
+                        await owner.Store.CreateAsync(replacement, ct).ConfigureAwait(false);
+                        owner.Log.Warning($"Control plane {entry.Replacement} replaces {entry.Removed}, which a health check removed.");
+                    }
+                    catch (StoreConflictException e) when (e.ErrorId == StoreConflictException.ExistsErrorId)
+                    {
+                    }
+                }
+                pending.Remove(entry);
+            }
+            if (pending.Count == 0) status.ControlPlaneReplacements = null;
+            return waiting;
         }
 
         private ConfigurationFailureBackoff BackoffOf(string set)

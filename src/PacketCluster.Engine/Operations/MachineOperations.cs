@@ -285,7 +285,7 @@ public static class MachineOperations
     }
 
     /// <summary><c>&lt;cluster&gt;-control-plane-N</c> after the highest N in use, so a name never returns while an older machine with it may still be deleting.</summary>
-    private static string[] NextControlPlaneNames(string clusterName, IEnumerable<Machine> machines, int count)
+    internal static string[] NextControlPlaneNames(string clusterName, IEnumerable<Machine> machines, int count)
     {
         var prefix = clusterName + "-control-plane-";
         var highest = machines.Select(m => m.Name.StartsWith(prefix, StringComparison.Ordinal)

@@ -93,6 +93,8 @@ public sealed class MachineHealthCheckStatus
     [JsonIgnore] public List<string>? UnhealthyMachines { get; set; }
     /// <summary>Per owner (MachineSet), the replacements made for a failure of the machines' configuration, which back off.</summary>
     [JsonIgnore] public List<ConfigurationFailureBackoff>? ConfigurationFailures { get; set; }
+    /// <summary>Control planes removed for being unhealthy whose replacement is made once they are gone (etcd membership first, then the new one joins).</summary>
+    [JsonIgnore] public List<ControlPlaneReplacement>? ControlPlaneReplacements { get; set; }
     [JsonIgnore] public List<Condition>? Conditions { get; set; }
 
     public override string ToString() => $"{CurrentHealthy ?? 0}/{ExpectedMachines ?? 0} healthy, {Remediations ?? 0} remediated";
@@ -113,4 +115,12 @@ public sealed class ConfigurationFailureBackoff
     /// <summary>No further replacement for such a failure before this time.</summary>
     public DateTimeOffset? NotBefore { get; set; }
     public override string ToString() => $"{Owner}: {Reason}, {Replacements} replaced, next not before {NotBefore:u}";
+}
+
+/// <summary>An unhealthy control plane being removed, and the name its replacement gets once it is gone.</summary>
+public sealed class ControlPlaneReplacement
+{
+    public string? Removed { get; set; }
+    public string? Replacement { get; set; }
+    public override string ToString() => $"{Removed} -> {Replacement}";
 }

@@ -129,7 +129,15 @@ public sealed class MachineHealthCheckIntegrationTests
         var before = (await WorkersAsync(bed)).Select(m => m.Name).ToList();
         var devices = (await bed.ClusterDevicesAsync()).Select(d => d.Id).ToHashSet();
 
-        foreach (var name in before.Take(3)) fleet.Down[name] = bed.Simulator.Clock.GetUtcNow();
+        // Unknown 10 s apart, as the node lifecycle controller marks them (each after its own last heartbeat): the first to
+        // time out is not replaced while the others are about to follow.
+        foreach (var (name, i) in before.Take(3).Select((n, i) => (n, i)))
+            fleet.Down[name] = bed.Simulator.Clock.GetUtcNow() - TimeSpan.FromSeconds(10 * (2 - i));
+        bed.Simulator.Clock.Advance(ControllerTestBed.Round);
+        await fleet.RefreshAsync(bed);
+        await loop.RunOnceAsync(default);
+        Assert.Equal("TooManyUnhealthy", (await CheckAsync(bed)).Remediation);
+        Assert.Equal(2, (await CheckAsync(bed)).Healthy);
         // Well past the timeout: still nothing deleted, and the health check says why.
         for (var round = 0; round < 10; round++)
         {
