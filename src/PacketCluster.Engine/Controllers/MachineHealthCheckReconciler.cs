@@ -17,7 +17,8 @@ namespace PacketCluster.Engine.Controllers;
 /// partition, an API server or metro outage); nothing is remediated, the condition says so, and a warning says what
 /// to check. A workload cluster whose Nodes cannot be listed is the same: no health can be judged, none is acted on.</item>
 /// <item>Remediation: an unhealthy worker a MachineSet owns is deleted (drained, Node and device deleted by the Machine
-/// reconciler) and its set makes a replacement. A machine no set owns, and a control plane, is only reported. A machine
+/// reconciler) and its set makes a replacement. A machine no set owns is only reported; a control plane is replaced only
+/// in an HA control plane while etcd keeps its quorum (<see cref="Pass"/>'s RemediateControlPlaneAsync). A machine
 /// kept out by its configuration (<see cref="JoinDiagnostics.ConfigurationFailures"/>) is replaced with exponential
 /// backoff per set: a replacement from the same template would likely fail the same way.</item>
 /// </list>
@@ -61,8 +62,9 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
 
     /// <summary>One target's verdict.</summary>
     /// <param name="Failing">Healthy for now, but its Node has an unhealthy condition whose timeout has not run out.</param>
+    /// <param name="Timeout">How long the failure had to last to make it unhealthy (none: unhealthy at once).</param>
     private sealed record Verdict(Machine Machine, bool Healthy, string Reason, string Message, TimeSpan? RecheckIn = null, string? ConfigurationFailure = null,
-        bool Failing = false)
+        bool Failing = false, TimeSpan? Timeout = null)
     {
         public override string ToString() => $"{Machine.Name} ({Reason})";
     }
@@ -153,10 +155,22 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
                 return result;
             }
             SetCondition(Conditions.RemediationAllowed, true, "WithinMaxUnhealthy", $"{unhealthy.Count} of {targets.Count} unhealthy; at most {allowed} may be.");
+            // Since when remediation may run (a short-circuit or an unreadable Node list ended then, or the check is new).
+            var allowedSince = status.Conditions!.First(c => c.Type == Conditions.RemediationAllowed).LastTransitionTime ?? now;
 
             foreach (var v in verdicts.Where(v => v.Healthy)) await MarkAsync(v, null, ct).ConfigureAwait(false);
             foreach (var v in unhealthy)
+            {
+                // After an outage the machines come back one by one: the last ones get a timeout of their own from when
+                // remediation resumed, rather than being replaced the moment the others' recovery lifts the short-circuit.
+                if (v.Timeout is { } timeout && now - allowedSince < timeout)
+                {
+                    await MarkAsync(v, $"not remediated before {allowedSince + timeout:u}: remediation resumed at {allowedSince:u} after an outage, and each machine gets one more timeout to recover", ct).ConfigureAwait(false);
+                    result = ReconcileResult.Combine(result, ReconcileResult.RequeueAfter(allowedSince + timeout - now));
+                    continue;
+                }
                 result = ReconcileResult.Combine(result, await RemediateAsync(v, cluster, machines, ct).ConfigureAwait(false));
+            }
             return replacing ? ReconcileResult.Combine(result, ReconcileResult.RequeueAfter(RequeueIntervals.WaitForMachinesGone)) : result;
         }
 
@@ -183,7 +197,7 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
                         startup - waited, configuration);
                 return new Verdict(machine, false, "NodeStartupTimeout",
                     $"No Node since its device became active at {activeSince:u}, longer than the node startup timeout {HealthCheckRules.FormatDuration(startup)}" +
-                    (configuration is null ? "." : $": it cannot join ({configuration})."), null, configuration);
+                    (configuration is null ? "." : $": it cannot join ({configuration})."), null, configuration, Timeout: startup);
             }
 
             TimeSpan? soonest = null;
@@ -196,7 +210,7 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
                 var held = now - (actual.LastTransitionTime ?? now);
                 if (held >= timeout)
                     return new Verdict(machine, false, "UnhealthyNode",
-                        $"Node {node.Name} has been {wanted.Type}={wanted.Status} since {actual.LastTransitionTime ?? now:u}, longer than {wanted.Timeout}.");
+                        $"Node {node.Name} has been {wanted.Type}={wanted.Status} since {actual.LastTransitionTime ?? now:u}, longer than {wanted.Timeout}.", Timeout: timeout);
                 var left = timeout - held;
                 if (soonest is null || left < soonest)
                 {

@@ -15,7 +15,7 @@ public enum HealthCheckTarget
     /// <summary>The workers of one node pool (its MachineDeployment's pool label).</summary>
     Pool,
 
-    /// <summary>The control planes (label set=master): reported only, never remediated by a health check.</summary>
+    /// <summary>The control planes (label set=master): replaced only in an HA control plane while etcd keeps its quorum.</summary>
     ControlPlanes,
 }
 
@@ -69,8 +69,8 @@ public static class MachineHealthCheckOperations
             throw Exists(clusterName, check.Name);
         }
         log.Verbose($"MachineHealthCheck {check.Name}: {check.Spec}.");
-        if (target == HealthCheckTarget.ControlPlanes)
-            log.Warning($"{check.Name} reports unhealthy control planes (Get-PacketMachine's Health column) but never replaces one: replace a control plane with Set-PacketControlPlane, which keeps etcd's quorum.");
+        if (target == HealthCheckTarget.ControlPlanes && (await MachineOperations.MachinesAsync(store, clusterName, ct).ConfigureAwait(false)).Count(m => m.IsControlPlane) < 3)
+            log.Warning($"Cluster '{clusterName}' has fewer than 3 control planes: {check.Name} reports an unhealthy one (Get-PacketMachine's Health column) but cannot replace it without losing etcd's quorum. Set-PacketControlPlane -Replicas 3 makes the control plane highly available.");
         return check;
     }
 

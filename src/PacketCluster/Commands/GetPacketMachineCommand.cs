@@ -5,7 +5,11 @@ using PacketCluster.Models.ClusterApi;
 namespace PacketCluster.Commands;
 
 /// <summary>Gets the machines of a cluster with their phase, device and addresses.</summary>
-/// <remarks>Machines of MachineDeployments and MachineSets are listed too. Needs no API connection.</remarks>
+/// <remarks>
+/// Machines of MachineDeployments and MachineSets are listed too. The Health column is what the cluster's
+/// MachineHealthCheck last said of the machine: healthy, starting, or why not (UnhealthyNode, NodeStartupTimeout,
+/// ConfigurationFailure, Remediating); empty when no health check watches it. Needs no API connection.
+/// </remarks>
 /// <example>
 /// <code>Get-PacketMachine -ClusterName demo</code>
 /// <para>Lists the machines of cluster demo.</para>
@@ -17,6 +21,10 @@ namespace PacketCluster.Commands;
 /// <example>
 /// <code>Get-PacketCluster | Get-PacketMachine | Where-Object Phase -ne 'Running'</code>
 /// <para>Lists every machine that is not running yet. Role, Phase, Version, Plan, Address and the other columns are properties of the machine: Where-Object, Sort-Object, Group-Object and Export-Csv use them.</para>
+/// </example>
+/// <example>
+/// <code>Get-PacketMachine prod | Where-Object Health -notin 'healthy', 'starting', $null</code>
+/// <para>Lists the machines of cluster prod that its health checks found unhealthy, with the reason.</para>
 /// </example>
 /// <example>
 /// <code>Get-PacketDevice -ClusterName prod | Where-Object State -ne active | Get-PacketMachine</code>

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using PacketCluster.Completion;
-using PacketCluster.Engine;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Models.ClusterApi;
 
@@ -43,42 +42,6 @@ public sealed class GetPacketMachineDeploymentCommand : StateCmdlet
     [ArgumentCompleter(typeof(DeploymentNameCompleter))]
     public string Name { get; set; } = "*";
 
-    protected override void ProcessRecord()
-    {
-        var root = StateRoot;
-        var clusters = string.IsNullOrEmpty(ClusterName) ? ClusterQueries.ClusterNames(root) : [ClusterName];
-        var pattern = WildcardPattern.Get(Name, WildcardOptions.IgnoreCase);
-        var found = false;
-        foreach (var cluster in clusters)
-        {
-            // Listing every cluster: one that cannot be read (an unreachable management cluster) does not hide the others.
-            var every = string.IsNullOrEmpty(ClusterName);
-            PacketClusterException? failed = null;
-            var deployments = RunEngineAsync(async (_, ct) =>
-            {
-                try { return await ClusterQueries.GetDeploymentsAsync(root, cluster, ct); }
-                catch (PacketClusterException e) when (every) { failed = e; return (IReadOnlyList<MachineDeployment>)[]; }
-            });
-            if (failed is not null) WriteEngineError(failed);
-            foreach (var deployment in deployments.Where(d => pattern.IsMatch(d.Name) || pattern.IsMatch(ShortName(cluster, d.Name))))
-            {
-                found = true;
-                WriteObject(deployment);
-            }
-        }
-        if (!found && !WildcardPattern.ContainsWildcardCharacters(Name) && !string.IsNullOrEmpty(ClusterName))
-        {
-            WriteError(new ErrorRecord(new ItemNotFoundException($"Cluster '{ClusterName}' has no MachineDeployment '{Name}'."),
-                "MachineDeploymentNotFound", ErrorCategory.ObjectNotFound, Name)
-            {
-                ErrorDetails = new ErrorDetails($"Cluster '{ClusterName}' has no MachineDeployment '{Name}'.")
-                {
-                    RecommendedAction = $"Get-PacketMachineDeployment -ClusterName {ClusterName} lists the cluster's MachineDeployments.",
-                },
-            });
-        }
-    }
-
-    private static string ShortName(string cluster, string name) =>
-        name.StartsWith(cluster + "-", StringComparison.Ordinal) ? name[(cluster.Length + 1)..] : name;
+    protected override void ProcessRecord() =>
+        WriteClusterObjects(ClusterName, Name, ClusterQueries.GetDeploymentsAsync, "MachineDeploymentNotFound", "MachineDeployment", "Get-PacketMachineDeployment");
 }

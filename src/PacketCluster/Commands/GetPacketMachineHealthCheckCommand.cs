@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using PacketCluster.Completion;
-using PacketCluster.Engine;
 using PacketCluster.Engine.Operations;
 using PacketCluster.Models.ClusterApi;
 
@@ -40,34 +39,6 @@ public sealed class GetPacketMachineHealthCheckCommand : StateCmdlet
     [ArgumentCompleter(typeof(HealthCheckNameCompleter))]
     public string Name { get; set; } = "*";
 
-    protected override void ProcessRecord()
-    {
-        var root = StateRoot;
-        var every = string.IsNullOrEmpty(ClusterName);
-        var clusters = every ? ClusterQueries.ClusterNames(root) : [ClusterName!];
-        var pattern = WildcardPattern.Get(Name, WildcardOptions.IgnoreCase);
-        var found = false;
-        foreach (var cluster in clusters)
-        {
-            // Listing every cluster: one that cannot be read (an unreachable management cluster) does not hide the others.
-            PacketClusterException? failed = null;
-            var checks = RunEngineAsync(async (_, ct) =>
-            {
-                try { return await MachineHealthCheckOperations.ListAsync(root, cluster, ct); }
-                catch (PacketClusterException e) when (every) { failed = e; return (IReadOnlyList<MachineHealthCheck>)[]; }
-            });
-            if (failed is not null) WriteEngineError(failed);
-            foreach (var check in checks.Where(h => pattern.IsMatch(h.Name) || pattern.IsMatch(ShortName(cluster, h.Name))))
-            {
-                found = true;
-                WriteObject(check);
-            }
-        }
-        if (!found && !WildcardPattern.ContainsWildcardCharacters(Name) && !every)
-            WriteError(WithAdvice(new ErrorRecord(new ItemNotFoundException($"Cluster '{ClusterName}' has no MachineHealthCheck '{Name}'."),
-                "MachineHealthCheckNotFound", ErrorCategory.ObjectNotFound, Name), $"Get-PacketMachineHealthCheck -ClusterName {ClusterName} lists the cluster's health checks."));
-    }
-
-    private static string ShortName(string cluster, string name) =>
-        name.StartsWith(cluster + "-", StringComparison.Ordinal) ? name[(cluster.Length + 1)..] : name;
+    protected override void ProcessRecord() =>
+        WriteClusterObjects(ClusterName, Name, MachineHealthCheckOperations.ListAsync, "MachineHealthCheckNotFound", "MachineHealthCheck", "Get-PacketMachineHealthCheck");
 }

@@ -8,8 +8,8 @@ namespace PacketCluster.Commands;
 /// <summary>Creates a MachineHealthCheck: machines of a cluster whose Nodes stay unhealthy are replaced.</summary>
 /// <remarks>
 /// The health check watches the cluster's workers (-Role Worker, the default), one node pool (-DeploymentName), or the
-/// control planes (-Role ControlPlane: reported in Get-PacketMachine's Health column, never replaced; Set-PacketControlPlane
-/// replaces control planes while keeping etcd's quorum). A machine is unhealthy when its Node has had one of the
+/// control planes (-Role ControlPlane: replaced only when there are 3 or more, one at a time, and only while etcd keeps
+/// its quorum after the member leaves; otherwise reported in Get-PacketMachine's Health column). A machine is unhealthy when its Node has had one of the
 /// -UnhealthyCondition values (default Ready=Unknown and Ready=False) for longer than -UnhealthyTimeout (default 5m), when
 /// it has no Node -NodeStartupTimeout (default 10m) after its device became active, or when its Node was deleted.
 /// An unhealthy worker that a MachineSet owns is deleted (Node drained and deleted, device deleted) and its set makes a
@@ -26,12 +26,12 @@ namespace PacketCluster.Commands;
 /// </example>
 /// <example>
 /// <code>New-PacketMachineHealthCheck demo -Role ControlPlane</code>
-/// <para>Reports unhealthy control planes of cluster demo in Get-PacketMachine's Health column.</para>
+/// <para>Replaces an unhealthy control plane of cluster demo (3 or more) while etcd keeps its quorum; reports it otherwise.</para>
 /// </example>
 [Cmdlet(VerbsCommon.New, "PacketMachineHealthCheck", HelpUri = HelpLinks.Base + "New-PacketMachineHealthCheck.md", SupportsShouldProcess = true,
     DefaultParameterSetName = RoleSet)]
 [OutputType(typeof(MachineHealthCheck))]
-public sealed class NewPacketMachineHealthCheckCommand : StateCmdlet
+public sealed class NewPacketMachineHealthCheckCommand : HealthCheckSettingsCmdlet
 {
     private const string RoleSet = "Role";
     private const string PoolSet = "Pool";
@@ -45,7 +45,7 @@ public sealed class NewPacketMachineHealthCheckCommand : StateCmdlet
     [Parameter(Position = 1)]
     public string? Name { get; set; }
 
-    /// <summary>Which machines: Worker (every worker, default) or ControlPlane (reported only).</summary>
+    /// <summary>Which machines: Worker (every worker, default) or ControlPlane (replaced only in an HA control plane, keeping etcd's quorum).</summary>
     [Parameter(ParameterSetName = RoleSet)]
     [ValidateSet(MachineRoles.Worker, MachineRoles.ControlPlane)]
     public string Role { get; set; } = MachineRoles.Worker;
@@ -55,36 +55,13 @@ public sealed class NewPacketMachineHealthCheckCommand : StateCmdlet
     [ArgumentCompleter(typeof(DeploymentNameCompleter))]
     public string DeploymentName { get; set; } = string.Empty;
 
-    /// <summary>Node conditions as Type=Status that make a machine unhealthy once held for -UnhealthyTimeout (default Ready=Unknown, Ready=False).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[]? UnhealthyCondition { get; set; }
-
-    /// <summary>How long a Node may have an unhealthy condition (default 5m; 90s, 5m, 1h30m).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? UnhealthyTimeout { get; set; }
-
-    /// <summary>How long a machine whose device is active may go without a Node (default 10m).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? NodeStartupTimeout { get; set; }
-
-    /// <summary>The most machines that may be unhealthy for remediation to run: a count (2) or a percentage rounded down (default 40%).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? MaxUnhealthy { get; set; }
-
     protected override void ProcessRecord()
     {
         ValidateClusterName(ClusterName, nameof(ClusterName));
         var root = StateRoot;
         var target = ParameterSetName == PoolSet ? HealthCheckTarget.Pool
             : Role == MachineRoles.ControlPlane ? HealthCheckTarget.ControlPlanes : HealthCheckTarget.Workers;
-        var settings = new HealthCheckSettings
-        {
-            UnhealthyConditions = UnhealthyCondition, UnhealthyTimeout = UnhealthyTimeout, NodeStartupTimeout = NodeStartupTimeout, MaxUnhealthy = MaxUnhealthy,
-        };
+        var settings = Settings;
         var (cluster, name, pool) = (ClusterName, Name, ParameterSetName == PoolSet ? DeploymentName : null);
         RunEngine(() =>
         {

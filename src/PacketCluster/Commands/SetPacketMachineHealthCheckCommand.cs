@@ -21,7 +21,7 @@ namespace PacketCluster.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Set, "PacketMachineHealthCheck", HelpUri = HelpLinks.Base + "Set-PacketMachineHealthCheck.md", SupportsShouldProcess = true)]
 [OutputType(typeof(MachineHealthCheck))]
-public sealed class SetPacketMachineHealthCheckCommand : StateCmdlet
+public sealed class SetPacketMachineHealthCheckCommand : HealthCheckSettingsCmdlet
 {
     /// <summary>The cluster (taken from a piped MachineHealthCheck).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -33,33 +33,10 @@ public sealed class SetPacketMachineHealthCheckCommand : StateCmdlet
     [ArgumentCompleter(typeof(HealthCheckNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
-    /// <summary>Node conditions as Type=Status (Ready=Unknown, Ready=False, MemoryPressure=True); replaces the list.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[]? UnhealthyCondition { get; set; }
-
-    /// <summary>How long a Node may have an unhealthy condition (90s, 5m, 1h30m).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? UnhealthyTimeout { get; set; }
-
-    /// <summary>How long a machine whose device is active may go without a Node.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? NodeStartupTimeout { get; set; }
-
-    /// <summary>The most machines that may be unhealthy for remediation to run: a count (2) or a percentage rounded down (40%).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? MaxUnhealthy { get; set; }
-
     protected override void ProcessRecord()
     {
         var root = StateRoot;
-        var settings = new HealthCheckSettings
-        {
-            UnhealthyConditions = UnhealthyCondition, UnhealthyTimeout = UnhealthyTimeout, NodeStartupTimeout = NodeStartupTimeout, MaxUnhealthy = MaxUnhealthy,
-        };
+        var settings = Settings;
         var change = string.Join(", ", new[]
         {
             UnhealthyCondition is { } c ? "conditions " + string.Join(", ", c) : null, UnhealthyTimeout is { } t ? "timeout " + t : null,

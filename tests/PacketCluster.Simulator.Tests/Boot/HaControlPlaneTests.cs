@@ -130,9 +130,15 @@ public sealed class HaControlPlaneTests(ITestOutputHelper output)
         sim.Clock.Advance(TimeSpan.FromSeconds(30));
         await WaitForAsync(async () => await ControlPlane.AnswersOkAsync(http, $"https://{eip}:6443/readyz") ? null : "", TimeSpan.FromSeconds(60), () => Consoles(admin, devices));
         using var noQuorum = Client(pki, $"https://{eip}:6443", TimeSpan.FromSeconds(20));
-        var refused = await Record.ExceptionAsync(() => noQuorum.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "ha-no-quorum" } }, "default"));
-        Assert.NotNull(refused);
-        output.WriteLine($"write without quorum refused: {refused.GetType().Name}: {refused.Message}");
+        // One failed /readyz can come while cp3's etcd is still stopping (a deleted device's processes stop in the
+        // background), and a write then still commits: wait until writes are refused, then require the next one to be too.
+        var attempt = 0;
+        Exception? refused = null;
+        Task<Exception?> WriteAsync() => Record.ExceptionAsync(() =>
+            noQuorum.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"ha-no-quorum-{attempt++}" } }, "default"));
+        await WaitForAsync(async () => (refused = await WriteAsync()) is null ? null : "", TimeSpan.FromSeconds(90), () => Consoles(admin, devices));
+        output.WriteLine($"write without quorum refused after {attempt} attempt(s): {refused!.GetType().Name}: {refused.Message}");
+        Assert.NotNull(await WriteAsync());
     }
 
     private static string KubeadmConfigOf(string userdata)

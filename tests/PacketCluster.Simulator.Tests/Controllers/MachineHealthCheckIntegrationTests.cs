@@ -167,7 +167,21 @@ public sealed class MachineHealthCheckIntegrationTests
         Assert.Equal(checkVersion, (await CheckAsync(bed)).Metadata.ResourceVersion);
         Assert.Equal(versions, (await bed.Store.ListAsync<Machine>(Ns, null, default)).ToDictionary(m => m.Name, m => m.Metadata.ResourceVersion));
 
-        // Powered back on: healthy again, the same machines and devices.
+        // Powered back on, they come back one by one: lifting the short-circuit does not replace the last one at once.
+        fleet.Down.Remove(before[0]);
+        fleet.Down.Remove(before[1]);
+        bed.Simulator.Clock.Advance(ControllerTestBed.Round);
+        await fleet.RefreshAsync(bed);
+        await loop.RunOnceAsync(default);
+        check = await CheckAsync(bed);
+        Assert.Equal(("allowed", 0), (check.Remediation, check.Remediations));
+        var last = (await bed.Store.GetAsync<Machine>(Ns, before[2], default))!;
+        Assert.Null(last.Metadata.DeletionTimestamp);
+        Assert.Contains("one more timeout to recover", Health(last)!.Message);
+        bed.Simulator.Clock.Advance(ControllerTestBed.Round);
+        await fleet.RefreshAsync(bed);
+        await loop.RunOnceAsync(default);
+        Assert.Null((await bed.Store.GetAsync<Machine>(Ns, before[2], default))!.Metadata.DeletionTimestamp);
         fleet.Down.Clear();
         await SettleAsync(bed, fleet, loop, async () => (await CheckAsync(bed)).Healthy == 5);
         check = await CheckAsync(bed);
@@ -256,9 +270,14 @@ public sealed class MachineHealthCheckIntegrationTests
         Assert.Equal("NodesUnavailable", (await CheckAsync(bed)).Remediation);
         Assert.All(await bed.Store.ListAsync<Machine>(Ns, null, default), m => Assert.Null(m.Metadata.DeletionTimestamp));
 
-        // Nodes readable again, both long Unknown: reported with what to do, never deleted.
+        // Nodes readable again, both long Unknown: first one more timeout to recover (the outage just ended), then
+        // reported with what to do, never deleted.
         fleet.Nodes.Answer = answer;
-        for (var round = 0; round < 4; round++)
+        bed.Simulator.Clock.Advance(ControllerTestBed.Round);
+        await fleet.RefreshAsync(bed);
+        await loop.RunOnceAsync(default);
+        Assert.All(await bed.Store.ListAsync<Machine>(Ns, null, default), m => Assert.Contains("one more timeout to recover", Health(m)!.Message));
+        for (var round = 0; round < 5; round++)
         {
             bed.Simulator.Clock.Advance(ControllerTestBed.Round);
             await fleet.RefreshAsync(bed);
