@@ -202,10 +202,21 @@ public sealed class MachineHealthCheckReconciler(ClusterReconcileContext context
 
             TimeSpan? soonest = null;
             string? pending = null;
+            var deviceActiveSince = machine.Status?.Conditions?.FirstOrDefault(c => c.Type == Conditions.DeviceReady && c.Status == "True")?.LastTransitionTime;
             foreach (var wanted in check.Spec.UnhealthyConditions!)
             {
                 var actual = node.Conditions?.FirstOrDefault(c => c.Type == wanted.Type);
                 if (actual is null || actual.Status != wanted.Status) continue;
+                if (deviceActiveSince is { } back && back > (actual.LastTransitionTime ?? now))
+                {
+                    // Its device went away and is active again (powered back on): its kubelet is starting, so it gets the
+                    // node startup timeout from then, as a new machine would, before its old Node condition counts.
+                    var startup = HealthCheckRules.NodeStartupTimeout(check.Spec);
+                    if (now - back < startup)
+                        return new Verdict(machine, true, "Starting",
+                            $"Its device is active again since {back:u}; unhealthy at {back + startup:u} (node startup timeout) unless Node {node.Name} recovers.",
+                            back + startup - now, Failing: true);
+                }
                 var timeout = HealthCheckRules.ParseDuration(wanted.Timeout)!.Value;
                 var held = now - (actual.LastTransitionTime ?? now);
                 if (held >= timeout)
