@@ -108,6 +108,8 @@ public sealed class SimulatedKubelet : IAsyncDisposable
         try
         {
             var credentials = _request.Token is null ? GivenCredentials() : await BootstrapAsync(stopping);
+            // Kept on the machine, as kubeadm and the kubelet keep them: a power cycle restarts from these.
+            if (_request.Token is not null && _request.Root is { } root) KubeletCredentialFiles.Save(root, credentials);
             ClientCertificatePem = credentials.CertificatePem;
             using var client = credentials.CreateClient(_options);
             _state = KubeletState.Registering;
