@@ -299,7 +299,8 @@ Describe 'End to end: create, pivot, manage, delete' {
 
         # Past its node startup timeout it is reported, not replaced at once: a replacement from the same template would
         # most likely fail the same way, so each one waits longer (the backoff itself is proven in the xunit tests).
-        Set-PacketMachineHealthCheck e2e workers -NodeStartupTimeout 15s -StatePath $State | Out-Null
+        # -MaxUnhealthy 1: 40 % of two workers, rounded down as Cluster API does, allows none.
+        Set-PacketMachineHealthCheck e2e workers -NodeStartupTimeout 15s -MaxUnhealthy 1 -StatePath $State | Out-Null
         Wait-Until {
             $script:PinnedHealth = (Get-PacketMachine e2e -StatePath $State | Where-Object { $_.Spec.ProviderID -eq "packet://$($new.id)" }).Status.Conditions |
                 Where-Object Type -eq 'HealthCheckSucceeded'
@@ -307,7 +308,7 @@ Describe 'End to end: create, pivot, manage, delete' {
         } 'the health check reports the configuration failure' 60
         $script:PinnedHealth.Message | Should -Match 'CaPinMismatch'
         $script:PinnedHealth.Message | Should -Match 'would most likely fail the same way'
-        Set-PacketMachineHealthCheck e2e workers -NodeStartupTimeout 10m -StatePath $State | Out-Null
+        Set-PacketMachineHealthCheck e2e workers -NodeStartupTimeout 10m -MaxUnhealthy 40% -StatePath $State | Out-Null
 
         Invoke-Kubectl patch $deployment --type merge -p '{"spec":{"replicas":1}}' | Out-Null
         Wait-Until { @(Get-ClusterDevices).Count -eq 2 } 'back to 1 worker' 60
