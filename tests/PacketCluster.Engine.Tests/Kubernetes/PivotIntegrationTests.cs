@@ -82,6 +82,10 @@ public sealed class PivotIntegrationTests(KubeControlPlane controlPlane) : IAsyn
             machine = await store.UpdateStatusAsync(machine, default);
             await store.CreateSecretAsync(ClusterSecrets.TokenSecret(ClusterSecrets.BootstrapToken(machine.Name), machine, PacketCluster.Engine.Pki.BootstrapToken.Generate()), default);
         }
+        var check = HealthCheckRules.New(Name, $"{Name}-workers", _ns, new() { ["pool"] = "w" }, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10), "40%");
+        check = await store.CreateAsync(check, default);
+        check.Status = new MachineHealthCheckStatus { ExpectedMachines = 2, CurrentHealthy = 2, Remediations = 1 };
+        await store.UpdateStatusAsync(check, default);
         return store;
     }
 
@@ -95,7 +99,8 @@ public sealed class PivotIntegrationTests(KubeControlPlane controlPlane) : IAsyn
         using var target = new KubernetesStore(controlPlane.CreateClient(), ownsClient: true);
 
         var plan = await PivotOperation.PlanAsync(source, _ns, Name, default);
-        Assert.Equal(1 + 1 + 1 + 3 + 4, plan.Objects.Count);
+        Assert.Equal(1 + 1 + 1 + 3 + 1 + 4, plan.Objects.Count);
+        Assert.Contains($"MachineHealthCheck {_ns}/{Name}-workers", plan.Objects);
         Assert.Contains($"Secret {_ns}/{Name}-ca", plan.Objects);
 
         // A failure after the copy, before the source is emptied: the source stays whole and paused.
@@ -130,6 +135,9 @@ public sealed class PivotIntegrationTests(KubeControlPlane controlPlane) : IAsyn
             Assert.Equal(["machine.cluster.k8s.io"], m.Metadata.Finalizers!);
         });
         Assert.All(machines.Where(m => m.Metadata.OwnerReferences is not null), m => Assert.Equal(set.Metadata.Uid, m.Metadata.OwnerReferences![0].Uid));
+        var check = (await target.GetAsync<MachineHealthCheck>(_ns, $"{Name}-workers", default))!;
+        Assert.Equal(("40%", 1), (check.MaxUnhealthy, check.Remediations)); // spec and status, so its count and backoffs carry over
+        Assert.Empty(await source.ListAsync<MachineHealthCheck>(_ns, null, default));
         var token = (await _admin.CoreV1.ReadNamespacedSecretAsync(ClusterSecrets.BootstrapToken($"{Name}-control-plane-0"), _ns));
         Assert.Equal(machines.Single(m => m.Name == $"{Name}-control-plane-0").Metadata.Uid, token.Metadata.OwnerReferences.Single().Uid);
         var ca = await _admin.CoreV1.ReadNamespacedSecretAsync($"{Name}-ca", _ns);
