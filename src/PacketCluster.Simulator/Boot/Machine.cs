@@ -302,32 +302,7 @@ public sealed class Machine : IAsyncDisposable
             return;
         }
         var nodeName = NodeName(settings);
-        if (Kubelet.KubeletCredentialFiles.TryLoad(Root) is { } saved)
-        {
-            // Powered on again: cloud-init ran kubeadm join once for this instance; the kubelet starts from what it kept.
-            _console.WriteLine($"kubelet: starting node {nodeName} with {Kubelet.KubeletCredentialFiles.KubeconfigPath} (joined on an earlier boot; kubeadm join is not run again)");
-            await StartKubeletAsync(new KubeletJoinRequest
-            {
-                NodeName = nodeName,
-                ProviderId = $"packet://{_device.Id}",
-                Labels = settings.NodeLabels(),
-                Taints = settings.NodeTaints([]),
-                Addresses = Addresses(nodeName),
-                ApiServerEndpoint = new Uri(saved.Server).Authority,
-                Capacity = _device.Capacity,
-                Root = Root,
-                ClientCertificatePem = saved.CertificatePem,
-                ClientKeyPem = saved.KeyPem,
-                CaCertificatePem = saved.CaPem,
-            });
-            return;
-        }
-        var token = settings.JoinToken!;
-        var shown = KubeadmSettings.TokenPattern().Match(token) is { Success: true } m ? $"{m.Groups[1].Value}.****" : "(malformed token)";
-        _console.WriteLine($"kubeadm join: node {nodeName} joins {settings.JoinEndpoint} with bootstrap token {shown}" +
-                           (settings.UnsafeSkipCaVerification ? " without CA verification" : $", CA pinned by {settings.CaCertHashes.Count} hash(es)") +
-                           $", discovery timeout {settings.DiscoveryTimeout}");
-        await StartKubeletAsync(new KubeletJoinRequest
+        var node = new KubeletJoinRequest
         {
             NodeName = nodeName,
             ProviderId = $"packet://{_device.Id}",
@@ -337,6 +312,25 @@ public sealed class Machine : IAsyncDisposable
             ApiServerEndpoint = settings.JoinEndpoint!,
             Capacity = _device.Capacity,
             Root = Root,
+        };
+        if (Kubelet.KubeletCredentialFiles.TryLoad(Root) is { } saved)
+        {
+            // Powered on again: cloud-init ran kubeadm join once for this instance; the kubelet starts from what it kept.
+            _console.WriteLine($"kubelet: starting node {nodeName} with {Kubelet.KubeletCredentialFiles.KubeconfigPath} (joined on an earlier boot; kubeadm join is not run again)");
+            await StartKubeletAsync(node with
+            {
+                ApiServerEndpoint = new Uri(saved.Server).Authority,
+                ClientCertificatePem = saved.CertificatePem, ClientKeyPem = saved.KeyPem, CaCertificatePem = saved.CaPem,
+            });
+            return;
+        }
+        var token = settings.JoinToken!;
+        var shown = KubeadmSettings.TokenPattern().Match(token) is { Success: true } m ? $"{m.Groups[1].Value}.****" : "(malformed token)";
+        _console.WriteLine($"kubeadm join: node {nodeName} joins {settings.JoinEndpoint} with bootstrap token {shown}" +
+                           (settings.UnsafeSkipCaVerification ? " without CA verification" : $", CA pinned by {settings.CaCertHashes.Count} hash(es)") +
+                           $", discovery timeout {settings.DiscoveryTimeout}");
+        await StartKubeletAsync(node with
+        {
             Token = token,
             CaCertHashes = settings.CaCertHashes,
             UnsafeSkipCaVerification = settings.UnsafeSkipCaVerification,
