@@ -4,7 +4,10 @@
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [string[]] $TestPath = (Join-Path $PSScriptRoot 'pester')
+    [string[]] $TestPath = (Join-Path $PSScriptRoot 'pester'),
+    # Files left out of this run (the build runs the longest booting file in a second process beside the others).
+    [string[]] $ExcludePath = @(),
+    [string] $ResultPath = (Join-Path $PSScriptRoot '../out/test-results/pester.xml')
 )
 $ErrorActionPreference = 'Stop'
 $pester = Get-ChildItem (Join-Path $PSScriptRoot '../.tools/nuget/pester') -Directory | Sort-Object Name -Descending | Select-Object -First 1
@@ -13,11 +16,12 @@ $env:PACKETCLUSTER_TEST_MODULE = (Resolve-Path $ModulePath).Path
 
 $c = New-PesterConfiguration
 $c.Run.Path = $TestPath
+$c.Run.ExcludePath = $ExcludePath
 $c.Run.PassThru = $true
 $c.Output.Verbosity = 'Normal'
 $c.TestResult.Enabled = $true
 $c.TestResult.OutputFormat = 'JUnitXml'
-$c.TestResult.OutputPath = Join-Path $PSScriptRoot '../out/test-results/pester.xml'
+$c.TestResult.OutputPath = $ResultPath
 New-Item -ItemType Directory (Split-Path $c.TestResult.OutputPath.Value) -Force | Out-Null
 $r = Invoke-Pester -Configuration $c
 if (-not $r) { 'Pester: 0 passed, 1 failed, 0 skipped'; exit 1 }
