@@ -58,6 +58,16 @@ public static class ClusterSecrets
             Value(sa, PrivateKeyKey));
     }
 
+    /// <summary>
+    /// The cluster CA with its key only (what an admin kubeconfig is minted from); null while missing. Reading the whole
+    /// PKI checks four key pairs (an RSA signature each) where one is needed.
+    /// </summary>
+    public static async Task<CertificateAuthority?> ReadClusterCaAsync(IStateStore store, string ns, string cluster, CancellationToken cancellationToken)
+    {
+        var ca = await store.GetSecretAsync(ns, ClusterCa(cluster), cancellationToken).ConfigureAwait(false);
+        return ca is null ? null : CertificateAuthority.Import(Value(ca, CertificateKey), Value(ca, PrivateKeyKey), "cluster CA");
+    }
+
     /// <summary>The cluster CA certificate only (what a worker needs to pin); null while missing.</summary>
     public static async Task<string?> ReadCaCertificateAsync(IStateStore store, string ns, string cluster, CancellationToken cancellationToken)
     {

@@ -124,12 +124,12 @@ public static class ClusterQueries
             ?? throw new PacketClusterException("ClusterEndpointNotReady", ErrorKind.InvalidOperation,
                 $"Cluster '{clusterName}' has no API endpoint yet. Wait for New-PacketCluster to finish (or run it again to resume).",
                 "Wait for New-PacketCluster to finish, or run it again to resume.", clusterName);
-        var pki = await ClusterSecrets.ReadPkiAsync(store, ns, clusterName, ct).ConfigureAwait(false)
+        var ca = await ClusterSecrets.ReadClusterCaAsync(store, ns, clusterName, ct).ConfigureAwait(false)
             ?? throw new PacketClusterException("ClusterPkiMissing", ErrorKind.ObjectNotFound,
                 $"Cluster '{clusterName}' has no certificate authority in its state yet. Run New-PacketCluster again to resume.",
                 "Run New-PacketCluster again to resume creating the cluster.", clusterName);
         var host = endpoint.Host!.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host;
-        return AdminKubeconfig.Create(clusterName, $"https://{host}:{endpoint.Port}", pki.ClusterCa);
+        return AdminKubeconfig.Create(clusterName, $"https://{host}:{endpoint.Port}", ca);
     }
 
     /// <summary>The cluster's own folder, pivoted or not (the pivot reads what is left there).</summary>

@@ -82,8 +82,42 @@ public sealed class CertificateAuthority
     public static CertificateAuthority Import(string certificatePem, string privateKeyPem) =>
         Import(certificatePem, privateKeyPem, "CA");
 
+    /// <summary>
+    /// CAs imported in this process, by a hash of their two PEMs. Parsing an RSA private key costs about 30 ms (BouncyCastle
+    /// proves the modulus composite), which every Get-PacketKubeconfig and pass that mints from a stored CA paid again.
+    /// The objects are immutable; a hit still has its expiry checked. Bounded: cleared past <see cref="ImportCacheLimit"/>.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, CertificateAuthority> Imported = new(StringComparer.Ordinal);
+    private const int ImportCacheLimit = 64;
+
     /// <param name="role">Names the CA in messages ("etcd CA"), so a user with several knows which one to fix.</param>
     internal static CertificateAuthority Import(string certificatePem, string privateKeyPem, string role)
+    {
+        var key = ImportKey(certificatePem, privateKeyPem);
+        if (key is not null && Imported.TryGetValue(key, out var known))
+        {
+            if (known.NotAfter <= DateTimeOffset.UtcNow)
+                throw Invalid($"The {role} certificate ({known._certificate.SubjectDN}) expired on {known.NotAfter:u}.", role);
+            return known;
+        }
+        var imported = ImportUncached(certificatePem, privateKeyPem, role);
+        if (key is not null)
+        {
+            if (Imported.Count >= ImportCacheLimit) Imported.Clear();
+            Imported[key] = imported;
+        }
+        return imported;
+    }
+
+    private static string? ImportKey(string? certificatePem, string? privateKeyPem)
+    {
+        if (certificatePem is null || privateKeyPem is null) return null;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(certificatePem + "\n\0\n" + privateKeyPem);
+        try { return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)); }
+        finally { System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes); }
+    }
+
+    private static CertificateAuthority ImportUncached(string certificatePem, string privateKeyPem, string role)
     {
         var certificate = PkiPem.TryReadCertificate(certificatePem)
             ?? throw Invalid($"The {role} certificate is not a PEM \"CERTIFICATE\" block that can be parsed.", role);
