@@ -73,6 +73,10 @@ public sealed class ClusterManager
     public long Passes => Interlocked.Read(ref _passes);
     private long _passes;
 
+    /// <summary>Passes per cluster name: whether every cluster had one since the start (the bench's restart figure, /metrics).</summary>
+    public IReadOnlyDictionary<string, long> PassesByCluster => _passesByCluster;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _passesByCluster = new(StringComparer.Ordinal);
+
     /// <summary>Watch events received (every object of each first list counts as one).</summary>
     public long WatchEvents => Interlocked.Read(ref _watchEvents);
     private long _watchEvents;
@@ -245,6 +249,7 @@ public sealed class ClusterManager
             finally
             {
                 Interlocked.Increment(ref _passes);
+                _passesByCluster.AddOrUpdate(cluster, 1, (_, n) => n + 1);
                 queue.ScheduleNext(cluster, again, ct);
                 queue.Done(cluster);
             }

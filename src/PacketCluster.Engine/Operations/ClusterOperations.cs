@@ -212,20 +212,25 @@ public static class ClusterOperations
         if (request.Until == CreateStage.Provisioned) return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
 
         var kubeconfig = (await ClusterQueries.AdminKubeconfigAsync(store, ns, name, ct).ConfigureAwait(false))!;
-        using (var workload = KubernetesStore.FromKubeconfigText(kubeconfig))
+        using var workload = KubernetesStore.FromKubeconfigText(kubeconfig);
+        await WorkloadApi.WaitUntilAnsweringAsync(workload.Client, name, deadline, request.Wait.PollInterval, log, ct).ConfigureAwait(false);
+        log.Report(new EngineProgress(Activity, "Add-ons", "applying the add-ons"));
+        var addons = request.AddonsYaml ?? Addons.Render(new AddonsOptions
         {
-            await WorkloadApi.WaitUntilAnsweringAsync(workload.Client, name, deadline, request.Wait.PollInterval, log, ct).ConfigureAwait(false);
-            log.Report(new EngineProgress(Activity, "Add-ons", "applying the add-ons"));
-            var addons = request.AddonsYaml ?? Addons.Render(new AddonsOptions
-            {
-                ClusterName = name, ProjectId = session.RequireProjectId(), ApiKey = session.Options.ApiKey, Metro = config.Metro, Facility = config.Metro is null ? config.Facility : null,
-                ApiUrl = session.Options.Endpoint == PacketApiOptions.DefaultEndpoint ? null : session.Options.Endpoint.ToString(),
-            });
-            var applied = await new ManifestApplier(workload.Client).ApplyAsync(addons, "addons", ct).ConfigureAwait(false);
-            log.Verbose($"Applied {applied.Count} add-on objects to cluster '{name}'.");
-        }
+            ClusterName = name, ProjectId = session.RequireProjectId(), ApiKey = session.Options.ApiKey, Metro = config.Metro, Facility = config.Metro is null ? config.Facility : null,
+            ApiUrl = session.Options.Endpoint == PacketApiOptions.DefaultEndpoint ? null : session.Options.Endpoint.ToString(),
+        });
+        var applied = await new ManifestApplier(workload.Client).ApplyAsync(addons, "addons", ct).ConfigureAwait(false);
+        log.Verbose($"Applied {applied.Count} add-on objects to cluster '{name}'.");
+        // Nodes change in the workload cluster, not in the Packet API: a watch ends each wait as soon as one does, and
+        // the next pass lists the Nodes again (the device list stays as old as the poll interval allows).
+        await using var nodeChanges = NodeChanges.Start(workload.Client, ct);
         await loop.RunUntilAsync(s => NodesReady(s, expected), Remaining(deadline), request.Wait.PollInterval,
-            s => log.Report(NodeProgress(s, expected)), ct, reconcile).ConfigureAwait(false);
+            s => log.Report(NodeProgress(s, expected)), ct, reconcile, pause: async (wait, token) =>
+            {
+                await nodeChanges.WaitAsync(wait, token).ConfigureAwait(false);
+                context.Nodes.Forget(ns, name);
+            }).ConfigureAwait(false);
         return (await store.GetAsync<Cluster>(ns, name, ct).ConfigureAwait(false))!;
     }
 

@@ -98,8 +98,10 @@ public sealed class ClusterReconcileLoop
     /// <paramref name="maxWait"/>), up to <paramref name="timeout"/>.
     /// </summary>
     /// <param name="reconcile">False: only watch the store while someone else (the cluster's manager) reconciles.</param>
+    /// <param name="pause">Waits between passes instead of a plain delay (given the delay as its most): something that
+    /// returns early when what the caller waits for may have changed (a Node watch).</param>
     public async Task RunUntilAsync(Func<ClusterSnapshot, bool> settled, TimeSpan timeout, TimeSpan maxWait, Action<ClusterSnapshot>? report, CancellationToken ct,
-        bool reconcile = true)
+        bool reconcile = true, Func<TimeSpan, CancellationToken, Task>? pause = null)
     {
         var deadline = _context.Time.GetUtcNow() + timeout;
         while (true)
@@ -115,7 +117,8 @@ public sealed class ClusterReconcileLoop
                         : $"Cluster '{_cluster}' did not settle within {timeout}: {snapshot.Describe()}. Its manager reconciles it since the pivot: check that it runs (the provider-components Deployment, or Start-PacketClusterManager)."),
                     "Run the command again to resume (nothing is lost), or Get-PacketCluster and Get-PacketMachine to see what is still pending.", _cluster);
             var wait = result.RequeueAfterInterval is { } requeue && requeue < maxWait ? requeue : maxWait;
-            await Task.Delay(wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait, _context.Time, ct).ConfigureAwait(false);
+            wait = wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait;
+            await (pause is null ? Task.Delay(wait, _context.Time, ct) : pause(wait, ct)).ConfigureAwait(false);
         }
     }
 

@@ -68,6 +68,12 @@ public sealed class NodeInventory
         }
     }
 
+    /// <summary>Forgets the cluster's cached list (a watch saw a Node change): the next look lists again.</summary>
+    public void Forget(string ns, string clusterName)
+    {
+        if (_clusters.TryGetValue(ns + "/" + clusterName, out var entry)) entry.Nodes = null;
+    }
+
     /// <summary>Deletes the Node and forgets the cached list, so the next look does not see it.</summary>
     public async Task DeleteAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
     {
