@@ -22,7 +22,7 @@
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(
-    [ValidateSet('Build', 'Assemble', 'Help', 'Docs', 'Package', 'KubeBinaries', 'Image', 'Platforms', 'UnitTest', 'Pester', 'Test', 'Bench', 'Demo', 'Publish')]
+    [ValidateSet('Build', 'Assemble', 'Help', 'Docs', 'Package', 'KubeBinaries', 'Image', 'Platforms', 'UnitTest', 'Pester', 'Test', 'Bench', 'BenchQuick', 'Demo', 'Publish')]
     [string[]] $Task = @('Build'),
     [string] $Configuration = 'Release',
     [ValidateSet('all', 'linux-x64', 'linux-arm64', 'osx-x64', 'osx-arm64', 'win-x64')]
@@ -233,25 +233,36 @@ function Invoke-Pester {
     Use-ManagerImage
     $PSNativeCommandUseErrorActionPreference = $false
     # Fresh processes: binary modules cannot be unloaded, and the tests import the assembled folder.
-    # The longest booting file (EndToEnd, about 7 minutes, mostly waiting on real controllers' grace periods) runs in a
-    # second process beside the others, which keeps ./build.sh Test within 30 minutes cold on 2 cores; each process
-    # prints its own Pester line, and the counts are summed from both JUnit files.
+    # The two booting files (EndToEnd and HighAvailability, 7-8 minutes each, mostly waiting on real controllers' grace
+    # periods and on joins) each run in a process of their own beside the others, which keeps ./build.sh Test within 30
+    # minutes cold on 2 cores; each process prints its own Pester line, and the counts are summed from the JUnit files.
     $results = Join-Path $Out 'test-results'
     New-Item -ItemType Directory $results -Force | Out-Null
-    $apart = Join-Path $Root 'tests/pester/EndToEnd.Tests.ps1'
-    $junits = @((Join-Path $results 'pester.xml'), (Join-Path $results 'pester-endtoend.xml'))
-    $apartLog = Join-Path $results 'pester-endtoend.log'
-    Remove-Item ($junits + $apartLog) -ErrorAction SilentlyContinue
     $runner = Join-Path $Root 'tests/run-pester.ps1'
-    $background = Start-Process dotnet -WorkingDirectory $Root -NoNewWindow -PassThru -RedirectStandardOutput $apartLog -RedirectStandardError "$apartLog.err" `
-        -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-File', $runner, '-ModulePath', $ModuleDir, '-TestPath', $apart, '-ResultPath', $junits[1])
+    $apart = @('EndToEnd', 'HighAvailability') | ForEach-Object { Join-Path $Root "tests/pester/$_.Tests.ps1" }
+    $junits = @(Join-Path $results 'pester.xml')
+    $background = foreach ($file in $apart) {
+        $name = [IO.Path]::GetFileNameWithoutExtension([IO.Path]::GetFileNameWithoutExtension($file)).ToLowerInvariant()
+        $junit = Join-Path $results "pester-$name.xml"
+        $log = Join-Path $results "pester-$name.log"
+        Remove-Item $junit, $log, "$log.err" -ErrorAction SilentlyContinue
+        $junits += $junit
+        [pscustomobject]@{
+            File = $file; Log = $log
+            Process = Start-Process dotnet -WorkingDirectory $Root -NoNewWindow -PassThru -RedirectStandardOutput $log -RedirectStandardError "$log.err" `
+                -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-File', $runner, '-ModulePath', $ModuleDir, '-TestPath', $file, '-ResultPath', $junit)
+        }
+    }
+    Remove-Item $junits[0] -ErrorAction SilentlyContinue
     dotnet pwsh -NoProfile -NonInteractive -File $runner -ModulePath $ModuleDir -ExcludePath $apart -ResultPath $junits[0] | Out-Host
     $exit = $LASTEXITCODE
-    # Bounded: the file's own waits end long before this; a hung run is killed and counts as failed.
-    if (-not $background.WaitForExit([TimeSpan]::FromMinutes(40))) { $background.Kill($true); $background.WaitForExit() }
-    Write-Host '==> Pester (EndToEnd, run beside the others)' -ForegroundColor Cyan
-    Get-Content $apartLog, "$apartLog.err" -ErrorAction SilentlyContinue | Out-Host
-    if ($background.ExitCode -ne 0) { $exit = [math]::Max($exit, 1) }
+    foreach ($run in $background) {
+        # Bounded: the files' own waits end long before this; a hung run is killed and counts as failed.
+        if (-not $run.Process.WaitForExit([TimeSpan]::FromMinutes(40))) { $run.Process.Kill($true); $run.Process.WaitForExit() }
+        Write-Host "==> Pester ($([IO.Path]::GetFileName($run.File)), run beside the others)" -ForegroundColor Cyan
+        Get-Content $run.Log, "$($run.Log).err" -ErrorAction SilentlyContinue | Out-Host
+        if ($run.Process.ExitCode -ne 0) { $exit = [math]::Max($exit, 1) }
+    }
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($junit in $junits) {
         if (-not (Test-Path $junit)) { $failed++; continue }
@@ -260,7 +271,7 @@ function Invoke-Pester {
         $failed += $f; $skipped += $s; $passed += [int]$suites.tests - $f - $s
     }
     if ($exit -ne 0 -or $passed + $failed -eq 0) { $failed = [math]::Max($failed, 1) }
-    "Pester: $passed passed, $failed failed, $skipped skipped (both processes)"
+    "Pester: $passed passed, $failed failed, $skipped skipped (all processes)"
     $script:Counts['Pester'] = @($passed, $failed, $skipped)
     if ($exit -ne 0) { $script:Failed += 'Pester' }
     $PSNativeCommandUseErrorActionPreference = $true
@@ -274,6 +285,14 @@ function Invoke-Demo {
 function Invoke-Bench {
     Use-ManagerImage
     dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration
+    if ($LASTEXITCODE -ne 0) { $script:Failed += 'Bench' }
+}
+
+# 1+10 only, with the 2019-flow baseline, Import-Module and Get-PacketKubeconfig: the same two files in under 10 minutes.
+function Invoke-BenchQuick {
+    Use-ManagerImage
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration -Quick
+    if ($LASTEXITCODE -ne 0) { $script:Failed += 'BenchQuick' }
 }
 
 # Every task brings what it needs (a fresh clone can start with any of them).
@@ -281,7 +300,7 @@ $order = @{
     Build = @('Build'); Assemble = @('Build', 'Assemble'); Help = @('Build', 'Assemble', 'Help'); Docs = @('Build', 'Assemble', 'Help', 'Docs'); Package = @('Build', 'Assemble', 'Help', 'Package')
     KubeBinaries = @('KubeBinaries'); Image = @('Image'); Platforms = @('Platforms')
     UnitTest = @('KubeBinaries', 'Build', 'Assemble', 'Image', 'UnitTest'); Pester = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Pester')
-    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Image', 'UnitTest', 'Pester'); Bench = @('KubeBinaries', 'Build', 'Assemble', 'Bench')
+    Test = @('KubeBinaries', 'Build', 'Assemble', 'Help', 'Package', 'Image', 'UnitTest', 'Pester'); Bench = @('KubeBinaries', 'Build', 'Assemble', 'Bench'); BenchQuick = @('KubeBinaries', 'Build', 'Assemble', 'BenchQuick')
     Demo = @('KubeBinaries', 'Build', 'Assemble', 'Demo'); Publish = @('Build', 'Assemble', 'Help', 'Package', 'Publish')
 }
 $steps = [System.Collections.Generic.List[string]]::new()

@@ -1,38 +1,61 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using PacketCluster.Bench;
-using PacketCluster.Engine.Pki;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-// PACKETCLUSTER_BENCH=manager runs only the manager bench (diagnostic runs of its memory).
-var managerOnly = Environment.GetEnvironmentVariable("PACKETCLUSTER_BENCH") == "manager";
-if (!managerOnly) await RunClientBenchesAsync();
-
-// The manager at scale, against simulators run as separate processes (the assembled module's simulator).
-// Optional sizes after the path (clusters, workers per cluster) make quicker diagnostic runs; the target is 10 × (1 + 99).
-if (args is [var simulatorPath, var clusters, var workers, ..]) await ManagerBench.RunAsync(simulatorPath, int.Parse(clusters, CultureInfo.InvariantCulture), int.Parse(workers, CultureInfo.InvariantCulture));
-else if (args is [var path, ..]) await ManagerBench.RunAsync(path);
-else Console.WriteLine("Bench: manager bench skipped: pass the path of PacketCluster.Simulator.dll (build.ps1 Bench does).");
-
-static async Task RunClientBenchesAsync()
+// build/Bench.ps1 runs the parts; each writes what it measured as JSON for the one results table.
+switch (args)
 {
-    // Warm admin-kubeconfig minting: the cost Get-PacketKubeconfig pays per call once the engine is loaded.
-    const double TargetMs = 100;
-    var ca = CertificateAuthority.Generate("bench");
-    for (var i = 0; i < 5; i++) AdminKubeconfig.Create("bench", "https://127.0.0.1:6443", ca); // warm-up: JIT and key generation paths
-    var samples = new List<double>();
-    for (var i = 0; i < 25; i++)
-    {
-        var sw = Stopwatch.StartNew();
-        AdminKubeconfig.Create("bench", "https://127.0.0.1:6443", ca);
-        samples.Add(sw.Elapsed.TotalMilliseconds);
-    }
-    samples.Sort();
-    var median = samples[samples.Count / 2];
-    Console.WriteLine($"Bench: warm admin-kubeconfig minting {median:N2} ms (median of {samples.Count}); target {TargetMs} ms; ratio {median / TargetMs:N3}");
+    // seed2019 ENDPOINT ADMIN-ENDPOINT PROJECT NAME WORKERS OUT.json (the API key in PACKET_API_KEY, never on a command line)
+    case ["seed2019", var endpoint, var adminEndpoint, var project, var name, var workers, var output]:
+        await RunSeed2019Async(new Uri(endpoint), new Uri(adminEndpoint), project, name, int.Parse(workers, CultureInfo.InvariantCulture), output);
+        return 0;
+    // manager SIMULATOR.dll OUT.json [CLUSTERS WORKERS-PER-CLUSTER]
+    case ["manager", var simulator, var output, var clusters, var workers]:
+        await ManagerBench.RunAsync(simulator, output, int.Parse(clusters, CultureInfo.InvariantCulture), int.Parse(workers, CultureInfo.InvariantCulture));
+        return 0;
+    case ["manager", var simulator, var output]:
+        await ManagerBench.RunAsync(simulator, output);
+        return 0;
+    // chart RESULTS-DIR: time-to-ready.svg from clusters.json (and manager.json when there is one)
+    case ["chart", var directory]:
+        BenchCharts.Draw(directory);
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: PacketCluster.Bench seed2019 ENDPOINT ADMIN PROJECT NAME WORKERS OUT.json | manager SIMULATOR.dll OUT.json [CLUSTERS WORKERS] | chart DIR");
+        return 2;
+}
 
-    // Cluster create → Provisioned → delete against the in-process simulator (PRODUCT.md §10).
-    await ClusterBench.RunAsync(provisioningDelay: TimeSpan.FromSeconds(8), workerCounts: [1, 10, 50]);
+static async Task RunSeed2019Async(Uri endpoint, Uri adminEndpoint, string project, string name, int workers, string output)
+{
+    var key = Environment.GetEnvironmentVariable("PACKET_API_KEY") ?? throw new InvalidOperationException("PACKET_API_KEY is not set");
+    using var packet = new HttpClient { BaseAddress = endpoint, Timeout = TimeSpan.FromSeconds(30) };
+    packet.DefaultRequestHeaders.Add("X-Auth-Token", key);
+    using var admin = new HttpClient { BaseAddress = adminEndpoint, Timeout = TimeSpan.FromSeconds(30) };
+    admin.DefaultRequestHeaders.Add("X-Auth-Token", key);
+
+    var model = new Seed2019FlowModel(packet, project, Seed2019FlowModel.SeedPoll);
+    (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
+    var outcome = await model.CreateAsync(name, workers, "sv", "c3.small.x86", "ubuntu_22_04", TimeSpan.FromMinutes(20), CancellationToken.None);
+    await model.DeleteAsync(name, model.Machines, CancellationToken.None);
+    var counts = (await admin.GetFromJsonAsync<JsonObject>("requests"))!;
+    var result = new JsonObject
+    {
+        ["seconds"] = outcome.SecondsToReady, ["machines"] = workers + 1, ["requests"] = counts["total"]!.GetValue<int>(),
+        ["counts"] = counts["requests"]!.DeepClone(),
+    };
+    await File.WriteAllTextAsync(output, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    // The seed never waits for its deletes; the next run should not see these devices.
+    var deadline = DateTime.UtcNow.AddMinutes(2);
+    while (DateTime.UtcNow < deadline)
+    {
+        var devices = (await packet.GetFromJsonAsync<JsonObject>($"projects/{project}/devices?per_page=1000"))!["devices"]!.AsArray();
+        if (!devices.OfType<JsonObject>().Any(d => d["tags"]?.AsArray().Any(t => t?.GetValue<string>() == "cluster-api-provider-packet:cluster-id:" + name) == true)) return;
+        await Task.Delay(TimeSpan.FromSeconds(1));
+    }
+    Console.Error.WriteLine($"2019 flow: devices of {name} still listed 2 minutes after their delete");
 }

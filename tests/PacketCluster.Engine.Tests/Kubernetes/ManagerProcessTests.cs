@@ -196,6 +196,10 @@ public sealed class ManagerProcessTests(KubeControlPlane controlPlane)
             await ScaleAsync(3);
             await WaitForAsync(async () => (await DevicesAsync()).Count(d => d.State == "active") == 4, "4 active devices");
             Assert.False(await follower.LeadingAsync());
+            // Passes per cluster (the bench checks each cluster had one after a restart): the leader's, none by the follower.
+            var perCluster = $"packetcluster_manager_cluster_reconcile_passes_total{{cluster=\"{name}\"}} ";
+            Assert.Contains((await leader.Metrics.GetStringAsync("metrics")).Split('\n'), line => line.StartsWith(perCluster, StringComparison.Ordinal) && double.Parse(line[perCluster.Length..], System.Globalization.CultureInfo.InvariantCulture) > 0);
+            Assert.DoesNotContain(perCluster, await follower.Metrics.GetStringAsync("metrics"));
 
             // Killed outright (no Lease release): the follower takes over once the Lease has gone unrenewed for its duration.
             var killed = Stopwatch.StartNew();
