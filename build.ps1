@@ -5,7 +5,7 @@
     Run through ./build.sh on a fresh machine (it installs prerequisites and the pinned pwsh), or directly
     with `dotnet pwsh -NoProfile -Command "& ./build.ps1 -Task Build,Package"`.
     Tasks: Build, Assemble, Help, Docs, Package, KubeBinaries, Image, Platforms, UnitTest, Pester, Test (all of it),
-    Bench, Demo, Publish. Each task runs the tasks it needs first. Help writes the MAML into the module and the markdown
+    Bench, BenchQuick, Demo, Publish. Each task runs the tasks it needs first. Help writes the MAML into the module and the markdown
     pages to out/docs/cmdlets; Docs copies those into docs/cmdlets (a Pester test fails while they differ).
 .PARAMETER Runtime
     Platforms whose self-contained simulator goes into the module (linux-x64, linux-arm64, osx-x64, osx-arm64,
@@ -28,7 +28,10 @@ param(
     [ValidateSet('all', 'linux-x64', 'linux-arm64', 'osx-x64', 'osx-arm64', 'win-x64')]
     [string[]] $Runtime,
     [string] $Repository,
-    [string] $ApiKey
+    [string] $ApiKey,
+    # Bench: the manager part's scale (the target's is 50 clusters of 1 control plane + 99 workers).
+    [ValidateRange(1, 100)] [int] $ManagerClusters = 50,
+    [ValidateRange(0, 199)] [int] $ManagerWorkers = 99
 )
 
 $ErrorActionPreference = 'Stop'
@@ -254,7 +257,7 @@ function Invoke-Pester {
         }
     }
     Remove-Item $junits[0] -ErrorAction SilentlyContinue
-    dotnet pwsh -NoProfile -NonInteractive -File $runner -ModulePath $ModuleDir -ExcludePath $apart -ResultPath $junits[0] | Out-Host
+    dotnet pwsh -NoProfile -NonInteractive -File $runner -ModulePath $ModuleDir -ExcludePath ($apart -join [IO.Path]::PathSeparator) -ResultPath $junits[0] | Out-Host
     $exit = $LASTEXITCODE
     foreach ($run in $background) {
         # Bounded: the files' own waits end long before this; a hung run is killed and counts as failed.
@@ -264,11 +267,20 @@ function Invoke-Pester {
         if ($run.Process.ExitCode -ne 0) { $exit = [math]::Max($exit, 1) }
     }
     $passed = 0; $failed = 0; $skipped = 0
+    $reported = [Collections.Generic.HashSet[string]]::new()
     foreach ($junit in $junits) {
         if (-not (Test-Path $junit)) { $failed++; continue }
         $suites = ([xml](Get-Content -LiteralPath $junit -Raw)).testsuites
         $f = [int]$suites.failures + [int]$suites.errors; $s = [int]$suites.disabled
         $failed += $f; $skipped += $s; $passed += [int]$suites.tests - $f - $s
+        foreach ($suite in @($suites.testsuite)) { [void]$reported.Add([IO.Path]::GetFileName([string]$suite.name)) }
+    }
+    # Every test file must have run in one of the processes: a file left out never reads as green.
+    $unreported = @(Get-ChildItem (Join-Path $Root 'tests/pester') -Filter *.Tests.ps1 | Where-Object { -not $reported.Contains($_.Name) })
+    if ($unreported.Count -gt 0) {
+        Write-Host "Pester: no results from $($unreported.Name -join ', ')"
+        $failed += $unreported.Count
+        $exit = [math]::Max($exit, 1)
     }
     if ($exit -ne 0 -or $passed + $failed -eq 0) { $failed = [math]::Max($failed, 1) }
     "Pester: $passed passed, $failed failed, $skipped skipped (all processes)"
@@ -284,7 +296,8 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Use-ManagerImage
-    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Bench.ps1') -ModulePath $ModuleDir -Configuration $Configuration `
+        -ManagerClusters $ManagerClusters -ManagerWorkers $ManagerWorkers
     if ($LASTEXITCODE -ne 0) { $script:Failed += 'Bench' }
 }
 

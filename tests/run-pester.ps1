@@ -5,7 +5,8 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [string[]] $TestPath = (Join-Path $PSScriptRoot 'pester'),
-    # Files left out of this run (the build runs the longest booting file in a second process beside the others).
+    # Files left out of this run (the build runs the booting files in processes of their own beside the others). Several
+    # paths come as one argument joined by the path separator (':'), since `pwsh -File` binds a second one to -TestPath.
     [string[]] $ExcludePath = @(),
     [string] $ResultPath = (Join-Path $PSScriptRoot '../out/test-results/pester.xml')
 )
@@ -16,7 +17,7 @@ $env:PACKETCLUSTER_TEST_MODULE = (Resolve-Path $ModulePath).Path
 
 $c = New-PesterConfiguration
 $c.Run.Path = $TestPath
-$c.Run.ExcludePath = $ExcludePath
+$c.Run.ExcludePath = @($ExcludePath | ForEach-Object { $_ -split [IO.Path]::PathSeparator } | Where-Object { $_ })
 $c.Run.PassThru = $true
 $c.Output.Verbosity = 'Normal'
 $c.TestResult.Enabled = $true
