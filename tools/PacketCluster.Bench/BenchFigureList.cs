@@ -13,9 +13,15 @@ internal sealed class BenchFigureList
 
     public void Add(string figure, IReadOnlyList<double> samples, string unit, double target, string note)
     {
+        var value = Median(samples);
+        Append(figure, value, unit, target, value / target, samples.Count, samples.Min(), samples.Max(), note);
+    }
+
+    /// <summary>The middle sample, or the mean of the two middle ones (as Get-Median in build/BenchFigures.ps1).</summary>
+    public static double Median(IReadOnlyList<double> samples)
+    {
         var sorted = samples.Order().ToList();
-        var value = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-        Append(figure, value, unit, target, value / target, sorted.Count, sorted[0], sorted[^1], note);
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>

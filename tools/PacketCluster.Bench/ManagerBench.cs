@@ -130,7 +130,7 @@ internal static class ManagerBench
                   $"{after.Value("packetcluster_manager_store_writes_total") - before.Value("packetcluster_manager_store_writes_total"):N0} Kubernetes writes, {steady.Total} Packet API requests";
             if (samples.Count == 0) Console.WriteLine($"Bench: manager: every /metrics scrape of the steady-state window failed ({failedScrapes}); no memory figure.");
             else figures.Add($"manager resident memory at steady state, {machines} machines", [samples.Max()], "MB", MemoryTargetMb,
-                $"highest of {samples.Count} samples over 60 s (median {Median(samples):N0} MB){(failedScrapes > 0 ? $", {failedScrapes} scrapes failed" : "")}; {activity}");
+                $"highest of {samples.Count} samples over 60 s (median {BenchFigureList.Median(samples):N0} MB){(failedScrapes > 0 ? $", {failedScrapes} scrapes failed" : "")}; {activity}");
 
             // SIGKILL of the leader, a new process takes the Lease over; then a graceful stop (SIGTERM) and a new process.
             var leader = first;
@@ -185,12 +185,6 @@ internal static class ManagerBench
         var end = text.IndexOf('\n', line);
         var facilities = System.Text.RegularExpressions.Regex.Matches(text[line..end], @"([a-z0-9]+): \d+").Select(m => m.Groups[1].Value);
         return text[..line] + "availability: {" + string.Join(", ", facilities.Select(f => $"{f}: 1000")) + "}" + text[end..];
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>The manager process with the Deployment's flags and environment; its numbers come from its /metrics.</summary>

@@ -21,7 +21,7 @@ switch (args)
     case ["manager", var simulator, var output]:
         await ManagerBench.RunAsync(simulator, output);
         return 0;
-    // chart RESULTS-DIR: time-to-ready.svg from clusters.json (and manager.json when there is one)
+    // chart RESULTS-DIR: time-to-ready.svg from clusters.json, manager-memory.svg from parts/manager-memory.json when there is one
     case ["chart", var directory]:
         BenchCharts.Draw(directory);
         return 0;
@@ -40,12 +40,12 @@ static async Task RunSeed2019Async(Uri endpoint, Uri adminEndpoint, string proje
 
     var model = new Seed2019FlowModel(packet, project, Seed2019FlowModel.SeedPoll);
     (await admin.DeleteAsync("requests")).EnsureSuccessStatusCode();
-    var outcome = await model.CreateAsync(name, workers, "sv", "c3.small.x86", "ubuntu_22_04", TimeSpan.FromMinutes(20), CancellationToken.None);
-    await model.DeleteAsync(name, model.Machines, CancellationToken.None);
+    var seconds = await model.CreateAsync(name, workers, "sv", "c3.small.x86", "ubuntu_22_04", TimeSpan.FromMinutes(20), CancellationToken.None);
+    await model.DeleteAsync(name, CancellationToken.None);
     var counts = (await admin.GetFromJsonAsync<JsonObject>("requests"))!;
     var result = new JsonObject
     {
-        ["seconds"] = outcome.SecondsToReady, ["machines"] = workers + 1, ["requests"] = counts["total"]!.GetValue<int>(),
+        ["seconds"] = seconds, ["machines"] = workers + 1, ["requests"] = counts["total"]!.GetValue<int>(),
         ["counts"] = counts["requests"]!.DeepClone(),
     };
     await File.WriteAllTextAsync(output, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

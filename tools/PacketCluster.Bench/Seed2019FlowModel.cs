@@ -33,10 +33,11 @@ internal sealed class Seed2019FlowModel(HttpClient packet, string projectId, Tim
     private const string ClusterTagPrefix = "cluster-api-provider-packet:cluster-id:";
     private const string MachineTagPrefix = "cluster-api-provider-packet:machine-uid:";
 
-    /// <summary>Time from the start to the poll that first saw every Node Ready, and the devices' ids (for the delete).</summary>
-    public sealed record Outcome(double SecondsToReady, IReadOnlyList<string> DeviceIds);
+    /// <summary>The machines made so far (the actuator's uid tag, the device), for <see cref="DeleteAsync"/>.</summary>
+    private readonly List<(string Uid, string DeviceId)> _machines = [];
 
-    public async Task<Outcome> CreateAsync(string cluster, int workers, string metro, string plan, string os, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Seconds from the start to the poll that first saw every Node Ready.</summary>
+    public async Task<double> CreateAsync(string cluster, int workers, string metro, string plan, string os, TimeSpan timeout, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var deadline = clock.Elapsed + timeout;
@@ -51,30 +52,26 @@ internal sealed class Seed2019FlowModel(HttpClient packet, string projectId, Tim
         using var workload = KubernetesStore.FromKubeconfigText(AdminKubeconfig.Create(cluster, server, ca));
         while (!await AnswersAsync(workload.Client, ct)) await PollAsync(clock, deadline, "the API server", ct);
 
-        var ids = new List<string> { cp.DeviceId };
         for (var i = 0; i < workers; i++)
         {
             var name = $"{cluster}-worker-{i}";
             var token = BootstrapToken.Generate();
             await workload.Client.CoreV1.CreateNamespacedSecretAsync(token.ToSecret(DateTimeOffset.UtcNow.AddMinutes(30)), BootstrapToken.SecretNamespace, cancellationToken: ct);
-            ids.Add((await ReconcileMachineAsync(cluster, name, WorkerUserdata(name, ip, token), metro, plan, os, ct)).DeviceId);
+            await ReconcileMachineAsync(cluster, name, WorkerUserdata(name, ip, token), metro, plan, os, ct);
         }
         while (await ReadyNodesAsync(workload.Client, ct) < workers + 1) await PollAsync(clock, deadline, $"{workers + 1} Ready Nodes", ct);
-        return new Outcome(clock.Elapsed.TotalSeconds, ids);
+        return clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>The machine actuator's Delete for each machine: a lookup, then DELETE without waiting.</summary>
-    public async Task DeleteAsync(string cluster, IReadOnlyList<(string Uid, string DeviceId)> machines, CancellationToken ct)
+    public async Task DeleteAsync(string cluster, CancellationToken ct)
     {
-        foreach (var (uid, _) in machines)
+        foreach (var (uid, _) in _machines)
         {
             if (await LookupAsync(cluster, uid, ct) is { } device)
                 (await packet.DeleteAsync($"devices/{device["id"]!.GetValue<string>()}", ct)).EnsureSuccessStatusCode();
         }
     }
-
-    public IReadOnlyList<(string Uid, string DeviceId)> Machines => _machines;
-    private readonly List<(string Uid, string DeviceId)> _machines = [];
 
     private async Task<(string Uid, string DeviceId)> ReconcileMachineAsync(string cluster, string hostname, string userdata, string metro, string plan, string os, CancellationToken ct)
     {
