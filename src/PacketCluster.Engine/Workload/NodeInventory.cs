@@ -78,7 +78,7 @@ public sealed class NodeInventory
     public async Task DeleteAsync(string ns, string clusterName, string nodeName, CancellationToken cancellationToken)
     {
         await _source.DeleteNodeAsync(ns, clusterName, nodeName, cancellationToken).ConfigureAwait(false);
-        if (_clusters.TryGetValue(ns + "/" + clusterName, out var entry)) entry.Nodes = null;
+        Forget(ns, clusterName);
     }
 
     private sealed class Entry
